@@ -1,0 +1,45 @@
+"""Record, replay and regression-test the events on your service bus."""
+
+from __future__ import annotations
+
+from .cassette import FORMAT_VERSION, Cassette, CassetteError, CassetteHeader, RecordedEvent
+from .clock import RealClock, VirtualClock
+from .config import ConfigError, EventRecorderConfig
+from .formats import (
+    EventStream,
+    TruncatedCassetteWarning,
+    iter_events,
+    read_cassette,
+    read_header,
+    write_cassette,
+)
+from .recorder import EventRecorder
+from .replayer import EventReplayer, ReplayError, ReplayResult
+from .serialize import EventRebuildError, snapshot
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Cassette",
+    "CassetteError",
+    "CassetteHeader",
+    "ConfigError",
+    "EventRebuildError",
+    "EventRecorder",
+    "EventRecorderConfig",
+    "EventReplayer",
+    "EventStream",
+    "RealClock",
+    "RecordedEvent",
+    "ReplayError",
+    "ReplayResult",
+    "TruncatedCassetteWarning",
+    "VirtualClock",
+    "__version__",
+    "iter_events",
+    "read_cassette",
+    "read_header",
+    "snapshot",
+    "write_cassette",
+]

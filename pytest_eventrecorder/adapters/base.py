@@ -1,0 +1,42 @@
+"""What every bus adapter provides: capture everything a bus carries, and publish into it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from ..cassette import JSONValue, RecordedEvent
+
+
+class EventSink(Protocol):
+    """Receives each captured event; the recorder is one."""
+
+    def __call__(
+        self,
+        event_name: str,
+        event: object,
+        source: str | None = None,
+        metadata: Mapping[str, JSONValue] | None = None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class BusAdapter(Protocol):
+    """A live connection between the recorder/replayer and one bus."""
+
+    name: str
+
+    def attach(self, sink: EventSink) -> None:
+        """Start passing every event the bus carries to ``sink`` (before subscribers see it)."""
+
+    def detach(self) -> None:
+        """Stop capturing and leave the bus exactly as it was before :meth:`attach`."""
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        """Publish one recorded event; ``payload`` is the rebuilt event object.
+
+        May return an awaitable for asyncio buses; the async replayer awaits it.
+        """
+
+    def close(self) -> None:
+        """Release connections the adapter opened itself (no-op for in-process buses)."""

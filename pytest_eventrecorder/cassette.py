@@ -1,0 +1,269 @@
+"""The cassette data model: a header and a sequence of recorded events.
+
+Pure data and validation; reading and writing files lives in :mod:`formats`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+"""Version written into every cassette; files without a version are the seed's format (0)."""
+
+JSONValue = Any
+"""Data made only of dict/list/str/int/float/bool/None, as produced by :func:`serialize.snapshot`."""
+
+
+class CassetteError(ValueError):
+    """Anything wrong with a cassette file: its bytes, its structure or a field's value.
+
+    The message names the file and, where known, the line, the event index and the field.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        index: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.path = None if path is None else Path(path)
+        self.line = line
+        self.index = index
+        self.field = field
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = [str(self.path)] if self.path is not None else []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.index is not None:
+            where.append(f"event {self.index}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+    def located(
+        self, *, path: str | Path | None = None, line: int | None = None
+    ) -> CassetteError:
+        """The same error with the file (and line) it came from filled in."""
+        return CassetteError(
+            self.problem,
+            path=path if self.path is None else self.path,
+            line=line if self.line is None else self.line,
+            index=self.index,
+            field=self.field,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """One event as it crossed the bus, with its offset from the start of the recording."""
+
+    timestamp_offset_ms: float
+    event_name: str
+    event_data: JSONValue
+    source: str | None = None
+    event_type: str | None = None
+    metadata: Mapping[str, JSONValue] | None = None
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        """The event as written in a cassette (optional fields only when set)."""
+        out: dict[str, JSONValue] = {
+            "timestamp_offset_ms": self.timestamp_offset_ms,
+            "event_name": self.event_name,
+            "event_data": self.event_data,
+            "source": self.source,
+        }
+        if self.event_type is not None:
+            out["event_type"] = self.event_type
+        if self.metadata:
+            out["metadata"] = dict(self.metadata)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: object, *, index: int | None = None) -> RecordedEvent:
+        """Validate one event read from a file; raises :class:`CassetteError` naming the field."""
+        if not isinstance(raw, dict):
+            raise CassetteError(f"an event must be an object, got {_kind(raw)}", index=index)
+        for key in ("timestamp_offset_ms", "event_name"):
+            if key not in raw:
+                raise CassetteError("required field is missing", index=index, field=key)
+        return cls(
+            timestamp_offset_ms=_offset(raw["timestamp_offset_ms"], index),
+            event_name=_text(raw, "event_name", index, optional=False),
+            event_data=raw.get("event_data"),
+            source=_text(raw, "source", index, optional=True),
+            event_type=_text(raw, "event_type", index, optional=True),
+            metadata=_mapping(raw, "metadata", index),
+        )
+
+    def shifted(self, delta_ms: float) -> RecordedEvent:
+        """A copy whose offset is moved by ``delta_ms`` (used when slicing)."""
+        return replace(self, timestamp_offset_ms=self.timestamp_offset_ms + delta_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteHeader:
+    """Everything in a cassette except its events."""
+
+    session_name: str
+    start_time: str
+    duration_ms: float = 0.0
+    total_events: int = 0
+    version: int = FORMAT_VERSION
+    metadata: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        out: dict[str, JSONValue] = {
+            "version": self.version,
+            "session_name": self.session_name,
+            "start_time": self.start_time,
+            "duration_ms": self.duration_ms,
+            "total_events": self.total_events,
+        }
+        if self.metadata:
+            out["metadata"] = dict(self.metadata)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: object) -> CassetteHeader:
+        if not isinstance(raw, dict):
+            raise CassetteError(f"a cassette must be an object, got {_kind(raw)}")
+        version = raw.get("version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise CassetteError("must be a non-negative integer", field="version")
+        if version > FORMAT_VERSION:
+            raise CassetteError(
+                f"cassette format version {version} is newer than this tool understands "
+                f"({FORMAT_VERSION}); upgrade pytest-eventrecorder",
+                field="version",
+            )
+        session = raw.get("session_name", "")
+        if not isinstance(session, str):
+            raise CassetteError(f"must be a string, got {_kind(session)}", field="session_name")
+        start = raw.get("start_time", "")
+        if not isinstance(start, str):
+            raise CassetteError(f"must be a string, got {_kind(start)}", field="start_time")
+        return cls(
+            session_name=session,
+            start_time=start,
+            duration_ms=_number(raw.get("duration_ms", 0.0), "duration_ms"),
+            total_events=_count(raw.get("total_events", 0)),
+            version=version,
+            metadata=_mapping(raw, "metadata", None) or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cassette:
+    """A whole recording held in memory."""
+
+    header: CassetteHeader
+    events: tuple[RecordedEvent, ...]
+
+    @classmethod
+    def build(
+        cls,
+        session_name: str,
+        events: Iterable[RecordedEvent],
+        *,
+        start_time: str | None = None,
+        metadata: Mapping[str, JSONValue] | None = None,
+    ) -> Cassette:
+        """A cassette whose duration and count are derived from its events."""
+        evs = tuple(events)
+        header = CassetteHeader(
+            session_name=session_name,
+            start_time=start_time or utc_now_iso(),
+            duration_ms=max((e.timestamp_offset_ms for e in evs), default=0.0),
+            total_events=len(evs),
+            metadata=dict(metadata or {}),
+        )
+        return cls(header, evs)
+
+    @property
+    def session_name(self) -> str:
+        return self.header.session_name
+
+    def with_events(
+        self, events: Iterable[RecordedEvent], *, session_name: str | None = None
+    ) -> Cassette:
+        """A cassette with the same header fields but other events (counts recomputed)."""
+        return Cassette.build(
+            session_name or self.header.session_name,
+            events,
+            start_time=self.header.start_time,
+            metadata=self.header.metadata,
+        )
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        out = self.header.to_dict()
+        out["events"] = [e.to_dict() for e in self.events]
+        return out
+
+
+def summarize(events: Iterable[RecordedEvent]) -> dict[str, int]:
+    """Counts per event name, most common first (ties keep first-seen order)."""
+    return dict(Counter(e.event_name for e in events).most_common())
+
+
+def utc_now_iso() -> str:
+    """Now, as the seed writes ``start_time``: ISO-8601 UTC with a ``Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _offset(value: object, index: int | None) -> float:
+    field_name = "timestamp_offset_ms"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CassetteError(f"must be a number, got {_kind(value)}", index=index, field=field_name)
+    if not math.isfinite(value) or value < 0:
+        raise CassetteError(
+            f"must be a finite number >= 0, got {value!r}", index=index, field=field_name
+        )
+    return value
+
+
+def _number(value: object, field_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CassetteError(f"must be a finite number, got {value!r}", field=field_name)
+    if value < 0:
+        raise CassetteError(f"must be >= 0, got {value!r}", field=field_name)
+    return value
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CassetteError(f"must be a whole number >= 0, got {value!r}", field="total_events")
+    return value
+
+
+def _text(raw: dict[str, object], key: str, index: int | None, *, optional: bool) -> Any:
+    value = raw.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or (not optional and not value):
+        raise CassetteError(f"must be a non-empty string, got {value!r}", index=index, field=key)
+    return value
+
+
+def _mapping(raw: dict[str, object], key: str, index: int | None) -> dict[str, JSONValue] | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise CassetteError(f"must be an object, got {_kind(value)}", index=index, field=key)
+    return value

@@ -1,0 +1,229 @@
+"""EventRecorder: capture every event a bus carries, with its timing, into a cassette."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from .adapters import BusAdapter, adapter_for
+from .cassette import Cassette, CassetteHeader, JSONValue, RecordedEvent, utc_now_iso
+from .formats import EventStream, cassette_format, write_cassette
+from .serialize import event_type_of, snapshot
+
+log = logging.getLogger("pytest_eventrecorder")
+
+BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | None"]
+"""Called on each event before it is kept; return a changed event, or ``None`` to drop it."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class EventRecorder:
+    """Records events published on one or more buses.
+
+    ``stream_to`` names a ``.jsonl`` (or ``.jsonl.gz``) file that receives every event before
+    the publish call returns, so a crash loses nothing that was published.
+    """
+
+    def __init__(
+        self,
+        session_name: str,
+        output_dir: str | os.PathLike[str] = "recordings",
+        *,
+        stream_to: str | os.PathLike[str] | None = None,
+        before_record: BeforeRecord | None = None,
+        metadata: Mapping[str, JSONValue] | None = None,
+    ) -> None:
+        if not isinstance(session_name, str) or not session_name.strip():
+            raise ValueError("session_name must be a non-empty string")
+        self.session_name = session_name
+        self.output_dir = Path(output_dir)
+        self.stream_to = None if stream_to is None else Path(stream_to)
+        if self.stream_to is not None:
+            cassette_format(self.stream_to)  # reject a bad suffix now, not at the first event
+        self.before_record = before_record
+        self.metadata = dict(metadata or {})
+        self.stream_error: OSError | None = None
+        self._lock = threading.Lock()
+        self._events: list[RecordedEvent] = []
+        self._adapters: list[BusAdapter] = []
+        self._stream: EventStream | None = None
+        self._recording = False
+        self._start_ns = 0
+        self._last_ns = 0
+        self._stop_ns: int | None = None
+        self._start_time = ""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start_recording(self, service_bus: object | None = None) -> None:
+        """Start the clock and capture what ``service_bus`` carries (``None``: manual only).
+
+        Calling it again while recording attaches one more bus to the same session.
+        """
+        adapter = None if service_bus is None else adapter_for(service_bus)
+        with self._lock:
+            if not self._recording:
+                self._begin()
+        if adapter is not None:
+            adapter.attach(self.record)
+            self._adapters.append(adapter)
+            log.info("Recording %r from %s", self.session_name, adapter.name)
+
+    def _begin(self) -> None:
+        self._events = []
+        self._start_ns = self._last_ns = time.perf_counter_ns()
+        self._stop_ns = None
+        self._start_time = utc_now_iso()
+        self._recording = True
+        if self.stream_to is not None:
+            self._stream = EventStream(self.stream_to, self._header())
+
+    def stop_recording(self) -> list[RecordedEvent]:
+        """Detach from every bus, restoring it exactly; returns the recorded events."""
+        for adapter in reversed(self._adapters):
+            adapter.detach()
+        self._adapters.clear()
+        with self._lock:
+            was_recording, self._recording = self._recording, False
+            if was_recording:
+                self._stop_ns = time.perf_counter_ns()
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            self._finish_stream(stream)
+        if was_recording:
+            log.info("Recorded %d events in %r", len(self._events), self.session_name)
+        return list(self._events)
+
+    def _finish_stream(self, stream: EventStream) -> None:
+        try:
+            stream.finalize(self._header())
+        except OSError as exc:
+            self._stream_failed(exc)
+
+    def __enter__(self) -> EventRecorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._recording:
+            self.stop_recording()
+
+    # ------------------------------------------------------------------ capture
+
+    def record(
+        self,
+        event_name: str,
+        event: object,
+        source: str | None = None,
+        metadata: Mapping[str, JSONValue] | None = None,
+    ) -> RecordedEvent | None:
+        """Record one event (adapters call this for each publish); never raises into them."""
+        if not self._recording:
+            return None
+        now = time.perf_counter_ns()
+        recorded = RecordedEvent(
+            0.0, str(event_name), snapshot(event), source, event_type_of(event),
+            snapshot(dict(metadata)) if metadata else None,
+        )
+        recorded = self._before_record(recorded)
+        if recorded is None:
+            return None
+        with self._lock:
+            if not self._recording:
+                return None
+            self._last_ns = max(now, self._last_ns)  # keep the file sorted across threads
+            recorded = recorded.shifted(round((self._last_ns - self._start_ns) / 1e6, 6))
+            self._events.append(recorded)
+            if self._stream is not None:
+                self._append_to_stream(self._stream, recorded)
+        return recorded
+
+    def _before_record(self, event: RecordedEvent) -> RecordedEvent | None:
+        if self.before_record is None:
+            return event
+        try:
+            return self.before_record(event)
+        except Exception:
+            log.exception("before_record hook failed; the event is kept unchanged")
+            return event
+
+    def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> None:
+        try:
+            stream.append(event)
+        except OSError as exc:
+            self._stream = None
+            self._stream_failed(exc)
+
+    def _stream_failed(self, exc: OSError) -> None:
+        self.stream_error = exc
+        log.error(
+            "Streaming to %s failed (%s); events stay in memory, call save() to keep them",
+            self.stream_to, exc,
+        )
+
+    # ------------------------------------------------------------------ results
+
+    @property
+    def is_recording(self) -> bool:
+        return self._recording
+
+    @property
+    def events(self) -> list[RecordedEvent]:
+        """The events recorded so far, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def _header(self) -> CassetteHeader:
+        end = self._stop_ns if self._stop_ns is not None else time.perf_counter_ns()
+        return CassetteHeader(
+            session_name=self.session_name,
+            start_time=self._start_time or utc_now_iso(),
+            duration_ms=(end - self._start_ns) / 1e6 if self._start_ns else 0.0,
+            total_events=len(self._events),
+            metadata=self.metadata,
+        )
+
+    def to_cassette(self) -> Cassette:
+        """The recording so far as a :class:`Cassette` (works while still recording)."""
+        with self._lock:
+            events = tuple(self._events)
+            header = self._header()
+        duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
+        return Cassette(
+            CassetteHeader(
+                header.session_name, header.start_time, duration, len(events),
+                header.version, header.metadata,
+            ),
+            events,
+        )
+
+    def default_filename(self) -> str:
+        """``<session>_<YYYYmmdd_HHMMSS>.json``, with unsafe characters replaced."""
+        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+        return f"{_UNSAFE.sub('_', self.session_name).strip('._') or 'session'}_{stamp}.json"
+
+    def save(self, filename: str | os.PathLike[str] | None = None) -> Path:
+        """Write the recording atomically; a relative name goes in ``output_dir``.
+
+        The suffix picks the format (``.json``, ``.yaml``, ``.jsonl``, each ``+ .gz``).
+        """
+        path = Path(filename) if filename is not None else Path(self.default_filename())
+        if not path.suffix:
+            path = path.with_name(path.name + ".json")
+        if not path.is_absolute():
+            path = self.output_dir / path
+        write_cassette(path, self.to_cassette())
+        log.info("Saved %d events to %s", len(self._events), path)
+        return path
