@@ -1,0 +1,349 @@
+"""The diff engine: compare a recorded event sequence with a new one.
+
+Shared by the pytest plugin (teardown verification), the CLI ``diff`` command and the
+dashboard's ``/api/diff``. Expected is the recorded side, actual the new one; every field
+line reads ``path: expected != actual``, as pytest's assertion rewriting does.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict, deque
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .cassette import Cassette, RecordedEvent
+from .fieldpaths import drop_fields, parse_paths
+
+Kind = Literal["unexpected", "changed", "missing"]
+MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
+"""The event fields ``match_on`` may name."""
+DEFAULT_MATCH_ON = ("event_name", "source", "event_data")
+MISSING_VALUE = "<missing>"
+_MAX_REPR = 120
+_KIND_ORDER: dict[str, int] = {"changed": 0, "missing": 1, "unexpected": 2}
+_COLORS = {"changed": "\x1b[33m", "missing": "\x1b[31m", "unexpected": "\x1b[35m"}
+_RESET = "\x1b[0m"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way the actual events depart from the expected (recorded) ones."""
+
+    kind: Kind
+    expected_index: int | None
+    actual_index: int | None
+    event_name: str
+    source: str | None
+    field_diffs: tuple[str, ...]
+    expected: RecordedEvent | None
+    actual: RecordedEvent | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form (events as they are written in a cassette)."""
+        return {
+            "kind": self.kind,
+            "expected_index": self.expected_index,
+            "actual_index": self.actual_index,
+            "event_name": self.event_name,
+            "source": self.source,
+            "field_diffs": list(self.field_diffs),
+            "expected": None if self.expected is None else self.expected.to_dict(),
+            "actual": None if self.actual is None else self.actual.to_dict(),
+        }
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def compare_events(
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    *,
+    match_on: Sequence[str] = DEFAULT_MATCH_ON,
+    ordered: bool = True,
+    ignore_fields: Sequence[str] = (),
+) -> list[Difference]:
+    """Every difference between two event sequences, in sequence order.
+
+    ``ordered`` checks order within each source (sources may interleave differently);
+    identical repeated events are matched one by one. ``ignore_fields`` are dotted paths
+    inside ``event_data`` (``*`` wildcards) left out of the comparison.
+    """
+    matcher = _Matcher(_check_match_on(match_on), parse_paths(ignore_fields, what="ignore_fields"))
+    exp = [matcher.view(i, e) for i, e in enumerate(expected)]
+    act = [matcher.view(i, e) for i, e in enumerate(actual)]
+    if ordered:
+        diffs = [d for e, a in matcher.by_source(exp, act) for d in matcher.aligned(e, a)]
+    else:
+        diffs = list(matcher.unordered(exp, act))
+    return _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
+
+
+def diff_cassettes(
+    a: Cassette, b: Cassette, *, ignore_fields: Sequence[str] = ()
+) -> list[Difference]:
+    """The differences from cassette ``a`` (expected) to cassette ``b`` (actual)."""
+    return compare_events(a.events, b.events, ignore_fields=ignore_fields)
+
+
+def _check_match_on(match_on: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(match_on, str) or not match_on:
+        raise ValueError(f"match_on must be a non-empty list of event fields, got {match_on!r}")
+    unknown = [f for f in match_on if f not in MATCH_FIELDS]
+    if unknown:
+        raise ValueError(f"match_on: unknown field(s) {unknown}; choose from {list(MATCH_FIELDS)}")
+    return tuple(match_on)
+
+
+@dataclass(frozen=True)
+class _View:
+    """An event with its index and the projection that is compared."""
+
+    index: int
+    event: RecordedEvent
+    fields: dict[str, Any]
+    key: Hashable
+
+
+def _in_recorded_order(
+    diffs: list[Difference], partners: dict[int, int], n_expected: int, n_actual: int
+) -> list[Difference]:
+    """Sorted by recorded position. An unexpected event goes just before the recorded event
+    that the next paired actual event matched (after the gap's missing events, as a
+    unified diff puts ``+`` lines after ``-`` lines), so the report reads like the timeline."""
+    anchors = [n_expected] * n_actual
+    anchor = n_expected
+    for j in reversed(range(n_actual)):
+        anchors[j] = anchor
+        anchor = partners.get(j, anchor)
+
+    def key(diff: Difference) -> tuple[int, int, int]:
+        if diff.expected_index is not None:
+            return (diff.expected_index, 0, -1 if diff.actual_index is None else diff.actual_index)
+        assert diff.actual_index is not None
+        return (anchors[diff.actual_index], -1, diff.actual_index)
+
+    return sorted(diffs, key=key)
+
+
+class _Matcher:
+    def __init__(self, match_on: tuple[str, ...], ignore: tuple[tuple[str, ...], ...]) -> None:
+        self.match_on = match_on
+        self.ignore = ignore
+        self.partners: dict[int, int] = {}
+        """Actual index -> expected index of every pair (equal or changed)."""
+
+    def view(self, index: int, event: RecordedEvent) -> _View:
+        fields = {name: getattr(event, name) for name in self.match_on}
+        if "event_data" in fields:
+            fields["event_data"] = drop_fields(fields["event_data"], self.ignore)
+        return _View(index, event, fields, tuple(_canonical(fields[n]) for n in self.match_on))
+
+    def by_source(
+        self, exp: list[_View], act: list[_View]
+    ) -> Iterator[tuple[list[_View], list[_View]]]:
+        """Groups compared independently: one per source when sources are matched."""
+        if "source" not in self.match_on:
+            yield exp, act
+            return
+        groups: dict[str | None, tuple[list[_View], list[_View]]] = {}
+        for side, views in enumerate((exp, act)):
+            for view in views:
+                groups.setdefault(view.event.source, ([], []))[side].append(view)
+        yield from groups.values()
+
+    def aligned(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
+        """Differences of two ordered sequences: a longest-common-subsequence alignment."""
+        matcher = difflib.SequenceMatcher(
+            None, [v.key for v in exp], [v.key for v in act], autojunk=False
+        )
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                self.partners.update(
+                    (a.index, e.index) for e, a in zip(exp[i1:i2], act[j1:j2], strict=True)
+                )
+            else:
+                yield from self._pair_in_order(exp[i1:i2], act[j1:j2])
+
+    def _pair_in_order(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
+        """Within a non-matching stretch, same-named events in the same order are "changed"."""
+        names = difflib.SequenceMatcher(
+            None,
+            [v.event.event_name for v in exp],
+            [v.event.event_name for v in act],
+            autojunk=False,
+        )
+        for tag, i1, i2, j1, j2 in names.get_opcodes():
+            if tag == "equal":
+                for e, a in zip(exp[i1:i2], act[j1:j2], strict=True):
+                    yield self.changed(e, a)
+            else:
+                yield from (_missing(e) for e in exp[i1:i2])
+                yield from (_unexpected(a) for a in act[j1:j2])
+
+    def unordered(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
+        """Differences ignoring order: identical events pair first, then same name and source."""
+        pool: dict[Hashable, deque[_View]] = defaultdict(deque)
+        for view in act:
+            pool[view.key].append(view)
+        leftover_exp = [e for e in exp if not self._pair_identical(pool, e)]
+        leftover_act = sorted((v for q in pool.values() for v in q), key=lambda v: v.index)
+        by_name: dict[tuple[str, str | None], deque[_View]] = defaultdict(deque)
+        for view in leftover_act:
+            by_name[(view.event.event_name, view.event.source)].append(view)
+        for e in leftover_exp:
+            partner = _take(by_name, (e.event.event_name, e.event.source))
+            yield _missing(e) if partner is None else self.changed(e, partner)
+        for queue in by_name.values():
+            yield from (_unexpected(a) for a in queue)
+
+    def _pair_identical(self, pool: dict[Hashable, deque[_View]], exp: _View) -> bool:
+        partner = _take(pool, exp.key)
+        if partner is not None:
+            self.partners[partner.index] = exp.index
+        return partner is not None
+
+    def changed(self, exp: _View, act: _View) -> Difference:
+        self.partners[act.index] = exp.index
+        lines = [
+            line
+            for name in self.match_on
+            for line in field_diff(exp.fields[name], act.fields[name], name)
+        ]
+        return Difference(
+            "changed",
+            exp.index,
+            act.index,
+            exp.event.event_name,
+            exp.event.source,
+            tuple(lines),
+            exp.event,
+            act.event,
+        )
+
+
+def _take(pool: dict[Any, deque[_View]], key: Hashable) -> _View | None:
+    queue = pool.get(key)
+    return queue.popleft() if queue else None
+
+
+def _missing(view: _View) -> Difference:
+    ev = view.event
+    return Difference(
+        "missing", view.index, None, ev.event_name, ev.source, _data_line(view), ev, None
+    )
+
+
+def _unexpected(view: _View) -> Difference:
+    ev = view.event
+    return Difference(
+        "unexpected", None, view.index, ev.event_name, ev.source, _data_line(view), None, ev
+    )
+
+
+def _data_line(view: _View) -> tuple[str, ...]:
+    return (f"event_data: {_show(view.fields.get('event_data', view.event.event_data))}",)
+
+
+# --------------------------------------------------------------------------- field diffs
+
+
+def field_diff(expected: Any, actual: Any, path: str) -> list[str]:
+    """Lines ``path: expected != actual`` for every leaf that differs (recursing into
+    dicts and lists; a key present on one side only shows ``<missing>`` on the other)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        keys = list(expected) + [k for k in actual if k not in expected]
+        return [
+            line for key in keys for line in _member_diff(expected, actual, key, f"{path}.{key}")
+        ]
+    if isinstance(expected, list) and isinstance(actual, list):
+        return [
+            line
+            for i in range(max(len(expected), len(actual)))
+            for line in _member_diff(
+                dict(enumerate(expected)), dict(enumerate(actual)), i, f"{path}.{i}"
+            )
+        ]
+    if _canonical(expected) == _canonical(actual):
+        return []
+    return [f"{path}: {_show(expected)} != {_show(actual)}"]
+
+
+def _member_diff(
+    expected: dict[Any, Any], actual: dict[Any, Any], key: Any, path: str
+) -> list[str]:
+    if key not in actual:
+        return [f"{path}: {_show(expected[key])} != {MISSING_VALUE}"]
+    if key not in expected:
+        return [f"{path}: {MISSING_VALUE} != {_show(actual[key])}"]
+    return field_diff(expected[key], actual[key], path)
+
+
+def _canonical(value: Any) -> Hashable:
+    """A hashable form where equal JSON data compare equal (1 == 1.0, but True != 1)."""
+    if isinstance(value, dict):
+        return ("d", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("l", tuple(_canonical(v) for v in value))
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int | float):
+        return ("n", value)
+    if value is None or isinstance(value, str):
+        return ("s", value)
+    return ("o", repr(value))
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def format_report(
+    differences: Sequence[Difference],
+    *,
+    cassette_path: str | Path | None = None,
+    rerecord_hint: str | None = None,
+    color: bool = False,
+) -> str:
+    """A readable report listing every difference (not only the first)."""
+    if not differences:
+        return "no differences: the events match the recording"
+    lines = [_headline(differences, cassette_path), "(field lines read: recorded != actual)", ""]
+    for number, diff in enumerate(differences, start=1):
+        lines.append(_title(number, diff, color))
+        lines.extend(f"      {line}" for line in diff.field_diffs)
+    if rerecord_hint:
+        lines += ["", f"If the new behaviour is intended, re-record with: {rerecord_hint}"]
+    return "\n".join(lines)
+
+
+def _headline(differences: Sequence[Difference], cassette_path: str | Path | None) -> str:
+    counts = {kind: sum(d.kind == kind for d in differences) for kind in _KIND_ORDER}
+    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+    noun = "difference" if len(differences) == 1 else "differences"
+    where = f" from cassette {cassette_path}" if cassette_path is not None else ""
+    return f"{len(differences)} event {noun}{where} ({parts})"
+
+
+def _title(number: int, diff: Difference, color: bool) -> str:
+    source = f" from source {diff.source!r}" if diff.source is not None else " (no source)"
+    if diff.kind == "changed":
+        where = f"recorded #{diff.expected_index}, now #{diff.actual_index}"
+        text = f"changed {diff.event_name!r}{source} ({where})"
+    elif diff.kind == "missing":
+        text = (
+            f"missing {diff.event_name!r}{source}: recorded #{diff.expected_index} "
+            "was not published"
+        )
+    else:
+        text = f"unexpected {diff.event_name!r}{source}: #{diff.actual_index} was never recorded"
+    if color:
+        text = f"{_COLORS[diff.kind]}{text}{_RESET}"
+    return f"  [{number}] {text}"

@@ -1,0 +1,214 @@
+"""Unit tests for the diff engine shared by the plugin, the CLI and the dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pytest_eventrecorder.cassette import Cassette, RecordedEvent
+from pytest_eventrecorder.verify import (
+    Difference,
+    compare_events,
+    diff_cassettes,
+    field_diff,
+    format_report,
+)
+
+
+def ev(name: str, data: Any = None, source: str | None = "bot", at: float = 0.0) -> RecordedEvent:
+    return RecordedEvent(at, name, data if data is not None else {}, source)
+
+
+def kinds(diffs: list[Difference]) -> list[tuple[str, str, int | None, int | None]]:
+    return [(d.kind, d.event_name, d.expected_index, d.actual_index) for d in diffs]
+
+
+def test_identical_sequences_have_no_differences() -> None:
+    events = [ev("A", {"x": 1}), ev("B", {"y": [1, 2]})]
+    assert compare_events(events, list(events)) == []
+
+
+def test_offsets_are_not_compared() -> None:
+    assert compare_events([ev("A", at=1.0)], [ev("A", at=99.0)]) == []
+
+
+def test_changed_event_lists_every_field_line() -> None:
+    expected = [ev("OrderPlaced", {"price": 100.0, "qty": 1, "side": "buy"})]
+    actual = [ev("OrderPlaced", {"price": 101.5, "qty": 1, "note": "x"})]
+    [diff] = compare_events(expected, actual)
+    assert (diff.kind, diff.expected_index, diff.actual_index) == ("changed", 0, 0)
+    assert diff.field_diffs == (
+        "event_data.price: 100.0 != 101.5",
+        "event_data.side: 'buy' != <missing>",
+        "event_data.note: <missing> != 'x'",
+    )
+    assert diff.expected == expected[0]
+    assert diff.actual == actual[0]
+
+
+def test_unexpected_and_missing_events() -> None:
+    expected = [ev("A"), ev("B"), ev("C")]
+    actual = [ev("A"), ev("C"), ev("D")]
+    assert kinds(compare_events(expected, actual)) == [
+        ("missing", "B", 1, None),
+        ("unexpected", "D", None, 2),
+    ]
+
+
+def test_several_differences_are_all_reported() -> None:
+    expected = [ev("A", {"v": 1}), ev("B"), ev("C", {"v": 1})]
+    actual = [ev("A", {"v": 2}), ev("C", {"v": 3}), ev("E")]
+    assert [d.kind for d in compare_events(expected, actual)] == [
+        "changed",
+        "missing",
+        "changed",
+        "unexpected",
+    ]
+
+
+def test_repeats_of_identical_events_are_matched_one_by_one() -> None:
+    tick = ev("Tick", {"p": 1})
+    assert kinds(compare_events([tick, tick], [tick, tick, tick])) == [
+        ("unexpected", "Tick", None, 2)
+    ]
+    assert kinds(compare_events([tick, tick, tick], [tick])) == [
+        ("missing", "Tick", 1, None),
+        ("missing", "Tick", 2, None),
+    ]
+
+
+def test_order_is_checked_per_source_by_default() -> None:
+    expected = [ev("A", source="s1"), ev("X", source="s2"), ev("B", source="s1")]
+    interleaved = [ev("X", source="s2"), ev("A", source="s1"), ev("B", source="s1")]
+    assert compare_events(expected, interleaved) == []
+    swapped = [ev("B", source="s1"), ev("X", source="s2"), ev("A", source="s1")]
+    assert {d.kind for d in compare_events(expected, swapped)} <= {"missing", "unexpected"}
+    assert compare_events(expected, swapped) != []
+
+
+def test_unordered_ignores_order_but_still_counts() -> None:
+    expected = [ev("A", {"v": 1}), ev("B"), ev("A", {"v": 1})]
+    shuffled = [ev("B"), ev("A", {"v": 1}), ev("A", {"v": 1})]
+    assert compare_events(expected, shuffled, ordered=False) == []
+    changed = [ev("B"), ev("A", {"v": 2}), ev("A", {"v": 1})]
+    [diff] = compare_events(expected, changed, ordered=False)
+    assert diff.kind == "changed"
+    assert diff.field_diffs == ("event_data.v: 1 != 2",)
+    extra = [*shuffled, ev("C")]
+    assert kinds(compare_events(expected, extra, ordered=False)) == [("unexpected", "C", None, 3)]
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_a_source_change_is_a_missing_and_an_unexpected_event(ordered: bool) -> None:
+    diffs = compare_events([ev("A", source="a")], [ev("A", source="b")], ordered=ordered)
+    assert [(d.kind, d.source) for d in diffs] == [("missing", "a"), ("unexpected", "b")]
+
+
+def test_match_on_limits_the_compared_fields() -> None:
+    assert (
+        compare_events(
+            [ev("A", {"v": 1}, source="a")],
+            [ev("A", {"v": 2}, source="b")],
+            match_on=("event_name",),
+        )
+        == []
+    )
+    assert (
+        compare_events(
+            [ev("A", source="a")],
+            [ev("A", source="b")],
+            match_on=("event_name", "event_data"),
+            ordered=False,
+        )
+        == []
+    )
+    typed = RecordedEvent(0.0, "A", {}, "bot", event_type="m:New")
+    [diff] = compare_events([ev("A")], [typed], match_on=("event_name", "event_type"))
+    assert diff.field_diffs == ("event_type: None != 'm:New'",)
+
+
+@pytest.mark.parametrize("bad", [(), "event_name", ("event_name", "colour")])
+def test_bad_match_on_is_a_clear_error(bad: Any) -> None:
+    with pytest.raises(ValueError, match="match_on"):
+        compare_events([], [], match_on=bad)
+
+
+def test_ignore_fields_with_dotted_paths_and_wildcards() -> None:
+    expected = [ev("O", {"timestamp": 1, "order": {"id": "a", "qty": 1}, "meta": {"h": 1, "k": 2}})]
+    actual = [ev("O", {"timestamp": 2, "order": {"id": "b", "qty": 1}, "meta": {"h": 9}})]
+    assert compare_events(expected, actual, ignore_fields=["timestamp", "order.id", "meta.*"]) == []
+    [diff] = compare_events(expected, actual, ignore_fields=["timestamp", "meta.*"])
+    assert diff.field_diffs == ("event_data.order.id: 'a' != 'b'",)
+
+
+def test_ignore_fields_reach_into_lists() -> None:
+    expected = [ev("O", {"items": [{"id": 1, "p": 5}, {"id": 2, "p": 6}]})]
+    actual = [ev("O", {"items": [{"id": 7, "p": 5}, {"id": 8, "p": 6}]})]
+    assert compare_events(expected, actual, ignore_fields=["items.*.id"]) == []
+
+
+@pytest.mark.parametrize("bad", ["timestamp", ["a..b"], [""], [3]])
+def test_bad_ignore_fields_are_a_clear_error(bad: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="ignore_fields"):
+        compare_events([], [], ignore_fields=bad)
+
+
+def test_numbers_compare_by_value_but_bools_are_not_numbers() -> None:
+    assert compare_events([ev("A", {"v": 1})], [ev("A", {"v": 1.0})]) == []
+    [diff] = compare_events([ev("A", {"v": 1})], [ev("A", {"v": True})])
+    assert diff.field_diffs == ("event_data.v: 1 != True",)
+
+
+def test_field_diff_recurses_into_lists() -> None:
+    assert field_diff([1, 2], [1, 3, 4], "d") == ["d.1: 2 != 3", "d.2: <missing> != 4"]
+    assert field_diff({"a": [1]}, {"a": "x"}, "d") == ["d.a: [1] != 'x'"]
+
+
+def test_to_dict_is_json_safe() -> None:
+    diffs = compare_events([ev("A", {"v": 1}), ev("B")], [ev("A", {"v": 2}), ev("C")])
+    data = json.loads(json.dumps([d.to_dict() for d in diffs]))
+    assert data[0]["kind"] == "changed"
+    assert data[0]["field_diffs"] == ["event_data.v: 1 != 2"]
+    assert data[0]["expected"]["event_data"] == {"v": 1}
+    assert {d["kind"] for d in data[1:]} == {"missing", "unexpected"}
+    missing = next(d for d in data if d["kind"] == "missing")
+    assert missing["actual"] is None
+
+
+def test_diff_cassettes() -> None:
+    a = Cassette.build("a", [ev("A", {"t": 1, "v": 1})])
+    b = Cassette.build("b", [ev("A", {"t": 2, "v": 1})])
+    assert diff_cassettes(a, b, ignore_fields=["t"]) == []
+    assert [d.kind for d in diff_cassettes(a, b)] == ["changed"]
+
+
+def test_report_names_every_difference_path_and_rerecord_hint() -> None:
+    expected = [ev("OrderPlaced", {"price": 100.0}), ev("OrderFilled")]
+    actual = [ev("OrderPlaced", {"price": 101.5}), ev("OrderCancelled", {"why": "x"})]
+    report = format_report(
+        compare_events(expected, actual),
+        cassette_path="cassettes/t.json",
+        rerecord_hint="pytest t.py --record-mode=all",
+    )
+    assert "3 event differences from cassette cassettes/t.json" in report
+    assert "(1 changed, 1 missing, 1 unexpected)" in report
+    assert "changed 'OrderPlaced' from source 'bot' (recorded #0, now #0)" in report
+    assert "event_data.price: 100.0 != 101.5" in report
+    assert "missing 'OrderFilled' from source 'bot': recorded #1 was not published" in report
+    assert "unexpected 'OrderCancelled' from source 'bot': #1 was never recorded" in report
+    assert "re-record with: pytest t.py --record-mode=all" in report
+    assert "\x1b[" not in report
+
+
+def test_report_color_and_empty() -> None:
+    diffs = compare_events([ev("A")], [])
+    assert "\x1b[31m" in format_report(diffs, color=True)
+    assert format_report([]).startswith("no differences")
+
+
+def test_long_values_are_shortened() -> None:
+    [diff] = compare_events([ev("A", {"v": "x" * 500})], [ev("A", {"v": "y"})])
+    assert len(diff.field_diffs[0]) < 200
+    assert diff.field_diffs[0].endswith("!= 'y'")
