@@ -16,6 +16,7 @@ from .formats import (
 from .recorder import EventRecorder
 from .replayer import EventReplayer, ReplayError, ReplayResult
 from .serialize import EventRebuildError, snapshot
+from .server import EventRecorderServer
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ __all__ = [
     "EventRebuildError",
     "EventRecorder",
     "EventRecorderConfig",
+    "EventRecorderServer",
     "EventReplayer",
     "EventStream",
     "RealClock",
