@@ -18,8 +18,6 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-TOKEN_META = "eventrecorder-token"
-
 # Scripts and styles come only from our own static files, so even a slip that turned
 # event data into markup could not run it.
 CONTENT_SECURITY_POLICY = (

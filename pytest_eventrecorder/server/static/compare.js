@@ -1,0 +1,124 @@
+/* Compare two recordings side by side, from the diff engine behind /api/diff. */
+"use strict";
+
+(function () {
+  const ER = window.ER;
+  const { api, h, clear, number, duration, offset, recordingUrl } = ER;
+  const $ = (id) => document.getElementById(id);
+  const root = $("compare");
+  const KIND_TEXT = { missing: "Missing in B", unexpected: "Only in B", changed: "Changed" };
+  const SHOWN_LIMIT = 500;
+
+  function fillPickers(recordings) {
+    for (const select of [$("pick-a"), $("pick-b")]) {
+      for (const rec of recordings) {
+        const label = rec.error ? rec.filename + " (unreadable)" : rec.filename + " · " + number(rec.total_events) + " events";
+        select.appendChild(h("option", { value: rec.filename, disabled: Boolean(rec.error) }, label));
+      }
+    }
+    $("pick-a").value = root.dataset.a;
+    $("pick-b").value = root.dataset.b;
+  }
+
+  function ignoredFields() {
+    return $("ignore").value.split(",").map((f) => f.trim()).filter(Boolean);
+  }
+
+  function sideSummary(label, summary) {
+    const facts = [];
+    if (summary.total_events !== undefined) facts.push(h("span", {}, h("strong", {}, number(summary.total_events)), " events"));
+    if (summary.duration_ms !== undefined) facts.push(h("span", {}, h("strong", {}, duration(summary.duration_ms)), " long"));
+    const name = summary.filename || "";
+    return h("section", { class: "card side-summary" },
+      h("div", { class: "card-head" },
+        h("h2", {}, h("span", { class: "badge" }, label), " ", summary.session_name || name),
+        name ? h("a", { href: recordingUrl(name), class: "mono" }, name) : null),
+      h("div", { class: "card-body" }, facts));
+  }
+
+  function eventBlock(ev, index, sideLabel) {
+    if (!ev) return h("div", {}, h("div", { class: "side-label" }, sideLabel), h("p", { class: "absent" }, "— not present"));
+    return h("div", {},
+      h("div", { class: "side-label" }, sideLabel + " · #" + index + " · " + offset(ev.timestamp_offset_ms)),
+      ER.jsonTree(ev.event_data, 1));
+  }
+
+  function difference(d) {
+    const where = [];
+    if (d.expected_index !== null && d.expected_index !== undefined) where.push("A #" + d.expected_index);
+    if (d.actual_index !== null && d.actual_index !== undefined) where.push("B #" + d.actual_index);
+    const card = h("article", { class: "card diff " + d.kind },
+      h("div", { class: "diff-head" },
+        h("span", { class: "badge kind-" + d.kind }, KIND_TEXT[d.kind] || d.kind),
+        h("span", { class: "ev" }, d.event_name),
+        d.source ? h("span", { class: "muted" }, d.source) : null,
+        h("span", { class: "where" }, where.join(" ↔ "))));
+    if (d.field_diffs && d.field_diffs.length) {
+      card.appendChild(h("ul", { class: "field-diffs" }, d.field_diffs.map((line) => h("li", {}, line))));
+    }
+    card.appendChild(h("div", { class: "diff-cols" },
+      eventBlock(d.expected, d.expected_index, "A"), eventBlock(d.actual, d.actual_index, "B")));
+    return card;
+  }
+
+  function render(result) {
+    $("result").hidden = false;
+    const verdict = clear($("verdict"));
+    const diffs = result.differences || [];
+    if (result.equal) {
+      verdict.append(h("span", { class: "badge ok" }, "Identical"), h("h2", {}, "No differences"));
+    } else {
+      const counts = {};
+      diffs.forEach((d) => (counts[d.kind] = (counts[d.kind] || 0) + 1));
+      verdict.appendChild(h("h2", {}, number(diffs.length) + (diffs.length === 1 ? " difference" : " differences")));
+      for (const kind of ["changed", "missing", "unexpected"]) {
+        if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_TEXT[kind].toLowerCase()));
+      }
+    }
+    clear($("sides")).append(sideSummary("A", result.a || {}), sideSummary("B", result.b || {}));
+    const list = clear($("differences"));
+    diffs.slice(0, SHOWN_LIMIT).forEach((d) => list.appendChild(difference(d)));
+    if (diffs.length > SHOWN_LIMIT) {
+      list.appendChild(h("p", { class: "empty" }, "Showing the first " + SHOWN_LIMIT + " of " + number(diffs.length) + " differences."));
+    }
+  }
+
+  async function run() {
+    const a = $("pick-a").value;
+    const b = $("pick-b").value;
+    if (!a || !b) return;
+    const params = { a: a, b: b, ignore_field: ignoredFields() };
+    const url = new URL(location.href);
+    url.searchParams.set("a", a);
+    url.searchParams.set("b", b);
+    history.replaceState(null, "", url.pathname + url.search);
+    $("error").hidden = true;
+    $("run-compare").disabled = true;
+    try {
+      render(await api("/api/diff", { params: params }));
+    } catch (err) {
+      $("result").hidden = true;
+      ER.showError($("error"), err);
+    } finally {
+      $("run-compare").disabled = false;
+    }
+  }
+
+  $("compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    run();
+  });
+  $("swap").addEventListener("click", () => {
+    const a = $("pick-a").value;
+    $("pick-a").value = $("pick-b").value;
+    $("pick-b").value = a;
+    if ($("pick-a").value && $("pick-b").value) run();
+  });
+
+  api("/api/recordings", { params: { sort: "name", order: "asc" } })
+    .then((data) => {
+      fillPickers(data.recordings);
+      if ($("pick-a").value && $("pick-b").value) run();
+    })
+    .catch((err) => ER.showError($("error"), err));
+})();

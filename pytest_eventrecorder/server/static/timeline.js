@@ -1,0 +1,313 @@
+/* The SVG timeline: one lane per source or event name, drag to zoom, keys to pan. */
+"use strict";
+
+(function () {
+  const { s, clear, number, offset } = window.ER;
+  const LANE_H = 26;
+  const TOP = 6;
+  const AXIS_H = 26;
+  const RIGHT = 18;
+  const MIN_DRAG_PX = 5;
+  const MIN_SPAN_MS = 1;
+
+  function niceStep(span, target) {
+    const raw = span / target;
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const norm = raw / mag;
+    return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  }
+
+  function axisLabel(t, step, to) {
+    if (to <= 2000) return Math.round(t) + " ms";
+    if (to >= 120000 && step >= 1000) {
+      const secs = Math.round(t / 1000);
+      return Math.floor(secs / 60) + ":" + String(secs % 60).padStart(2, "0");
+    }
+    const decimals = Math.max(0, -Math.floor(Math.log10(step / 1000)));
+    return (t / 1000).toFixed(decimals) + " s";
+  }
+
+  function truncate(text, maxChars) {
+    return text.length > maxChars ? text.slice(0, Math.max(1, maxChars - 1)) + "…" : text;
+  }
+
+  class Timeline {
+    constructor(svg, options) {
+      this.svg = svg;
+      this.onZoom = options.onZoom;
+      this.data = { duration_ms: 0, lanes: [] };
+      this.color = () => "k9";
+      this.view = null;
+      this.cursor = null;
+      this.marker = null;
+      this.drag = null;
+      this.bindPointer();
+      this.bindKeys();
+      new ResizeObserver(() => this.render()).observe(svg.parentElement);
+    }
+
+    get full() {
+      return { from: 0, to: Math.max(this.data.duration_ms || 0, MIN_SPAN_MS) };
+    }
+
+    get range() {
+      return this.view || this.full;
+    }
+
+    setData(data, color) {
+      this.data = data;
+      this.color = color;
+      this.render();
+    }
+
+    /** Show [from, to]; a range covering everything means "not zoomed". */
+    setView(from, to, notify) {
+      const full = this.full;
+      let lo = Math.max(full.from, Math.min(from, to));
+      let hi = Math.min(full.to, Math.max(from, to));
+      if (hi - lo < MIN_SPAN_MS) {
+        const mid = (lo + hi) / 2;
+        lo = Math.max(full.from, mid - MIN_SPAN_MS / 2);
+        hi = Math.min(full.to, lo + MIN_SPAN_MS);
+      }
+      const whole = lo <= full.from && hi >= full.to;
+      this.view = whole ? null : { from: lo, to: hi };
+      this.render();
+      if (notify !== false) this.onZoom(this.view);
+    }
+
+    reset() {
+      this.setView(this.full.from, this.full.to);
+    }
+
+    zoomBy(factor) {
+      const { from, to } = this.range;
+      const mid = (from + to) / 2;
+      const half = ((to - from) * factor) / 2;
+      const full = this.full;
+      let lo = mid - half;
+      let hi = mid + half;
+      if (lo < full.from) [lo, hi] = [full.from, hi + (full.from - lo)];
+      if (hi > full.to) [lo, hi] = [lo - (hi - full.to), full.to];
+      this.setView(lo, hi);
+    }
+
+    pan(fraction) {
+      if (!this.view) return;
+      const { from, to } = this.view;
+      const span = to - from;
+      const full = this.full;
+      const lo = Math.min(Math.max(full.from, from + span * fraction), full.to - span);
+      this.setView(lo, lo + span);
+    }
+
+    setCursor(ms) {
+      this.cursor = ms;
+      this.drawLines();
+    }
+
+    setMarker(ms) {
+      this.marker = ms;
+      this.drawLines();
+    }
+
+    layout() {
+      const width = Math.max(320, this.svg.parentElement.clientWidth);
+      const labelW = width < 640 ? 112 : 176;
+      const lanes = Math.max(1, this.data.lanes.length);
+      return {
+        width,
+        height: TOP + lanes * LANE_H + AXIS_H,
+        left: labelW,
+        right: width - RIGHT,
+        plotTop: TOP,
+        plotBottom: TOP + lanes * LANE_H,
+      };
+    }
+
+    x(t) {
+      const { from, to } = this.range;
+      const L = this.geom;
+      return L.left + ((t - from) / (to - from)) * (L.right - L.left);
+    }
+
+    t(x) {
+      const { from, to } = this.range;
+      const L = this.geom;
+      const clamped = Math.min(Math.max(x, L.left), L.right);
+      return from + ((clamped - L.left) / (L.right - L.left)) * (to - from);
+    }
+
+    render() {
+      const L = (this.geom = this.layout());
+      const svg = clear(this.svg);
+      svg.setAttribute("viewBox", "0 0 " + L.width + " " + L.height);
+      svg.setAttribute("height", String(L.height));
+      this.drawAxis(svg, L);
+      if (!this.data.lanes.length) {
+        svg.appendChild(s("text", { class: "lane-count", x: L.left + 8, y: TOP + 17 }, "No events"));
+      }
+      this.data.lanes.forEach((lane, i) => svg.appendChild(this.drawLane(lane, i, L)));
+      svg.appendChild(s("rect", {
+        class: "plot-frame", x: L.left, y: L.plotTop, width: L.right - L.left,
+        height: L.plotBottom - L.plotTop,
+      }));
+      this.lines = svg.appendChild(s("g", { class: "lines", "pointer-events": "none" }));
+      this.brush = svg.appendChild(s("rect", { class: "brush", y: L.plotTop, height: L.plotBottom - L.plotTop, width: 0, visibility: "hidden" }));
+      this.hover = svg.appendChild(s("g", { "pointer-events": "none", visibility: "hidden" },
+        s("line", { class: "hover-line", y1: L.plotTop, y2: L.plotBottom }),
+        s("text", { class: "hover-text", y: L.plotBottom + 12 })));
+      this.drawLines();
+    }
+
+    drawAxis(svg, L) {
+      const { from, to } = this.range;
+      const step = niceStep(to - from, Math.max(2, Math.floor((L.right - L.left) / 110)));
+      const axis = s("g", { class: "axis" });
+      for (let t = Math.ceil(from / step) * step; t <= to + step * 1e-9; t += step) {
+        const x = this.x(t);
+        axis.appendChild(s("line", { x1: x, x2: x, y1: L.plotTop, y2: L.plotBottom + 4 }));
+        axis.appendChild(s("text", { x: x, y: L.plotBottom + 17, "text-anchor": "middle" }, axisLabel(t, step, to)));
+      }
+      svg.appendChild(axis);
+    }
+
+    drawLane(lane, i, L) {
+      const top = L.plotTop + i * LANE_H;
+      const name = lane.name === null || lane.name === undefined ? "(none)" : String(lane.name);
+      const count = number(lane.count);
+      const room = Math.floor((L.left - 22 - count.length * 7) / 7);
+      const g = s("g", { class: "lane " + this.color(lane.name), "data-lane": name });
+      g.appendChild(s("rect", { class: "lane-bg" + (i % 2 ? " alt" : ""), x: 0, y: top, width: L.width, height: LANE_H }));
+      g.appendChild(s("text", { class: "lane-label", x: 12, y: top + 17 }, truncate(name, room), s("title", {}, name)));
+      g.appendChild(s("text", { class: "lane-count", x: L.left - 10, y: top + 17, "text-anchor": "end" }, count));
+      const offsets = lane.offsets_ms || [];
+      if (offsets.length < lane.count) {
+        // Only a sample of the offsets came back: the histogram shows the real density.
+        g.appendChild(s("path", { class: "hist", d: this.histogramPath(lane.histogram || [], top) }));
+      }
+      g.appendChild(s("path", { class: "ticks", d: this.ticksPath(offsets, top) }));
+      return g;
+    }
+
+    histogramPath(histogram, top) {
+      const max = Math.max(0, ...histogram);
+      if (!max) return "";
+      const bucket = this.full.to / histogram.length;
+      const { from, to } = this.range;
+      const bottom = top + LANE_H - 3;
+      const parts = [];
+      histogram.forEach((count, i) => {
+        const t0 = i * bucket;
+        const t1 = t0 + bucket;
+        if (!count || t1 < from || t0 > to) return;
+        const x0 = this.x(Math.max(t0, from));
+        const x1 = this.x(Math.min(t1, to));
+        const y = bottom - (count / max) * (LANE_H - 6);
+        parts.push("M" + x0.toFixed(1) + " " + bottom + "V" + y.toFixed(1) + "H" + x1.toFixed(1) + "V" + bottom + "Z");
+      });
+      return parts.join("");
+    }
+
+    ticksPath(offsets, top) {
+      const { from, to } = this.range;
+      const seen = new Set();
+      const parts = [];
+      for (const t of offsets) {
+        if (t < from || t > to) continue;
+        const x = Math.round(this.x(t) * 2) / 2;
+        if (seen.has(x)) continue;
+        seen.add(x);
+        parts.push("M" + x + " " + (top + 7) + "V" + (top + LANE_H - 7));
+      }
+      return parts.join("");
+    }
+
+    drawLines() {
+      if (!this.lines) return;
+      const L = this.geom;
+      clear(this.lines);
+      const { from, to } = this.range;
+      const line = (ms, cls) => {
+        if (ms === null || ms === undefined || ms < from || ms > to) return;
+        const x = this.x(ms);
+        this.lines.appendChild(s("line", { class: cls, x1: x, x2: x, y1: L.plotTop, y2: L.plotBottom }));
+      };
+      line(this.marker, "marker");
+      line(this.cursor, "cursor");
+    }
+
+    pointerX(event) {
+      const box = this.svg.getBoundingClientRect();
+      return ((event.clientX - box.left) / box.width) * this.geom.width;
+    }
+
+    showHover(x) {
+      const L = this.geom;
+      if (x < L.left || x > L.right) {
+        this.hover.setAttribute("visibility", "hidden");
+        return;
+      }
+      const [lineEl, text] = this.hover.childNodes;
+      lineEl.setAttribute("x1", String(x));
+      lineEl.setAttribute("x2", String(x));
+      text.setAttribute("x", String(Math.min(Math.max(x, L.left + 30), L.right - 30)));
+      text.setAttribute("text-anchor", "middle");
+      text.textContent = offset(this.t(x));
+      this.hover.setAttribute("visibility", "visible");
+    }
+
+    bindPointer() {
+      const svg = this.svg;
+      svg.addEventListener("pointerdown", (e) => {
+        if (e.button !== 0) return;
+        const x = this.pointerX(e);
+        if (x < this.geom.left || x > this.geom.right) return;
+        this.drag = { x0: x, x1: x };
+        svg.setPointerCapture(e.pointerId);
+      });
+      svg.addEventListener("pointermove", (e) => {
+        const x = this.pointerX(e);
+        this.showHover(Math.min(Math.max(x, this.geom.left), this.geom.right));
+        if (!this.drag) return;
+        this.drag.x1 = Math.min(Math.max(x, this.geom.left), this.geom.right);
+        const lo = Math.min(this.drag.x0, this.drag.x1);
+        this.brush.setAttribute("x", String(lo));
+        this.brush.setAttribute("width", String(Math.abs(this.drag.x1 - this.drag.x0)));
+        this.brush.setAttribute("visibility", "visible");
+      });
+      svg.addEventListener("pointerleave", () => this.hover.setAttribute("visibility", "hidden"));
+      const finish = () => {
+        const drag = this.drag;
+        this.drag = null;
+        this.brush.setAttribute("visibility", "hidden");
+        if (drag && Math.abs(drag.x1 - drag.x0) >= MIN_DRAG_PX) {
+          this.setView(this.t(drag.x0), this.t(drag.x1));
+        }
+      };
+      svg.addEventListener("pointerup", finish);
+      svg.addEventListener("pointercancel", finish);
+    }
+
+    bindKeys() {
+      this.svg.addEventListener("keydown", (e) => {
+        const actions = {
+          "+": () => this.zoomBy(0.5),
+          "=": () => this.zoomBy(0.5),
+          "-": () => this.zoomBy(2),
+          "_": () => this.zoomBy(2),
+          ArrowLeft: () => this.pan(-0.2),
+          ArrowRight: () => this.pan(0.2),
+          "0": () => this.reset(),
+          Escape: () => this.reset(),
+        };
+        const action = actions[e.key];
+        if (!action) return;
+        e.preventDefault();
+        action();
+      });
+    }
+  }
+
+  window.ER.Timeline = Timeline;
+})();
