@@ -58,6 +58,15 @@ class Difference:
 # --------------------------------------------------------------------------- comparing
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """The differences, and which actual event was matched to which recorded one."""
+
+    differences: list[Difference]
+    pairs: dict[int, int]
+    """Actual index -> expected index, for every pair (identical or changed)."""
+
+
 def compare_events(
     expected: Sequence[RecordedEvent],
     actual: Sequence[RecordedEvent],
@@ -72,14 +81,30 @@ def compare_events(
     identical repeated events are matched one by one. ``ignore_fields`` are dotted paths
     inside ``event_data`` (``*`` wildcards) left out of the comparison.
     """
-    matcher = _Matcher(_check_match_on(match_on), parse_paths(ignore_fields, what="ignore_fields"))
+    return match_events(
+        expected, actual, match_on=match_on, ordered=ordered, ignore_fields=ignore_fields
+    ).differences
+
+
+def match_events(
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    *,
+    match_on: Sequence[str] = DEFAULT_MATCH_ON,
+    ordered: bool = True,
+    ignore_fields: Sequence[str] = (),
+) -> Comparison:
+    """:func:`compare_events`, also returning the pairing (to place new events in time)."""
+    paths = parse_paths(ignore_fields, what="ignore_fields")
+    matcher = _Matcher(validate_match_on(match_on), paths)
     exp = [matcher.view(i, e) for i, e in enumerate(expected)]
     act = [matcher.view(i, e) for i, e in enumerate(actual)]
     if ordered:
         diffs = [d for e, a in matcher.by_source(exp, act) for d in matcher.aligned(e, a)]
     else:
         diffs = list(matcher.unordered(exp, act))
-    return _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
+    ordered_diffs = _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
+    return Comparison(ordered_diffs, matcher.partners)
 
 
 def diff_cassettes(
@@ -89,7 +114,8 @@ def diff_cassettes(
     return compare_events(a.events, b.events, ignore_fields=ignore_fields)
 
 
-def _check_match_on(match_on: Sequence[str]) -> tuple[str, ...]:
+def validate_match_on(match_on: Sequence[str]) -> tuple[str, ...]:
+    """``match_on`` as a tuple, or ``ValueError`` naming the unknown fields."""
     if isinstance(match_on, str) or not match_on:
         raise ValueError(f"match_on must be a non-empty list of event fields, got {match_on!r}")
     unknown = [f for f in match_on if f not in MATCH_FIELDS]

@@ -14,6 +14,7 @@ from pytest_eventrecorder.verify import (
     diff_cassettes,
     field_diff,
     format_report,
+    match_events,
 )
 
 
@@ -212,3 +213,11 @@ def test_long_values_are_shortened() -> None:
     [diff] = compare_events([ev("A", {"v": "x" * 500})], [ev("A", {"v": "y"})])
     assert len(diff.field_diffs[0]) < 200
     assert diff.field_diffs[0].endswith("!= 'y'")
+
+
+def test_match_events_exposes_the_pairing() -> None:
+    expected = [ev("A"), ev("B", {"v": 1}), ev("C")]
+    actual = [ev("A"), ev("X"), ev("B", {"v": 2}), ev("C")]
+    result = match_events(expected, actual)
+    assert result.pairs == {0: 0, 2: 1, 3: 2}
+    assert [d.kind for d in result.differences] == ["unexpected", "changed"]
