@@ -1,25 +1,36 @@
-"""The seed's bus: any object with ``publish(event_name, event, source)``.
+"""Buses with a publish-like method: the seed's ``publish(event_name, event, source)``, or any
+home-grown ``bus.<method>(...)`` described to :class:`MethodAdapter`.
 
-Recording wraps the instance's ``publish`` (an instance attribute, so other buses of the
-same class are untouched); :meth:`detach` puts back exactly what was there.
+Recording shadows the method with an instance attribute that hands a copy of the call to
+the sink and then calls the original, returning (or raising) exactly what it does; other
+buses of the same class are untouched, and :meth:`MethodAdapter.detach` puts back exactly
+what was there.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cassette import RecordedEvent
 from .base import EventSink
 from .hookspecs import hookimpl
+from .patching import Patches
 
-_MISSING = object()
+_P = inspect.Parameter
 
 
 class MethodAdapter:
-    """Wraps a publish-like method; ``name_arg``/``event_arg``/``source_arg`` say where each is."""
+    """Records and replays through ``bus.<method>``.
+
+    ``name_arg``, ``event_arg`` and ``source_arg`` name the method's parameters that carry
+    the event name, the event and its source (``source_arg=None``: the method has none).
+    ``event_arg`` may name a ``**kwargs`` parameter, for buses called as
+    ``fire(topic, **data)``; the event is then that dict, and replay passes it back as
+    keyword arguments.
+    """
 
     name = "method"
 
@@ -40,41 +51,34 @@ class MethodAdapter:
         self._original: Callable[..., Any] = original
         self._signature = _signature(original)
         self._args = (name_arg, event_arg, source_arg)
-        self._saved: object = _MISSING
+        self._check_parameters()
+        self._patches = Patches()
+
+    def _check_parameters(self) -> None:
+        if self._signature is None:
+            return
+        params = self._signature.parameters
+        if any(p.kind is _P.VAR_KEYWORD for p in params.values()):
+            return
+        for arg in self._args:
+            if arg is not None and arg not in params:
+                raise TypeError(
+                    f"{type(self.bus).__name__}.{self.method}() has no parameter {arg!r}; "
+                    f"its parameters are {', '.join(params) or '(none)'}"
+                )
+
+    # ------------------------------------------------------------------ recording
 
     def attach(self, sink: EventSink) -> None:
-        if self._saved is not _MISSING:
+        if self._patches:
             raise RuntimeError(f"already recording {type(self.bus).__name__}.{self.method}()")
-        self._saved = vars(self.bus).get(self.method, _MISSING) if hasattr(self.bus, "__dict__") else _MISSING
-        setattr(self.bus, self.method, self._wrap(sink))
+        self._patches.replace(self.bus, self.method, self._wrap(sink))
 
     def detach(self) -> None:
-        if self._saved is _MISSING:
-            delattr(self.bus, self.method)
-        else:
-            setattr(self.bus, self.method, self._saved)
-        self._saved = _MISSING
-
-    def publish(self, event: RecordedEvent, payload: object) -> Any:
-        name_arg, event_arg, source_arg = self._args
-        kwargs = {name_arg: event.event_name, event_arg: payload}
-        if source_arg is not None and (event.source is not None or self._requires(source_arg)):
-            kwargs[source_arg] = event.source
-        return getattr(self.bus, self.method)(**kwargs)
+        self._patches.restore()
 
     def close(self) -> None:
         """In-process buses own no connection."""
-
-    def _requires(self, arg: str) -> bool:
-        param = self._signature.parameters.get(arg) if self._signature else None
-        return param is not None and param.default is inspect.Parameter.empty
-
-    def _extract(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, object, str | None]:
-        name_arg, event_arg, source_arg = self._args
-        bound = self._signature.bind_partial(*args, **kwargs) if self._signature else None
-        values = bound.arguments if bound is not None else dict(kwargs)
-        source = values.get(source_arg) if source_arg else None
-        return str(values.get(name_arg)), values.get(event_arg), None if source is None else str(source)
 
     def _wrap(self, sink: EventSink) -> Callable[..., Any]:
         original = self._original
@@ -83,7 +87,7 @@ class MethodAdapter:
             try:
                 name, event, source = self._extract(args, kwargs)
             except TypeError:
-                return  # a wrong call; the original raises the TypeError the caller expects
+                return  # a wrong call: the original raises the TypeError its caller expects
             sink(name, event, source)
 
         if inspect.iscoroutinefunction(original):
@@ -102,6 +106,77 @@ class MethodAdapter:
 
         return recording_publish
 
+    def _extract(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[str, object, str | None]:
+        name_arg, event_arg, source_arg = self._args
+        values = self._bind(args, kwargs)
+        source = values.get(source_arg) if source_arg else None
+        name = values.get(name_arg)
+        return str(name), values.get(event_arg), None if source is None else str(source)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self._signature is None:  # a builtin: assume (name, event, source) positions
+            positional = dict(zip((a for a in self._args if a), args, strict=False))
+            return {**positional, **kwargs}
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        for param in self._signature.parameters.values():
+            if param.kind is _P.VAR_KEYWORD:  # names the method only takes through **kwargs
+                for key, value in values[param.name].items():
+                    values.setdefault(key, value)
+        return values
+
+    # ------------------------------------------------------------------ replay
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        name_arg, event_arg, source_arg = self._args
+        values: dict[str, object] = {name_arg: event.event_name, event_arg: payload}
+        if source_arg is not None and (event.source is not None or self._requires(source_arg)):
+            values[source_arg] = event.source
+        args, kwargs = self._call_arguments(values)
+        return getattr(self.bus, self.method)(*args, **kwargs)
+
+    def _requires(self, arg: str) -> bool:
+        param = self._signature.parameters.get(arg) if self._signature else None
+        return param is not None and param.default is _P.empty
+
+    def _call_arguments(self, values: dict[str, object]) -> tuple[list[Any], dict[str, Any]]:
+        """Positional and keyword arguments that put each value in its named parameter."""
+        if self._signature is None:
+            return [], values
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for param in self._signature.parameters.values():
+            if param.name not in values:
+                continue
+            value = values.pop(param.name)
+            if param.kind is _P.POSITIONAL_ONLY:
+                args.append(value)
+            elif param.kind is _P.VAR_POSITIONAL:
+                args.extend(_as_sequence(value, param.name))
+            elif param.kind is _P.VAR_KEYWORD:
+                kwargs.update(_as_mapping(value, param.name))
+            else:
+                kwargs[param.name] = value
+        kwargs.update(values)  # names only a **kwargs parameter can take
+        return args, kwargs
+
+
+def _as_sequence(value: object, param: str) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise TypeError(f"*{param} needs a list of arguments to replay, got {type(value).__name__}")
+
+
+def _as_mapping(value: object, param: str) -> Mapping[str, Any]:
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return value
+    raise TypeError(
+        f"**{param} needs a mapping with string keys to replay, got {type(value).__name__}"
+    )
+
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature | None:
     try:
@@ -116,7 +191,8 @@ class ServiceBusAdapter(MethodAdapter):
     name = "servicebus"
 
     def __init__(self, bus: object) -> None:
-        names = _positional_names(getattr(bus, "publish"))
+        publish: Callable[..., Any] = bus.publish  # type: ignore[attr-defined]
+        names = _positional_names(publish)
         super().__init__(
             bus,
             "publish",
@@ -130,12 +206,12 @@ def _positional_names(func: Callable[..., Any]) -> list[str]:
     sig = _signature(func)
     if sig is None:
         return ["event_name", "event", "source"]
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    kinds = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
     return [p.name for p in sig.parameters.values() if p.kind in kinds]
 
 
 @hookimpl(trylast=True)
 def eventrecorder_adapter_for(bus: object) -> ServiceBusAdapter | None:
-    if isinstance(bus, str) or not callable(getattr(bus, "publish", None)):
+    if isinstance(bus, str | bytes) or not callable(getattr(bus, "publish", None)):
         return None
     return ServiceBusAdapter(bus)

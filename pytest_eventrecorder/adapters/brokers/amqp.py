@@ -1,0 +1,178 @@
+"""AMQP 0-9-1 (RabbitMQ, through pika): a private queue bound to the exchange.
+
+The recorder declares its own server-named, exclusive, auto-delete queue and binds it to
+the exchange (``?exchange=NAME``, default ``amq.topic``) with ``#`` (or each ``channel=``
+binding key), so it receives a copy of every message and takes none from the consumers'
+queues; the queue disappears with the connection. Topic and fanout exchanges work this
+way (a direct exchange only copies keys bound exactly). Other query options
+(``heartbeat``...) go to pika.
+
+Replay publishes to the URL's exchange if it names one, else to the exchange each
+message was recorded from, with the recorded routing key, body and properties.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from ...cassette import JSONValue, RecordedEvent
+from ...serialize import restore
+from ..payload import payload_bytes
+from .base import BrokerAdapter, BrokerConnectionError
+
+DEFAULT_EXCHANGE = "amq.topic"
+_POLL_S = 0.2
+_PROPERTIES = (
+    "content_type",
+    "content_encoding",
+    "headers",
+    "delivery_mode",
+    "priority",
+    "correlation_id",
+    "reply_to",
+    "expiration",
+    "message_id",
+    "timestamp",
+    "type",
+    "user_id",
+    "app_id",
+    "cluster_id",
+)
+
+
+class AmqpAdapter(BrokerAdapter):
+    name = "amqp"
+    schemes = ("amqp", "amqps")
+    default_ports: ClassVar[Mapping[str, int]] = {"amqp": 5672, "amqps": 5671}
+    options = frozenset({"channel", "exchange"})
+    client_options = True
+    package = "pika"
+    extra = "amqp"
+    match_all = "#"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.exchange: str | None = self.url.value("exchange", "") or None
+        self._publisher: Any = None
+        self._channel: Any = None
+        self._publisher_thread: threading.Thread | None = None
+
+    def _import_client(self) -> Any:
+        try:
+            import pika
+            import pika.exceptions
+        except ImportError:
+            raise self._missing() from None
+        return pika
+
+    @property
+    def record_exchange(self) -> str:
+        return self.exchange or DEFAULT_EXCHANGE
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        exc_types = self.client.exceptions
+        try:
+            yield
+        except BrokerConnectionError:
+            raise
+        except (exc_types.ProbableAuthenticationError, exc_types.AuthenticationError) as exc:
+            raise self.error(
+                f"authentication failed (check user and password): {_text(exc)}"
+            ) from None
+        except exc_types.ProbableAccessDeniedError as exc:
+            raise self.error(
+                f"access denied (check the vhost and permissions): {_text(exc)}"
+            ) from None
+        except exc_types.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                raise ValueError(f"{self.url.redacted}: {exc.reply_text}") from None
+            raise self.error(f"{doing}: the broker closed the channel: {_text(exc)}") from None
+        except (exc_types.AMQPError, OSError) as exc:
+            raise self.error(f"{doing}: {_text(exc)}") from None
+
+    def _connect(self) -> Any:
+        pika = self.client
+        with self._errors("cannot connect"):
+            return pika.BlockingConnection(pika.URLParameters(self.url.client_url()))
+
+    # ------------------------------------------------------------------ recording
+
+    def _start_recording(self) -> None:
+        if not self.record_exchange:
+            raise ValueError(f"{self.url.redacted}: name an exchange to record from")
+        self._start_thread("amqp", self._consume)
+
+    def _consume(self, ready: Callable[[], None]) -> None:
+        """Runs on the recording thread: pika connections must stay on one thread."""
+        connection = self._connect()
+        try:
+            with self._errors("cannot subscribe"):
+                channel = connection.channel()
+                channel.exchange_declare(self.record_exchange, passive=True)
+                queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+                for key in self.channels:
+                    channel.queue_bind(queue, self.record_exchange, routing_key=key)
+                channel.basic_consume(queue, self._on_message, auto_ack=True)
+            ready()
+            with self._errors("connection lost"):
+                while not self._stopping.is_set():
+                    connection.process_data_events(time_limit=_POLL_S)
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        metadata: dict[str, JSONValue] = {"exchange": method.exchange}
+        recorded = {
+            n: getattr(properties, n) for n in _PROPERTIES if getattr(properties, n) is not None
+        }
+        if recorded:
+            metadata["properties"] = recorded
+        self._deliver(method.routing_key, body, metadata)
+
+    # ------------------------------------------------------------------ replay
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        meta = event.metadata or {}
+        recorded_exchange = meta.get("exchange")
+        exchange = self.exchange or (
+            recorded_exchange if isinstance(recorded_exchange, str) else None
+        )
+        with self._errors("cannot publish"):
+            self._publishing_channel().basic_publish(
+                exchange if exchange is not None else DEFAULT_EXCHANGE,
+                event.event_name,
+                payload_bytes(event, payload),
+                self._properties(meta.get("properties")),
+            )
+
+    def _publishing_channel(self) -> Any:
+        if self._publisher is not None and threading.current_thread() is not self._publisher_thread:
+            raise RuntimeError("an AMQP adapter publishes from one thread only (pika's rule)")
+        if self._publisher is None or not self._publisher.is_open:
+            self._publisher = self._connect()
+            self._publisher_thread = threading.current_thread()
+            with self._errors("cannot open a channel"):
+                self._channel = self._publisher.channel()
+                self._channel.confirm_delivery()  # basic_publish returns once the broker has it
+        return self._channel
+
+    def _properties(self, recorded: object) -> Any:
+        values = restore(recorded) if isinstance(recorded, dict) else {}
+        if values.get("user_id") not in (None, self.url.username or "guest"):
+            values.pop("user_id")  # RabbitMQ refuses a user_id that is not the connection's
+        return self.client.BasicProperties(**{k: v for k, v in values.items() if k in _PROPERTIES})
+
+    def _close_publisher(self) -> None:
+        connection, self._publisher, self._channel = self._publisher, None, None
+        if connection is not None and connection.is_open:
+            connection.close()
+
+
+def _text(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text and text != "()" else type(exc).__name__

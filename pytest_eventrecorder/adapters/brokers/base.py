@@ -1,0 +1,314 @@
+"""What every broker adapter shares: URL parsing, clear errors, and the recording thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
+
+from ...cassette import JSONValue, RecordedEvent
+from ..base import EventSink
+from ..payload import describe_payload
+
+log = logging.getLogger("pytest_eventrecorder")
+
+CONNECT_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+
+
+class BrokerConnectionError(ConnectionError):
+    """A broker cannot be reached, refuses the credentials, or went away while in use.
+
+    The message names the URL with its password (or token) masked.
+    """
+
+    def __init__(self, url: str, problem: str, *, secrets: Collection[str] = ()) -> None:
+        for secret in secrets:
+            problem = problem.replace(secret, "***")
+        self.url = url
+        self.problem = problem
+        super().__init__(f"{url}: {problem}")
+
+
+class MissingClientError(ImportError):
+    """The client library for a broker URL is not installed."""
+
+    def __init__(self, scheme: str, package: str, extra: str) -> None:
+        super().__init__(
+            f"{scheme}:// URLs need the {package} package: "
+            f'pip install "pytest-eventrecorder[{extra}]"'
+        )
+
+
+def redact(url: str, *, user_is_secret: bool = False) -> str:
+    """``url`` with its password (and a token-style user, if asked) replaced by ``***``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if has_password:
+        userinfo = f"{user}:***"
+    elif user_is_secret:
+        userinfo = "***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{hostport}"))
+
+
+@dataclass(frozen=True)
+class BrokerURL:
+    """A parsed broker URL; ``options`` are the query parameters meant for this package."""
+
+    text: str
+    scheme: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    path: str
+    options: tuple[tuple[str, str], ...]
+    client_query: tuple[tuple[str, str], ...]
+    user_is_secret: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        text: str,
+        *,
+        default_port: int,
+        options: Collection[str],
+        client_options: bool = False,
+        user_is_secret: bool = False,
+    ) -> BrokerURL:
+        """Parse ``text``; query keys outside ``options`` are refused, unless
+        ``client_options`` says the client library takes them (they are passed on)."""
+        head, mark, query_text = text.partition("?")
+        text = head + mark + query_text.replace("#", "%23")  # MQTT's "#" is no fragment here
+        shown = redact(text, user_is_secret=user_is_secret)
+        parts = urlsplit(text)
+        try:
+            port = parts.port or default_port
+        except ValueError:
+            raise ValueError(f"{shown}: the port must be a number from 0 to 65535") from None
+        query = _parse_query(parts.query)
+        ours = tuple((k, v) for k, v in query if k in options)
+        theirs = tuple((k, v) for k, v in query if k not in options)
+        if theirs and not client_options:
+            unknown = ", ".join(sorted({k for k, _ in theirs}))
+            known = ", ".join(sorted(options))
+            raise ValueError(f"{shown}: unknown option(s) {unknown}; known: {known}")
+        return cls(
+            text=text,
+            scheme=parts.scheme.lower(),
+            host=parts.hostname or "localhost",
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            path=unquote(parts.path.lstrip("/")),
+            options=ours,
+            client_query=theirs,
+            user_is_secret=user_is_secret,
+        )
+
+    def __repr__(self) -> str:
+        return f"BrokerURL({self.redacted!r})"
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.text, user_is_secret=self.user_is_secret)
+
+    @property
+    def address(self) -> str:
+        """``scheme://host:port``, safe to show and to store as an event's source."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        found = [self.password, self.username if self.user_is_secret else None]
+        return tuple({form for s in found if s for form in (s, quote(s, safe=""))})
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a repeatable option; commas also separate values."""
+        return [v.strip() for k, raw in self.options if k == name for v in raw.split(",") if v]
+
+    def value(self, name: str, default: str) -> str:
+        found = [v for k, v in self.options if k == name]
+        return found[-1] if found else default
+
+    def client_url(self) -> str:
+        """The URL with this package's options removed, for the client library."""
+        parts = urlsplit(self.text)
+        return urlunsplit(parts._replace(query=urlencode(self.client_query, quote_via=quote)))
+
+
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    """``key=value`` pairs; unlike ``parse_qsl``, a ``+`` stays a ``+`` (an MQTT wildcard)."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((unquote(key), unquote(value)))
+    return pairs
+
+
+class BrokerAdapter:
+    """Base of the broker adapters: records everything a broker carries on a background
+    thread (or the client's own), and publishes recorded events back.
+
+    ``failure`` holds the error that ended a recording early (the broker went away);
+    events received before it stay with the sink. :meth:`close` releases every connection.
+    """
+
+    name: str
+    schemes: ClassVar[tuple[str, ...]]
+    default_ports: ClassVar[Mapping[str, int]]
+    options: ClassVar[frozenset[str]] = frozenset({"channel"})
+    client_options: ClassVar[bool] = False
+    user_is_secret: ClassVar[bool] = False
+    package: ClassVar[str]
+    extra: ClassVar[str]
+
+    def __init__(self, url: str) -> None:
+        scheme = urlsplit(url).scheme.lower()
+        self.url = BrokerURL.parse(
+            url,
+            default_port=self.default_ports.get(scheme, 0),
+            options=self.options,
+            client_options=self.client_options,
+            user_is_secret=self.user_is_secret,
+        )
+        self.client: Any = self._import_client()
+        self.failure: BrokerConnectionError | None = None
+        self._sink: EventSink | None = None
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url.redacted}>"
+
+    def __enter__(self) -> BrokerAdapter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def source(self) -> str:
+        return self.url.address
+
+    @property
+    def channels(self) -> list[str]:
+        """The ``channel`` options (the broker's own wildcard syntax), else ``[default]``."""
+        return self.url.values("channel") or [self.match_all]
+
+    match_all: ClassVar[str]
+
+    # ------------------------------------------------------------------ to implement
+
+    def _import_client(self) -> Any:
+        raise NotImplementedError
+
+    def _start_recording(self) -> None:
+        """Connect and subscribe; return once subscribed (raise on failure)."""
+        raise NotImplementedError
+
+    def _stop_recording(self) -> None:
+        """Unsubscribe and disconnect the recording connection(s)."""
+
+    def _close_publisher(self) -> None:
+        """Disconnect the publishing connection, if one was opened."""
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the protocol
+
+    def attach(self, sink: EventSink) -> None:
+        if self._sink is not None:
+            raise RuntimeError(f"already recording from {self.url.redacted}")
+        self.failure = None
+        self._stopping.clear()
+        self._sink = sink
+        try:
+            self._start_recording()
+        except BaseException:
+            self.detach()
+            raise
+        log.info("Recording %s from %s", ", ".join(self.channels), self.url.redacted)
+
+    def detach(self) -> None:
+        if self._sink is None:
+            return
+        self._stopping.set()
+        try:
+            self._stop_recording()
+            for thread in self._threads:
+                thread.join(STOP_TIMEOUT_S)
+        finally:
+            self._threads.clear()
+            self._sink = None
+
+    def close(self) -> None:
+        self.detach()
+        self._close_publisher()
+
+    # ------------------------------------------------------------------ helpers
+
+    def error(self, problem: str) -> BrokerConnectionError:
+        return BrokerConnectionError(self.url.redacted, problem, secrets=self.url.secrets)
+
+    def _missing(self) -> MissingClientError:
+        return MissingClientError(self.url.scheme, self.package, self.extra)
+
+    def _deliver(self, event_name: str, raw: bytes, metadata: dict[str, JSONValue]) -> None:
+        """Hand one received message to the sink (called from the receiving thread)."""
+        data, extra = describe_payload(raw)
+        self._deliver_data(event_name, data, {**metadata, **extra})
+
+    def _deliver_data(
+        self, event_name: str, data: JSONValue, metadata: dict[str, JSONValue]
+    ) -> None:
+        sink = self._sink
+        if sink is None or self._stopping.is_set():
+            return
+        try:
+            sink(event_name, data, self.source, metadata)
+        except Exception:
+            log.exception("Recording %r from %s failed; recording goes on", event_name, self.source)
+
+    def _fail(self, problem: str) -> None:
+        """The broker went away mid-recording: remember why and stop receiving."""
+        if self._stopping.is_set() or self.failure is not None:
+            return
+        self.failure = self.error(problem)
+        log.error("Recording stopped early: %s (events received so far are kept)", self.failure)
+
+    def _start_thread(self, name: str, body: Callable[[Callable[[], None]], None]) -> None:
+        """Run ``body(ready)`` on a daemon thread; return once it calls ``ready()``.
+
+        An exception before ``ready()`` is raised here; one after it ends the recording
+        through :meth:`_fail`.
+        """
+        ready = threading.Event()
+        early: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                body(ready.set)
+            except BaseException as exc:
+                if not ready.is_set():
+                    early.append(exc)
+                    ready.set()
+                else:
+                    self._fail(exc.problem if isinstance(exc, BrokerConnectionError) else repr(exc))
+
+        thread = threading.Thread(target=run, name=f"eventrecorder-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        if not ready.wait(CONNECT_TIMEOUT_S):
+            raise self.error(f"no answer within {CONNECT_TIMEOUT_S:g} s")
+        if early:
+            raise early[0]

@@ -1,0 +1,214 @@
+"""MQTT (paho-mqtt 2.x): a subscription to ``#`` at QoS 2 with a clean session.
+
+Every subscriber gets its own copy, so nothing is taken from other clients (shared
+``$share/...`` subscriptions are never used). With MQTT 5 (the default; ``?protocol=3.1.1``
+for older brokers) the subscription asks for *retain as published*, so each message's
+retain flag is recorded as its publisher set it; the QoS it was published with, the
+retain flag and the MQTT 5 properties (user properties, content type...) go in the
+metadata, and replay publishes with the same ones. ``#`` does not match ``$SYS/...``.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ...cassette import JSONValue, RecordedEvent
+from ..payload import payload_bytes
+from .base import CONNECT_TIMEOUT_S, BrokerAdapter, BrokerConnectionError
+
+_PROTOCOLS = {"5": "MQTTv5", "3.1.1": "MQTTv311", "311": "MQTTv311"}
+_TEXT_PROPERTIES = (
+    "ContentType",
+    "ResponseTopic",
+    "PayloadFormatIndicator",
+    "MessageExpiryInterval",
+)
+_PUBLISH_TIMEOUT_S = 10.0
+
+
+class MqttAdapter(BrokerAdapter):
+    name = "mqtt"
+    schemes = ("mqtt", "mqtts")
+    default_ports: ClassVar[Mapping[str, int]] = {"mqtt": 1883, "mqtts": 8883}
+    options = frozenset({"channel", "protocol", "client_id"})
+    package = "paho-mqtt"
+    extra = "mqtt"
+    match_all = "#"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        protocol = self.url.value("protocol", "5")
+        if protocol not in _PROTOCOLS:
+            raise ValueError(f"{self.url.redacted}: protocol must be 5 or 3.1.1, not {protocol!r}")
+        self.protocol = getattr(self.client.client, _PROTOCOLS[protocol])
+        self.v5 = protocol == "5"
+        self._recorder: Any = None
+        self._publisher: Any = None
+
+    def _import_client(self) -> Any:
+        try:
+            import paho.mqtt
+            import paho.mqtt.client
+            import paho.mqtt.enums
+            import paho.mqtt.packettypes
+            import paho.mqtt.properties
+            import paho.mqtt.subscribeoptions
+        except ImportError:
+            raise self._missing() from None
+        if not hasattr(paho.mqtt.enums, "CallbackAPIVersion"):
+            raise self._missing()  # paho-mqtt 1.x: the extra pins 2.x
+        return paho.mqtt
+
+    # ------------------------------------------------------------------ connecting
+
+    def _connect(self, role: str) -> Any:
+        """A connected client with its network loop running, or a clear error."""
+        mqtt = self.client
+        client_id = self.url.value("client_id", f"eventrecorder-{role}-{uuid.uuid4().hex[:12]}")
+        client = mqtt.client.Client(
+            mqtt.enums.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=self.protocol,
+            reconnect_on_failure=False,
+            **({} if self.v5 else {"clean_session": True}),
+        )
+        if self.url.username:
+            client.username_pw_set(self.url.username, self.url.password)
+        if self.url.scheme == "mqtts":
+            client.tls_set()
+        connected = threading.Event()
+        outcome: list[Any] = []
+
+        def on_connect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+            outcome.append(reason)
+            connected.set()
+
+        client.on_connect = on_connect
+        try:
+            client.connect(self.url.host, self.url.port, keepalive=30, **self._clean_start())
+        except (OSError, ValueError) as exc:
+            raise self.error(f"cannot connect: {exc}") from None
+        client.loop_start()
+        if not connected.wait(CONNECT_TIMEOUT_S) or outcome[0].is_failure:
+            _stop(client)
+            raise self._refused(outcome[0] if outcome else None)
+        return client
+
+    def _clean_start(self) -> dict[str, Any]:
+        return {"clean_start": True} if self.v5 else {}
+
+    def _refused(self, reason: Any) -> BrokerConnectionError:
+        if reason is None:
+            return self.error(f"no CONNACK within {CONNECT_TIMEOUT_S:g} s")
+        text = str(reason)
+        if reason.value in (4, 5, 0x86, 0x87, 0x8C):  # bad user name or password / not authorized
+            return self.error(f"authentication failed (check user and password): {text}")
+        return self.error(f"connection refused: {text}")
+
+    # ------------------------------------------------------------------ recording
+
+    def _start_recording(self) -> None:
+        client = self._recorder = self._connect("recorder")
+        subscribed = threading.Event()
+        granted: list[Any] = []
+
+        def on_subscribe(_c: Any, _u: Any, _mid: int, reasons: list[Any], _props: Any) -> None:
+            granted.extend(reasons)
+            subscribed.set()
+
+        client.on_subscribe = on_subscribe
+        client.on_message = self._on_message
+        client.on_disconnect = self._on_disconnect
+        client.subscribe(self._subscriptions())
+        if not subscribed.wait(CONNECT_TIMEOUT_S):
+            raise self.error(f"no SUBACK within {CONNECT_TIMEOUT_S:g} s")
+        refused = [str(r) for r in granted if r.is_failure]
+        if refused:
+            raise self.error(f"subscription refused: {', '.join(refused)}")
+
+    def _subscriptions(self) -> list[tuple[str, Any]]:
+        if not self.v5:
+            return [(pattern, 2) for pattern in self.channels]
+        options = self.client.subscribeoptions.SubscribeOptions(qos=2, retainAsPublished=True)
+        return [(pattern, options) for pattern in self.channels]
+
+    def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        metadata: dict[str, JSONValue] = {"qos": msg.qos, "retain": bool(msg.retain)}
+        properties = _properties_to_json(getattr(msg, "properties", None))
+        if properties:
+            metadata["properties"] = properties
+        self._deliver(msg.topic, bytes(msg.payload), metadata)
+
+    def _on_disconnect(self, _c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure or reason.value != 0:
+            self._fail(f"connection lost: {reason}")
+
+    def _stop_recording(self) -> None:
+        client, self._recorder = self._recorder, None
+        if client is not None:
+            _stop(client)
+
+    # ------------------------------------------------------------------ replay
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        if self._publisher is None:
+            self._publisher = self._connect("publisher")
+        meta = event.metadata or {}
+        qos = meta.get("qos", 0)
+        info = self._publisher.publish(
+            event.event_name,
+            payload_bytes(event, payload),
+            qos=qos if qos in (0, 1, 2) else 0,
+            retain=bool(meta.get("retain", False)),
+            properties=self._properties(meta.get("properties")),
+        )
+        try:
+            info.wait_for_publish(_PUBLISH_TIMEOUT_S)
+        except (RuntimeError, ValueError) as exc:
+            raise self.error(f"cannot publish to {event.event_name!r}: {exc}") from None
+        if not info.is_published():
+            raise self.error(
+                f"{event.event_name!r} was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
+            )
+
+    def _properties(self, recorded: object) -> Any:
+        if not self.v5 or not isinstance(recorded, dict):
+            return None
+        mqtt = self.client
+        props = mqtt.properties.Properties(mqtt.packettypes.PacketTypes.PUBLISH)
+        for name in _TEXT_PROPERTIES:
+            if name in recorded:
+                setattr(props, name, recorded[name])
+        if "CorrelationData" in recorded:
+            props.CorrelationData = base64.b64decode(recorded["CorrelationData"])
+        if "UserProperty" in recorded:
+            props.UserProperty = [tuple(pair) for pair in recorded["UserProperty"]]
+        return props
+
+    def _close_publisher(self) -> None:
+        client, self._publisher = self._publisher, None
+        if client is not None:
+            _stop(client)
+
+
+def _properties_to_json(props: Any) -> dict[str, JSONValue]:
+    """The MQTT 5 properties worth replaying, as JSON (user properties as [name, value])."""
+    if props is None:
+        return {}
+    found: dict[str, JSONValue] = {
+        n: getattr(props, n) for n in _TEXT_PROPERTIES if hasattr(props, n)
+    }
+    if hasattr(props, "CorrelationData"):
+        found["CorrelationData"] = base64.b64encode(props.CorrelationData).decode("ascii")
+    if hasattr(props, "UserProperty"):
+        found["UserProperty"] = [[k, v] for k, v in props.UserProperty]
+    return found
+
+
+def _stop(client: Any) -> None:
+    client.disconnect()
+    client.loop_stop()

@@ -1,0 +1,238 @@
+"""NATS: a plain subscription to ``>`` (no queue group, so no consumer loses a message).
+
+nats-py is asyncio-only: the adapter runs its own event loop on a dedicated thread and
+bridges every call into it. ``?jetstream=ORDERS,AUDIT`` also records what those streams
+stored before recording began (through ephemeral ordered consumers, which acknowledge
+nothing); a message published in the instant recording starts may then appear twice.
+
+System subjects (``$SYS...``, ``$JS...``), replies to requests (``_INBOX...``) and
+JetStream's redeliveries to push consumers are left out unless a ``channel=`` pattern
+starts with ``$`` or ``_INBOX.``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import uuid
+from collections.abc import Coroutine, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from ...cassette import JSONValue, RecordedEvent
+from ..payload import payload_bytes
+from .base import CONNECT_TIMEOUT_S, STOP_TIMEOUT_S, BrokerAdapter, BrokerConnectionError
+
+T = TypeVar("T")
+
+HISTORY_TIMEOUT_S = 30.0
+
+
+class NatsAdapter(BrokerAdapter):
+    name = "nats"
+    schemes = ("nats",)
+    default_ports: ClassVar[Mapping[str, int]] = {"nats": 4222}
+    options = frozenset({"channel", "jetstream"})
+    user_is_secret = True  # nats://TOKEN@host
+    package = "nats-py"
+    extra = "nats"
+    match_all = ">"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.jetstream = self.url.values("jetstream")
+        self._inbox = f"_INBOX.eventrecorder-{uuid.uuid4().hex}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._recorder: Any = None
+        self._publisher: Any = None
+        self._last_error: BaseException | None = None
+
+    def _import_client(self) -> Any:
+        try:
+            import nats
+            import nats.errors
+            import nats.js.api
+            import nats.js.errors
+        except ImportError:
+            raise self._missing() from None
+        return nats
+
+    # ------------------------------------------------------------------ the loop thread
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = CONNECT_TIMEOUT_S) -> T:
+        """Run a coroutine on the adapter's loop thread and wait for its result."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._loop_thread = threading.Thread(
+                target=self._loop.run_forever, name="eventrecorder-nats", daemon=True
+            )
+            self._loop_thread.start()
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise self.error(f"no answer within {timeout:g} s") from None
+
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._loop_thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(STOP_TIMEOUT_S)
+        loop.close()
+        self._loop = self._loop_thread = None
+
+    async def _connect(self, role: str) -> Any:
+        nats = self.client
+        recording = role == "recorder"
+
+        async def on_error(exc: Exception) -> None:
+            self._last_error = exc
+
+        async def on_closed() -> None:
+            if recording:
+                self._fail(f"connection closed ({self._describe(self._last_error)})")
+
+        try:
+            return await nats.connect(
+                servers=[self.url.client_url()],
+                name=f"eventrecorder-{role}",
+                error_cb=on_error,
+                closed_cb=on_closed,
+                connect_timeout=5,
+                max_reconnect_attempts=2,
+                reconnect_time_wait=0.25,
+                inbox_prefix=self._inbox,
+            )
+        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+            raise self._connection_error(exc) from None
+
+    def _connection_error(self, exc: BaseException) -> BrokerConnectionError:
+        cause = self._last_error or exc
+        text = self._describe(cause)
+        if "authorization" in text.lower() or "authentication" in text.lower():
+            return self.error(f"authentication failed (check the user, password or token): {text}")
+        return self.error(f"cannot connect: {text}")
+
+    @staticmethod
+    def _describe(exc: BaseException | None) -> str:
+        if exc is None:
+            return "no error reported"
+        return str(exc) or type(exc).__name__
+
+    # ------------------------------------------------------------------ recording
+
+    def _start_recording(self) -> None:
+        self._run(self._subscribe(), CONNECT_TIMEOUT_S + HISTORY_TIMEOUT_S)
+
+    async def _subscribe(self) -> None:
+        self._recorder = await self._connect("recorder")
+        for pattern in self.channels:
+            await self._recorder.subscribe(pattern, cb=self._on_message)
+        await self._recorder.flush()
+        for stream in self.jetstream:
+            await self._record_history(stream)
+
+    def _wanted(self, subject: str, reply: str) -> bool:
+        """Application messages only: not JetStream deliveries of already-recorded messages
+        (reply ``$JS.ACK...``), not the recorder's own traffic, and not system subjects
+        (``$...``) or request replies (``_INBOX...``) unless a channel pattern names them."""
+        if reply.startswith(("$JS.ACK.", self._inbox)) or subject.startswith(self._inbox):
+            return False
+        hidden = [p for p in ("$", "_INBOX.") if subject.startswith(p)]
+        return not hidden or any(c.startswith(hidden[0]) for c in self.channels)
+
+    async def _on_message(self, msg: Any) -> None:
+        if not self._wanted(msg.subject, msg.reply or ""):
+            return
+        metadata: dict[str, JSONValue] = {}
+        if msg.headers:
+            metadata["headers"] = dict(msg.headers)
+        if msg.reply:
+            metadata["reply"] = msg.reply
+        self._deliver(msg.subject, msg.data, metadata)
+
+    async def _record_history(self, stream: str) -> None:
+        nats = self.client
+        js = self._recorder.jetstream()
+        try:
+            info = await js.stream_info(stream)
+        except nats.js.errors.NotFoundError:
+            raise ValueError(
+                f"{self.url.redacted}: there is no JetStream stream {stream!r}"
+            ) from None
+        last = info.state.last_seq
+        if not info.state.messages:
+            return
+        done = asyncio.Event()
+
+        async def on_stored(msg: Any) -> None:
+            seq = msg.metadata.sequence.stream
+            if seq <= last:
+                meta: dict[str, JSONValue] = {
+                    "jetstream": {
+                        "stream": stream,
+                        "seq": seq,
+                        "time": msg.metadata.timestamp.isoformat(),
+                    }
+                }
+                if msg.headers:
+                    meta["headers"] = dict(msg.headers)
+                self._deliver(msg.subject, msg.data, meta)
+            if seq >= last:
+                done.set()
+
+        sub = await js.subscribe(
+            ">",
+            stream=stream,
+            cb=on_stored,
+            ordered_consumer=True,
+            deliver_policy=nats.js.api.DeliverPolicy.ALL,
+        )
+        try:
+            await asyncio.wait_for(done.wait(), HISTORY_TIMEOUT_S)
+        finally:
+            await sub.unsubscribe()
+
+    def _stop_recording(self) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None and self._loop is not None:
+            self._run(_close_quietly(recorder), STOP_TIMEOUT_S)
+        if self._publisher is None:
+            self._stop_loop()
+
+    # ------------------------------------------------------------------ replay
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        headers = (event.metadata or {}).get("headers")
+        data = payload_bytes(event, payload)
+        self._run(
+            self._publish(event.event_name, data, headers if isinstance(headers, dict) else None)
+        )
+
+    async def _publish(self, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
+        if self._publisher is None:
+            self._publisher = await self._connect("publisher")
+        if self._publisher.is_closed:
+            raise self.error(f"connection closed ({self._describe(self._last_error)})")
+        await self._publisher.publish(
+            subject, data, headers={k: str(v) for k, v in (headers or {}).items()} or None
+        )
+
+    def _close_publisher(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None and self._loop is not None:
+            self._run(_close_quietly(publisher, flush=True), STOP_TIMEOUT_S)
+        if self._recorder is None:
+            self._stop_loop()
+
+
+async def _close_quietly(connection: Any, *, flush: bool = False) -> None:
+    """Close a connection (sending what is buffered first); a dead one closes silently."""
+    if connection.is_closed:
+        return
+    if flush and connection.is_connected:
+        await connection.flush(timeout=STOP_TIMEOUT_S)
+    await connection.close()
