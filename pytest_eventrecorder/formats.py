@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import logging
 import math
@@ -16,23 +17,45 @@ import os
 import tempfile
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple, Protocol
 
 import yaml
 
-from .cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
+from .cassette import (
+    Cassette,
+    CassetteError,
+    CassetteHeader,
+    JSONValue,
+    RecordedEvent,
+    adopt_event,
+)
 
 log = logging.getLogger("pytest_eventrecorder")
 
 Format = Literal["json", "yaml", "jsonl"]
 SUFFIXES: dict[str, Format] = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl"}
+BLOCK_BYTES = 1 << 20
+"""A ``.jsonl`` file is read this many bytes at a time (whole lines), never all at once."""
+
+
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 class TruncatedCassetteWarning(UserWarning):
-    """The last line of a ``.jsonl`` cassette was cut short (a crash while writing); it was skipped."""
+    """The last line of a ``.jsonl`` cassette was cut short (a crash while writing); skipped."""
+
+
+class EventBlock(NamedTuple):
+    """Consecutive events of a file, as :func:`iter_event_blocks` reads them."""
+
+    first_index: int
+    events: list[RecordedEvent]
+    tagged: bool
+    """False when no event here holds a tagged value, so the data needs no ``restore``."""
 
 
 def cassette_format(path: str | os.PathLike[str]) -> tuple[Format, bool]:
@@ -45,7 +68,9 @@ def cassette_format(path: str | os.PathLike[str]) -> tuple[Format, bool]:
     fmt = SUFFIXES.get(suffixes[-1]) if suffixes else None
     if fmt is None:
         known = ", ".join(sorted(SUFFIXES))
-        raise CassetteError(f"unknown cassette format; the name must end in one of {known} (+ .gz)", path=p)
+        raise CassetteError(
+            f"unknown cassette format; the name must end in one of {known} (+ .gz)", path=p
+        )
     return fmt, gz
 
 
@@ -63,80 +88,217 @@ def is_cassette_path(path: str | os.PathLike[str]) -> bool:
 
 def read_cassette(path: str | os.PathLike[str]) -> Cassette:
     """Load a whole cassette into memory."""
-    fmt, _ = cassette_format(path)
+    p = Path(path)
+    fmt, _ = cassette_format(p)
     if fmt == "jsonl":
-        header = read_header(path)
-        events = tuple(iter_events(path))
+        header = read_header(p)
+        events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
-    raw = _load_document(Path(path), fmt)
-    header, events = _split_document(raw, Path(path))
+    header, events = _split_document(_load_document(p, fmt), p)
     return Cassette(_recount(header, events), events)
 
 
 def read_header(path: str | os.PathLike[str]) -> CassetteHeader:
-    """The header alone; cheap for ``.jsonl`` (one line), a full parse otherwise."""
-    fmt, _ = cassette_format(path)
+    """The header alone; cheap for ``.jsonl`` (its first line, counters as written there),
+    a full parse otherwise."""
     p = Path(path)
+    fmt, _ = cassette_format(p)
     if fmt != "jsonl":
         return read_cassette(p).header
-    with _open_lines(p) as lines:
-        first = next(lines, None)
-        if first is None:
-            raise CassetteError("the file is empty; a .jsonl cassette starts with a header line", path=p)
-        return _parse_header_line(first, p)
+    with _JsonlReader(p) as reader:
+        return reader.header
 
 
 def iter_events(path: str | os.PathLike[str]) -> Iterator[RecordedEvent]:
     """The events of a cassette one at a time; ``.jsonl`` files are never loaded whole."""
-    fmt, _ = cassette_format(path)
+    for block in iter_event_blocks(path):
+        yield from block.events
+
+
+def iter_event_blocks(path: str | os.PathLike[str]) -> Iterator[EventBlock]:
+    """The events of a cassette in blocks (one block for whole-document formats).
+
+    A truncated last line of a ``.jsonl`` file (a writer killed mid-event) is skipped with a
+    :class:`TruncatedCassetteWarning`; any other bad line is a :class:`CassetteError`.
+    """
     p = Path(path)
+    fmt, _ = cassette_format(p)
     if fmt != "jsonl":
-        yield from read_cassette(p).events
+        events = list(read_cassette(p).events)
+        yield EventBlock(0, events, True)
         return
-    with _open_lines(p) as lines:
-        first = next(lines, None)
-        if first is None:
-            raise CassetteError("the file is empty; a .jsonl cassette starts with a header line", path=p)
-        _parse_header_line(first, p)
-        yield from _jsonl_events(lines, p)
+    with _JsonlReader(p) as reader:
+        yield from reader.blocks()
 
 
-def _jsonl_events(lines: Iterator[bytes], path: Path) -> Iterator[RecordedEvent]:
-    from_dict = RecordedEvent.from_dict
-    loads = json.loads
-    index = 0
-    pending = next(lines, None)
-    while pending is not None:
-        line = pending
-        pending = next(lines, None)
-        lineno = index + 2
-        if not line.strip():
-            continue
+class _JsonlReader:
+    """A ``.jsonl`` cassette read block by block, each block a run of whole lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        _, gz = cassette_format(path)
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed in __exit__
+        self._stream: io.BufferedIOBase = (
+            gzip.GzipFile(fileobj=self._raw, mode="rb") if gz else self._raw
+        )
+        self._chunks = self._read_chunks()
+        self._line = 1
+        self._pending: list[tuple[bytes, bool]] = []
+        self.header = self._read_header()
+
+    def __enter__(self) -> _JsonlReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._chunks.close()
+        self._stream.close()
+        self._raw.close()
+
+    def _read_header(self) -> CassetteHeader:
+        chunk, final = next(self._chunks, (b"", True))
+        cut = chunk.find(b"\n") + 1 or len(chunk)
+        if chunk[cut:]:
+            self._pending.append((chunk[cut:], final))
+        first = chunk[:cut].removeprefix(b"\xef\xbb\xbf")
+        if not first.strip():
+            raise CassetteError(
+                "a .jsonl cassette starts with a header line", path=self.path, line=1
+            )
+        return _parse_header_line(first, self.path)
+
+    def _read_chunks(self) -> Generator[tuple[bytes, bool], None, None]:
+        """Runs of whole lines; the final run (``True``) may end without a newline."""
+        parts: list[bytes] = []
+        while data := self._read_block():
+            cut = data.rfind(b"\n") + 1
+            if not cut:  # a line longer than a block: keep collecting it
+                parts.append(data)
+                continue
+            parts.append(data[:cut])
+            yield b"".join(parts), False
+            parts = [data[cut:]] if cut < len(data) else []
+        if parts:
+            yield b"".join(parts), True
+
+    def _read_block(self) -> bytes:
         try:
-            raw = loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
-            if pending is None and not line.endswith(b"\n"):
-                _warn_truncated(path, lineno)
-                return
-            raise _decode_error(exc, path, lineno) from None
+            return self._stream.read(BLOCK_BYTES)
+        except EOFError:
+            log.warning("%s: the gzip stream ends early (the writer stopped)", self.path)
+            return b""
+        except (OSError, zlib.error) as exc:
+            raise CassetteError(f"not a readable gzip file ({exc})", path=self.path) from None
+
+    def blocks(self) -> Iterator[EventBlock]:
+        index = 0
+        for chunk, final in _chain(self._pending, self._chunks):
+            events = self._parse_chunk(chunk, final, index)
+            if events:
+                yield EventBlock(index, events, b'"__' in chunk)
+                index += len(events)
+
+    def _parse_chunk(self, chunk: bytes, final: bool, index: int) -> list[RecordedEvent]:
+        first_line = self._line + 1
+        self._line += chunk.count(b"\n")
         try:
-            yield from_dict(raw, index=index)
-        except CassetteError as exc:
-            raise exc.located(path=path, line=lineno) from None
-        index += 1
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = first_line + chunk.count(b"\n", 0, exc.start)
+            if not (final and b"\n" not in chunk[exc.start :]):
+                raise CassetteError(
+                    f"not valid UTF-8 (byte {exc.start} of the line)", path=self.path, line=line
+                ) from None
+            # The writer stopped inside a multi-byte character: parse the whole lines before it.
+            text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")
+            events = _parse_lines(text, self.path, first_line, index, final=False)
+            _warn_truncated(self.path, line)
+            return events
+        return _parse_lines(text, self.path, first_line, index, final)
+
+
+def _chain(
+    first: list[tuple[bytes, bool]], rest: Iterator[tuple[bytes, bool]]
+) -> Iterator[tuple[bytes, bool]]:
+    yield from first
+    yield from rest
+
+
+def _reject_constant(name: str) -> None:
+    raise CassetteError(f"{name} is not a JSON number; cassettes hold finite numbers only")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_BLANK = object()
+_TRUNCATED = object()
+
+
+def _parse_lines(text: str, path: Path, line: int, index: int, final: bool) -> list[RecordedEvent]:
+    """Each line of ``text`` holds one JSON event; blank lines are skipped."""
+    events: list[RecordedEvent] = []
+    append = events.append
+    pos, end = 0, len(text)
+    while pos < end:
+        try:
+            raw, stop = _scan(text, pos)
+        except (StopIteration, ValueError, RecursionError):
+            stop = end
+        if stop >= end or text[stop] != "\n":  # not the usual tidy line: look closer
+            raw, stop = _parse_line(text, pos, path, line, final)
+            if raw is _TRUNCATED:
+                break
+        if raw is not _BLANK:
+            try:
+                append(adopt_event(raw, index))
+            except CassetteError as exc:
+                raise exc.located(path=path, line=line) from None
+            index += 1
+        pos = stop + 1
+        line += 1
+    return events
+
+
+def _parse_line(text: str, pos: int, path: Path, line: int, final: bool) -> tuple[Any, int]:
+    """One line the fast scan did not take: blank, padded, truncated or broken."""
+    newline = text.find("\n", pos)
+    stop = len(text) if newline < 0 else newline
+    body = text[pos:stop]
+    if not body.strip():
+        return _BLANK, stop
+    try:
+        return _DECODER.decode(body), stop
+    except (ValueError, RecursionError) as exc:
+        if final and newline < 0:
+            _warn_truncated(path, line)
+            return _TRUNCATED, stop
+        raise _line_error(exc, path, line) from None
+
+
+def _line_error(exc: BaseException, path: Path, line: int) -> CassetteError:
+    if isinstance(exc, CassetteError):
+        return exc.located(path=path, line=line)
+    if isinstance(exc, RecursionError):
+        return CassetteError("nested too deeply to read", path=path, line=line)
+    if isinstance(exc, json.JSONDecodeError):
+        return CassetteError(
+            f"not valid JSON: {exc.msg} (column {exc.colno})", path=path, line=line
+        )
+    return CassetteError(f"not valid JSON: {exc}", path=path, line=line)
 
 
 def _warn_truncated(path: Path, lineno: int) -> None:
     message = f"{path}: line {lineno} is incomplete (the writer stopped mid-event); it was skipped"
     log.warning(message)
-    warnings.warn(message, TruncatedCassetteWarning, stacklevel=4)
+    warnings.warn(message, TruncatedCassetteWarning, stacklevel=2)
 
 
 def _parse_header_line(line: bytes, path: Path) -> CassetteHeader:
     try:
-        raw = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _decode_error(exc, path, 1) from None
+        raw = _DECODER.decode(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CassetteError(f"not valid UTF-8 (byte {exc.start})", path=path, line=1) from None
+    except (ValueError, RecursionError) as exc:
+        raise _line_error(exc, path, 1) from None
     if isinstance(raw, dict) and "events" in raw:
         raise CassetteError("line 1 holds a whole JSON cassette; name the file .json", path=path)
     try:
@@ -145,39 +307,23 @@ def _parse_header_line(line: bytes, path: Path) -> CassetteHeader:
         raise exc.located(path=path, line=1) from None
 
 
-@contextlib.contextmanager
-def _open_lines(path: Path) -> Iterator[Iterator[bytes]]:
-    """Binary lines of a file, transparently gunzipped; a cut-off gzip stream just ends."""
-    _, gz = cassette_format(path)
-    with open(path, "rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
-        yield _tolerant_lines(stream, path)
-
-
-def _tolerant_lines(stream: IO[bytes], path: Path) -> Iterator[bytes]:
-    try:
-        yield from stream
-    except EOFError:
-        log.warning("%s: the gzip stream ends early (the writer stopped); reading what is there", path)
-    except (OSError, zlib.error) as exc:
-        raise CassetteError(f"not a readable gzip file ({exc})", path=path) from None
-
-
 def _load_document(path: Path, fmt: Format) -> JSONValue:
     data = _read_bytes(path)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CassetteError(f"not valid UTF-8 (byte {exc.start})", path=path, line=line) from None
     if fmt == "yaml":
         return _load_yaml(text, path)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise CassetteError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
     except CassetteError as exc:
         raise exc.located(path=path) from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise CassetteError(f"not valid JSON: {exc}", path=path) from None
     except RecursionError:
         raise CassetteError("nested too deeply to read", path=path) from None
 
@@ -193,10 +339,6 @@ def _read_bytes(path: Path) -> bytes:
         raise CassetteError(f"not a readable gzip file ({exc})", path=path) from None
 
 
-def _reject_constant(name: str) -> None:
-    raise CassetteError(f"{name} is not a JSON number; cassettes hold finite numbers only")
-
-
 def _load_yaml(text: str, path: Path) -> JSONValue:
     try:
         raw = yaml.safe_load(text)
@@ -207,22 +349,23 @@ def _load_yaml(text: str, path: Path) -> JSONValue:
     except (yaml.YAMLError, RecursionError) as exc:
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
     try:
-        return _plain(raw)
+        return _plain(raw, set())
     except CassetteError as exc:
         raise exc.located(path=path) from None
+    except RecursionError:
+        raise CassetteError("nested too deeply to read", path=path) from None
 
 
-def _plain(value: Any) -> JSONValue:
+def _plain(value: Any, active: set[int]) -> JSONValue:
     """YAML values brought down to what JSON can hold (YAML reads bare dates as dates)."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CassetteError(f"mapping keys must be strings, got {key!r}")
-            out[key] = _plain(item)
-        return out
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+    if isinstance(value, dict | list):
+        if id(value) in active:
+            raise CassetteError("a YAML alias refers back to its own anchor")
+        active.add(id(value))
+        try:
+            return _plain_container(value, active)
+        finally:
+            active.discard(id(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
@@ -232,14 +375,27 @@ def _plain(value: Any) -> JSONValue:
     raise CassetteError(f"YAML type {type(value).__name__} has no JSON equivalent")
 
 
+def _plain_container(value: dict[Any, Any] | list[Any], active: set[int]) -> JSONValue:
+    if isinstance(value, list):
+        return [_plain(v, active) for v in value]
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise CassetteError(f"mapping keys must be strings, got {key!r}")
+        out[key] = _plain(item, active)
+    return out
+
+
 def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[RecordedEvent, ...]]:
     try:
         header = CassetteHeader.from_dict(raw)
         events_raw = raw.get("events")
         if not isinstance(events_raw, list):
-            raise CassetteError("required list is missing or not a list", field="events")
-        from_dict = RecordedEvent.from_dict
-        events = tuple(from_dict(item, index=i) for i, item in enumerate(events_raw))
+            raise CassetteError(
+                f"required list is missing or not a list (got {type(events_raw).__name__})",
+                field="events",
+            )
+        events = tuple(adopt_event(item, i) for i, item in enumerate(events_raw))
     except CassetteError as exc:
         raise exc.located(path=path) from None
     return header, events
@@ -258,12 +414,6 @@ def _recount(header: CassetteHeader, events: tuple[RecordedEvent, ...]) -> Casse
     )
 
 
-def _decode_error(exc: Exception, path: Path, lineno: int) -> CassetteError:
-    if isinstance(exc, UnicodeDecodeError):
-        return CassetteError(f"not valid UTF-8 (byte {exc.start})", path=path, line=lineno)
-    return CassetteError(f"not valid JSON: {exc}", path=path, line=lineno)
-
-
 # --------------------------------------------------------------------------- writing
 
 
@@ -280,40 +430,57 @@ def write_events(
     fmt, gz = cassette_format(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(p) as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if gz else raw
-        with stream if gz else contextlib.nullcontext(stream):
-            _WRITERS[fmt](stream, header, events)
+        if gz:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
+                _WRITERS[fmt](packed, header, events)
+        else:
+            _WRITERS[fmt](raw, header, events)
     return p
 
 
-def _write_json(out: IO[bytes], header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
+def _document(header: CassetteHeader, events: Iterable[RecordedEvent]) -> dict[str, JSONValue]:
     evs = tuple(events)
     doc = _recount(header, evs).to_dict()
     doc["events"] = [e.to_dict() for e in evs]
-    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    return doc
+
+
+def _write_json(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
+    text = json.dumps(_document(header, events), indent=2, ensure_ascii=False, allow_nan=False)
     out.write(text.encode("utf-8") + b"\n")
 
 
-def _write_yaml(out: IO[bytes], header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
-    evs = tuple(events)
-    doc = _recount(header, evs).to_dict()
-    doc["events"] = [e.to_dict() for e in evs]
-    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
+class _Dumper(yaml.SafeDumper):
+    """Block style without anchors: a shared object is written out again, not aliased."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _write_yaml(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
+    text = yaml.dump(
+        _document(header, events),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
     out.write(text.encode("utf-8"))
 
 
-def _write_jsonl(out: IO[bytes], header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
+def _write_jsonl(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
     out.write(encode_line(header.to_dict()))
     for event in events:
         out.write(encode_line(event.to_dict()))
 
 
 _WRITERS = {"json": _write_json, "yaml": _write_yaml, "jsonl": _write_jsonl}
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def encode_line(obj: dict[str, JSONValue]) -> bytes:
     """One JSON Lines record."""
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode() + b"\n"
+    return (_ENCODER.encode(obj) + "\n").encode("utf-8")
 
 
 @contextlib.contextmanager
@@ -322,6 +489,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.chmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette is an ordinary file
         with os.fdopen(fd, "wb") as out:
             yield out
             out.flush()
@@ -333,8 +501,25 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     _fsync_dir(path.parent)
 
 
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or what a plain ``open()`` would give a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # not every file system lets a directory be synced
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -349,36 +534,41 @@ class EventStream:
     killed with SIGKILL keeps every appended event; ``fsync=True`` also survives power loss.
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: CassetteHeader, *, fsync: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], header: CassetteHeader, *, fsync: bool = False
+    ) -> None:
         self.path = Path(path)
-        fmt, self._gz = cassette_format(self.path)
+        fmt, gz = cassette_format(self.path)
         if fmt != "jsonl":
             raise CassetteError("streaming needs a .jsonl or .jsonl.gz file", path=self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
         self._raw = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._out: IO[bytes] = (
-            gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if self._gz else self._raw
-        )
+        self._packed = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if gz else None
         self._write(encode_line(header.to_dict()))
 
     def append(self, event: RecordedEvent) -> None:
         self._write(encode_line(event.to_dict()))
 
     def _write(self, line: bytes) -> None:
-        self._out.write(line)
-        if self._gz:
-            assert isinstance(self._out, gzip.GzipFile)
-            self._out.flush(zlib.Z_SYNC_FLUSH)
+        if self._packed is not None:
+            self._packed.write(line)
+            self._packed.flush(zlib.Z_SYNC_FLUSH)  # a readable gzip prefix after every event
+        else:
+            self._raw.write(line)
         self._raw.flush()
         if self._fsync:
             os.fsync(self._raw.fileno())
 
+    @property
+    def closed(self) -> bool:
+        return self._raw.closed
+
     def close(self) -> None:
         if self._raw.closed:
             return
-        if self._gz:
-            self._out.close()
+        if self._packed is not None:
+            self._packed.close()
         self._raw.flush()
         os.fsync(self._raw.fileno())
         self._raw.close()

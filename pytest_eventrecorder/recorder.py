@@ -11,9 +11,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
-from .adapters import BusAdapter, adapter_for
-from .cassette import Cassette, CassetteHeader, JSONValue, RecordedEvent, utc_now_iso
+from .adapters import BusAdapter, EventSink, adapter_for
+from .cassette import (
+    Cassette,
+    CassetteHeader,
+    JSONValue,
+    RecordedEvent,
+    make_event,
+    utc_now_iso,
+)
 from .formats import EventStream, cassette_format, write_cassette
 from .serialize import event_type_of, snapshot
 
@@ -70,27 +78,37 @@ class EventRecorder:
         """
         adapter = None if service_bus is None else adapter_for(service_bus)
         with self._lock:
-            if not self._recording:
+            began = not self._recording
+            if began:
                 self._begin()
-        if adapter is not None:
-            adapter.attach(self.record)
+        if adapter is None:
+            return
+        try:
+            # The adapter ignores what the sink returns; record() returns the event for callers.
+            adapter.attach(cast(EventSink, self.record))
+        except BaseException:
+            if began:
+                self.stop_recording()
+            raise
+        with self._lock:
             self._adapters.append(adapter)
-            log.info("Recording %r from %s", self.session_name, adapter.name)
+        log.info("Recording %r from %s", self.session_name, adapter.name)
 
     def _begin(self) -> None:
         self._events = []
         self._start_ns = self._last_ns = time.perf_counter_ns()
         self._stop_ns = None
         self._start_time = utc_now_iso()
-        self._recording = True
         if self.stream_to is not None:
             self._stream = EventStream(self.stream_to, self._header())
+        self._recording = True
 
     def stop_recording(self) -> list[RecordedEvent]:
         """Detach from every bus, restoring it exactly; returns the recorded events."""
-        for adapter in reversed(self._adapters):
+        with self._lock:
+            adapters, self._adapters = self._adapters, []
+        for adapter in reversed(adapters):
             adapter.detach()
-        self._adapters.clear()
         with self._lock:
             was_recording, self._recording = self._recording, False
             if was_recording:
@@ -129,30 +147,45 @@ class EventRecorder:
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
     ) -> RecordedEvent | None:
-        """Record one event (adapters call this for each publish); never raises into them."""
+        """Record one event (adapters call this for each publish); never raises into them.
+
+        Returns the event as recorded, or ``None`` when not recording or dropped by
+        ``before_record``.
+        """
         if not self._recording:
             return None
         now = time.perf_counter_ns()
-        recorded = RecordedEvent(
-            0.0, str(event_name), snapshot(event), source, event_type_of(event),
-            snapshot(dict(metadata)) if metadata else None,
-        )
-        recorded = self._before_record(recorded)
-        if recorded is None:
-            return None
+        data = snapshot(event)  # outside the lock: threads snapshot in parallel
+        name = event_name if type(event_name) is str else str(event_name)
+        if source is not None and type(source) is not str:
+            source = str(source)
+        kind = event_type_of(event)
+        extra = snapshot(dict(metadata)) if metadata else None
+        if self.before_record is not None:
+            provisional = make_event(self._offset(now), name, data, source, kind, extra)
+            changed = self._before_record(provisional)
+            if changed is None:
+                return None
+            # The hook may hand back anything: keep the file writable.
+            name, source, kind = str(changed.event_name), changed.source, changed.event_type
+            data = snapshot(changed.event_data)
+            extra = snapshot(dict(changed.metadata)) if changed.metadata else None
         with self._lock:
             if not self._recording:
                 return None
-            self._last_ns = max(now, self._last_ns)  # keep the file sorted across threads
-            recorded = recorded.shifted(round((self._last_ns - self._start_ns) / 1e6, 6))
+            # Offsets only grow in file order, even when threads race to the lock.
+            now = self._last_ns = now if now > self._last_ns else self._last_ns
+            recorded = make_event(self._offset(now), name, data, source, kind, extra)
             self._events.append(recorded)
             if self._stream is not None:
                 self._append_to_stream(self._stream, recorded)
         return recorded
 
+    def _offset(self, now_ns: int) -> float:
+        return (now_ns - self._start_ns) / 1e6
+
     def _before_record(self, event: RecordedEvent) -> RecordedEvent | None:
-        if self.before_record is None:
-            return event
+        assert self.before_record is not None
         try:
             return self.before_record(event)
         except Exception:
@@ -170,7 +203,8 @@ class EventRecorder:
         self.stream_error = exc
         log.error(
             "Streaming to %s failed (%s); events stay in memory, call save() to keep them",
-            self.stream_to, exc,
+            self.stream_to,
+            exc,
         )
 
     # ------------------------------------------------------------------ results
@@ -203,8 +237,12 @@ class EventRecorder:
         duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
         return Cassette(
             CassetteHeader(
-                header.session_name, header.start_time, duration, len(events),
-                header.version, header.metadata,
+                header.session_name,
+                header.start_time,
+                duration,
+                len(events),
+                header.version,
+                header.metadata,
             ),
             events,
         )

@@ -13,16 +13,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import IO, Any
+from typing import IO
 
 from .adapters import BusAdapter, adapter_for
-from .cassette import Cassette, CassetteHeader, RecordedEvent, summarize
+from .cassette import Cassette, RecordedEvent, shift_iso, summarize
 from .clock import Clock, RealClock
-from .formats import cassette_format, iter_events, read_cassette, read_header
-from .serialize import import_events_module, rebuild
+from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
+from .serialize import Rebuilder, import_events_module
 
 log = logging.getLogger("pytest_eventrecorder")
+
+PAUSE_POLL_S = 0.005
+"""How often a paused async replay looks whether it was resumed."""
 
 NameFilter = Callable[[str], bool]
 EventPredicate = Callable[[RecordedEvent], bool]
@@ -54,12 +56,23 @@ class _Plan:
 
     adapter: BusAdapter
     speed: float
-    module: ModuleType | None
+    rebuild: Rebuilder
     start_ms: float
-    keep: EventPredicate
+    keep: EventPredicate | None
+    """Applied while streaming; ``None`` when there is no filter or it was applied already."""
+    selected: list[tuple[int, RecordedEvent]] | None
+    """For a recording in memory: the (index, event) pairs to replay, filtered up front."""
     progress: ProgressCallback | None
     total: int
     continue_on_error: bool
+
+    @property
+    def instant(self) -> bool:
+        return self.speed == math.inf
+
+    def deadline(self, anchor_ns: int, event: RecordedEvent) -> int:
+        """When ``event`` is due: one anchor for the whole replay, so lateness never adds up."""
+        return anchor_ns + round((event.timestamp_offset_ms - self.start_ms) * 1e6 / self.speed)
 
 
 class EventReplayer:
@@ -69,7 +82,9 @@ class EventReplayer:
     A glob pattern picks the newest matching file.
     """
 
-    def __init__(self, recording_file: str | os.PathLike[str] | Cassette, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, recording_file: str | os.PathLike[str] | Cassette, *, clock: Clock | None = None
+    ) -> None:
         self.clock: Clock = clock or RealClock()
         self.path: Path | None = None
         self._cassette: Cassette | None = None
@@ -83,16 +98,22 @@ class EventReplayer:
             else:
                 self._cassette = read_cassette(self.path)
                 self.header = self._cassette.header
+        self._lock = threading.Lock()
         self._interrupt = threading.Event()
-        self._resume = threading.Event()
-        self._resume.set()
-        self._stopped = False
+        """Set to cut a wait short: on pause and on stop."""
+        self._resumed = threading.Event()
+        self._resumed.set()
+        self._stop_requested = False
+        self._attention = False
+        """Cheap per-event check: has pause() or stop() been called?"""
         self.state = "idle"
         self.position = 0
         self.current_offset_ms = 0.0
 
     @classmethod
-    def from_events(cls, events: Iterable[RecordedEvent], session_name: str = "replay") -> EventReplayer:
+    def from_events(
+        cls, events: Iterable[RecordedEvent], session_name: str = "replay"
+    ) -> EventReplayer:
         """A replayer over events held in memory."""
         return cls(Cassette.build(session_name, events))
 
@@ -101,13 +122,25 @@ class EventReplayer:
     def __iter__(self) -> Iterator[RecordedEvent]:
         if self._cassette is not None:
             return iter(self._cassette.events)
-        assert self.path is not None
-        return iter_events(self.path)
+        return (event for block in self._blocks() for event in block.events)
 
     def __len__(self) -> int:
         if self._cassette is not None:
             return len(self._cassette.events)
-        return sum(1 for _ in self)
+        return sum(len(block.events) for block in self._blocks())
+
+    def _blocks(self) -> Iterator[EventBlock]:
+        assert self.path is not None
+        return iter_event_blocks(self.path)
+
+    def _runs(self, plan: _Plan) -> Iterator[tuple[Iterable[tuple[int, RecordedEvent]], bool]]:
+        """The events to replay as runs of (index, event) pairs, each with whether its
+        events may be handed to the bus as they are (freshly read, nothing to restore)."""
+        if plan.selected is not None:
+            yield plan.selected, False
+            return
+        for block in self._blocks():
+            yield enumerate(block.events, block.first_index), not block.tagged
 
     @property
     def events(self) -> list[RecordedEvent]:
@@ -119,23 +152,33 @@ class EventReplayer:
         return self.header.session_name
 
     def to_cassette(self) -> Cassette:
-        return self._cassette if self._cassette is not None else Cassette(self.header, tuple(self))
+        if self._cassette is not None:
+            return self._cassette
+        assert self.path is not None
+        return read_cassette(self.path)
 
     # ------------------------------------------------------------------ analysis
 
     def get_event_summary(self) -> dict[str, int]:
-        """Counts per event name, most common first."""
+        """Counts per event name, most common first (ties in order of first appearance)."""
         return summarize(self)
 
     def print_timeline(self, max_events: int = 50, *, file: IO[str] | None = None) -> None:
         """Print ``offset  name  source`` for the first ``max_events`` events."""
+        if max_events < 0:
+            raise ValueError(f"max_events must be >= 0, got {max_events!r}")
         out = file or sys.stdout
+        print(f"Timeline of {self.session_name!r}", file=out)
         shown = 0
-        for shown, event in enumerate(self, start=1):
-            if shown > max_events:
-                print(f"... (showing the first {max_events} events)", file=out)
+        for event in self:
+            if shown == max_events:
+                print(f"... and {len(self) - shown} more events", file=out)
                 return
-            print(f"{event.timestamp_offset_ms:>12.3f} ms  {event.event_name:<32} {event.source or '-'}", file=out)
+            source = event.source or "-"
+            print(
+                f"{event.timestamp_offset_ms:>12.3f} ms  {event.event_name:<32} {source}", file=out
+            )
+            shown += 1
         if shown == 0:
             print("(no events)", file=out)
 
@@ -145,17 +188,34 @@ class EventReplayer:
         """A new in-memory replayer with the events whose name passes ``predicate``
         (and which pass ``where``, a test on the whole event)."""
         keep = _combine(predicate, where)
-        return self._derived(e for e in self if keep(e))
+        return self._derived((e for e in self if keep is None or keep(e)), 0.0)
 
-    def slice(self, start_ms: float = 0.0, end_ms: float = math.inf, *, rebase: bool = True) -> EventReplayer:
-        """A new replayer with the events in ``[start_ms, end_ms)``, offsets rebased to 0."""
+    def slice(
+        self, start_ms: float = 0.0, end_ms: float = math.inf, *, rebase: bool = True
+    ) -> EventReplayer:
+        """A new in-memory replayer with the events in ``[start_ms, end_ms)``.
+
+        With ``rebase`` the offsets (and the start time) move so the slice starts at 0.
+        """
+        if not (0 <= start_ms <= end_ms) or math.isnan(end_ms):
+            raise ValueError(f"need 0 <= start_ms <= end_ms, got {start_ms!r}, {end_ms!r}")
         picked = (e for e in self if start_ms <= e.timestamp_offset_ms < end_ms)
-        return self._derived(e.shifted(-start_ms) for e in picked) if rebase else self._derived(picked)
+        if not rebase:
+            return self._derived(picked, 0.0)
+        return self._derived((e.shifted(-start_ms) for e in picked), start_ms)
 
-    def _derived(self, events: Iterable[RecordedEvent]) -> EventReplayer:
+    def _derived(self, events: Iterable[RecordedEvent], moved_ms: float) -> EventReplayer:
+        start_time = self.header.start_time
+        if moved_ms:
+            try:
+                start_time = shift_iso(start_time, moved_ms)
+            except ValueError:
+                log.debug("start time %r is not ISO-8601; the slice keeps it", start_time)
         cassette = Cassette.build(
-            self.header.session_name, events,
-            start_time=self.header.start_time, metadata=self.header.metadata,
+            self.header.session_name,
+            events,
+            start_time=start_time,
+            metadata=self.header.metadata,
         )
         return EventReplayer(cassette, clock=self.clock)
 
@@ -163,23 +223,31 @@ class EventReplayer:
 
     def pause(self) -> None:
         """Hold the replay before its next event (safe from any thread)."""
-        if self.state == "playing":
-            self.state = "paused"
-            self._resume.clear()
-            self._interrupt.set()
+        with self._lock:
+            if self.state == "playing":
+                self.state = "paused"
+                self._resumed.clear()
+                self._attention = True
+                self._interrupt.set()
 
     def resume(self) -> None:
         """Continue a paused replay; the remaining schedule shifts by the time spent paused."""
-        if self.state == "paused":
-            self.state = "playing"
-            self._interrupt.clear()
-            self._resume.set()
+        with self._lock:
+            if self.state == "paused":
+                self.state = "playing"
+                self._attention = self._stop_requested
+                if not self._stop_requested:
+                    self._interrupt.clear()
+                self._resumed.set()
 
     def stop(self) -> None:
-        """End the replay before its next event (safe from any thread)."""
-        self._stopped = True
-        self._interrupt.set()
-        self._resume.set()
+        """End a running replay before its next event (safe from any thread)."""
+        with self._lock:
+            if self.state in ("playing", "paused"):
+                self._stop_requested = True
+                self._attention = True
+                self._interrupt.set()
+                self._resumed.set()
 
     # ------------------------------------------------------------------ replay
 
@@ -197,23 +265,78 @@ class EventReplayer:
     ) -> ReplayResult:
         """Publish the events into ``service_bus`` at their recorded offsets / speed.
 
-        ``float("inf")`` replays as fast as possible. A subscriber's exception stops the
-        replay and propagates, unless ``continue_on_error`` collects them in the result.
+        ``float("inf")`` replays as fast as possible. ``event_filter`` tests event names,
+        ``where`` whole events; ``start_at_ms`` skips the events before that offset and
+        starts the schedule there. A subscriber's exception stops the replay and
+        propagates, unless ``continue_on_error`` collects them in the result.
         """
-        plan = self._plan(service_bus, speed_multiplier, events_module_name, event_filter,
-                          progress_callback, where, start_at_ms, continue_on_error)
+        plan = self._plan(
+            service_bus,
+            speed_multiplier,
+            events_module_name,
+            event_filter,
+            progress_callback,
+            where,
+            start_at_ms,
+            continue_on_error,
+        )
         result = ReplayResult(total=plan.total)
         anchor = self._start()
         try:
-            for index, event in self._scheduled(plan):
-                deadline = self._deadline(anchor, event, plan)
-                anchor += self._wait(deadline)
-                if self._stopped:
-                    break
-                self._publish(plan, index, event, result, plan.adapter.publish)
+            self._run(plan, result, anchor)
+        except BaseException:
+            self._finish(result, failed=True)
+            raise
         finally:
-            self._finish(result)
+            if plan.adapter is not service_bus:  # made here (from a URL...): release it
+                plan.adapter.close()
+        self._finish(result)
         return result
+
+    def _run(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
+        publish = plan.adapter.publish
+        rebuild, keep, instant = plan.rebuild, plan.keep, plan.instant
+        plain = rebuild.module is None
+        for run, fresh in self._runs(plan):
+            handover = plain and fresh
+            for index, event in run:
+                if keep is not None and not keep(event):
+                    continue
+                if not instant or self._attention:
+                    anchor, stopped = self._await(plan, event, anchor)
+                    if stopped:
+                        return
+                self.current_offset_ms = event.timestamp_offset_ms
+                try:
+                    # Freshly read data with nothing to restore goes to the bus as it is.
+                    outcome = publish(event, event.event_data if handover else rebuild(event))
+                except Exception as exc:
+                    self._failed(plan, result, index, event, exc)
+                    outcome = None
+                if outcome is not None and inspect.iscoroutine(outcome):
+                    outcome.close()
+                    raise TypeError(
+                        "the bus's publish() is a coroutine function; "
+                        "use `await replayer.replay_async(...)`"
+                    )
+                self._count(plan, result)
+
+    def _await(self, plan: _Plan, event: RecordedEvent, anchor: int) -> tuple[int, bool]:
+        """Wait for the event's turn; returns the anchor (moved by any pause) and whether
+        the replay was stopped meanwhile."""
+        while True:
+            if not self._resumed.is_set():
+                began = self.clock.now_ns()
+                self._resumed.wait()
+                anchor += self.clock.now_ns() - began
+            if self._stop_requested:
+                return anchor, True
+            if plan.instant:
+                return anchor, False
+            deadline = plan.deadline(anchor, event)
+            self.clock.sleep_until(deadline, self._interrupt)
+            if self._playing_on() and self.clock.now_ns() >= deadline:
+                return anchor, False
 
     async def replay_async(
         self,
@@ -227,23 +350,69 @@ class EventReplayer:
         start_at_ms: float = 0.0,
         continue_on_error: bool = False,
     ) -> ReplayResult:
-        """:meth:`replay` for asyncio: sleeps with ``asyncio.sleep`` and awaits coroutine publishes."""
-        plan = self._plan(service_bus, speed_multiplier, events_module_name, event_filter,
-                          progress_callback, where, start_at_ms, continue_on_error)
+        """:meth:`replay` for asyncio: waits without blocking the loop, awaits coroutine
+        publishes (a subscriber's exception propagates unless ``continue_on_error``)."""
+        plan = self._plan(
+            service_bus,
+            speed_multiplier,
+            events_module_name,
+            event_filter,
+            progress_callback,
+            where,
+            start_at_ms,
+            continue_on_error,
+        )
         result = ReplayResult(total=plan.total)
         anchor = self._start()
         try:
-            for index, event in self._scheduled(plan):
-                deadline = self._deadline(anchor, event, plan)
-                anchor += await self._wait_async(deadline)
-                if self._stopped:
-                    break
-                pending = self._publish(plan, index, event, result, plan.adapter.publish)
-                if inspect.isawaitable(pending):
-                    await self._settle(plan, index, event, result, pending)
+            await self._run_async(plan, result, anchor)
+        except BaseException:
+            self._finish(result, failed=True)
+            raise
         finally:
-            self._finish(result)
+            if plan.adapter is not service_bus:  # made here (from a URL...): release it
+                plan.adapter.close()
+        self._finish(result)
         return result
+
+    async def _run_async(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
+        for run, _fresh in self._runs(plan):
+            for index, event in run:
+                if plan.keep is not None and not plan.keep(event):
+                    continue
+                anchor, stopped = await self._await_async(plan, event, anchor)
+                if stopped:
+                    return
+                self.current_offset_ms = event.timestamp_offset_ms
+                try:
+                    outcome = plan.adapter.publish(event, plan.rebuild(event))
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception as exc:
+                    self._failed(plan, result, index, event, exc)
+                self._count(plan, result)
+
+    async def _await_async(
+        self, plan: _Plan, event: RecordedEvent, anchor: int
+    ) -> tuple[int, bool]:
+        while True:
+            if not self._resumed.is_set():
+                began = self.clock.now_ns()
+                while not self._resumed.is_set():
+                    await asyncio.sleep(PAUSE_POLL_S)
+                anchor += self.clock.now_ns() - began
+            if self._stop_requested:
+                return anchor, True
+            deadline = anchor if plan.instant else plan.deadline(anchor, event)
+            await self.clock.sleep_until_async(deadline, self._interrupt)
+            if self._playing_on() and self.clock.now_ns() >= deadline:
+                return anchor, False
+
+    def _playing_on(self) -> bool:
+        """Neither paused nor stopped."""
+        return self._resumed.is_set() and not self._stop_requested
+
+    # ------------------------------------------------------------------ shared steps
 
     def _plan(
         self,
@@ -257,98 +426,61 @@ class EventReplayer:
         continue_on_error: bool,
     ) -> _Plan:
         speed = _check_speed(speed)
-        if not isinstance(start_ms, int | float) or not math.isfinite(start_ms) or start_ms < 0:
-            raise ValueError(f"start_at_ms must be a finite number >= 0, got {start_ms!r}")
+        start_ms = _check_start(start_ms)
         module = import_events_module(module_name) if module_name else None
         keep = _combine(name_filter, where)
         if start_ms:
             keep = _after(start_ms, keep)
-        total = sum(1 for e in self if keep(e)) if progress else -1
-        return _Plan(adapter_for(bus), speed, module, float(start_ms), keep, progress, total,
-                     continue_on_error)
+        adapter = adapter_for(bus)
+        selected = None
+        if self._cassette is not None:
+            pairs = enumerate(self._cassette.events)
+            selected = [(i, e) for i, e in pairs if keep(e)] if keep else list(pairs)
+            keep, total = None, len(selected)
+        elif progress is not None:  # a second pass over the file, only to know the total
+            total = len(self) if keep is None else sum(1 for e in self if keep(e))
+        else:
+            total = -1
+        return _Plan(
+            adapter,
+            speed,
+            Rebuilder(module),
+            start_ms,
+            keep,
+            selected,
+            progress,
+            total,
+            continue_on_error,
+        )
 
     def _start(self) -> int:
-        if self.state in ("playing", "paused"):
-            raise RuntimeError("this replayer is already replaying; stop() it or use another one")
-        self._stopped = False
-        self._interrupt.clear()
-        self._resume.set()
-        self.state = "playing"
-        self.position = 0
+        with self._lock:
+            if self.state in ("playing", "paused"):
+                raise RuntimeError("this replayer is already replaying; stop() it or use another")
+            self._stop_requested = False
+            self._attention = False
+            self._interrupt.clear()
+            self._resumed.set()
+            self.state = "playing"
+            self.position = 0
+            self.current_offset_ms = 0.0
         return self.clock.now_ns()
 
-    def _finish(self, result: ReplayResult) -> None:
-        result.stopped = self._stopped
-        if result.total < 0:
-            result.total = result.published
-        self.state = "stopped" if self._stopped else "finished"
+    def _finish(self, result: ReplayResult, *, failed: bool = False) -> None:
+        with self._lock:
+            result.stopped = self._stop_requested
+            if result.total < 0:
+                result.total = result.published
+            self.state = "stopped" if self._stop_requested or failed else "finished"
+            self._resumed.set()
 
-    def _scheduled(self, plan: _Plan) -> Iterator[tuple[int, RecordedEvent]]:
-        keep = plan.keep
-        for index, event in enumerate(self):
-            if keep(event):
-                yield index, event
-
-    def _deadline(self, anchor: int, event: RecordedEvent, plan: _Plan) -> int:
-        self.current_offset_ms = event.timestamp_offset_ms
-        if plan.speed == math.inf:
-            return anchor
-        return anchor + round((event.timestamp_offset_ms - plan.start_ms) * 1e6 / plan.speed)
-
-    def _wait(self, deadline: int) -> int:
-        """Sleep until the deadline; returns how long was spent paused (to shift the anchor)."""
-        paused_ns = 0
-        while not self._stopped:
-            self.clock.sleep_until(deadline + paused_ns, self._interrupt)
-            if self._resume.is_set():
-                if self.clock.now_ns() >= deadline + paused_ns or self._stopped:
-                    return paused_ns
-                continue
-            began = self.clock.now_ns()
-            self._resume.wait()
-            paused_ns += self.clock.now_ns() - began
-        return paused_ns
-
-    async def _wait_async(self, deadline: int) -> int:
-        paused_ns = 0
-        while not self._stopped:
-            if not self._resume.is_set():
-                began = self.clock.now_ns()
-                while not self._resume.is_set():
-                    await asyncio.sleep(0.01)
-                paused_ns += self.clock.now_ns() - began
-                continue
-            remaining = deadline + paused_ns - self.clock.now_ns()
-            if remaining <= 0:
-                return paused_ns
-            await asyncio.sleep(min(remaining / 1e9, 0.05))
-        return paused_ns
-
-    def _publish(
-        self, plan: _Plan, index: int, event: RecordedEvent, result: ReplayResult,
-        publish: Callable[[RecordedEvent, object], Any],
-    ) -> Any:
-        try:
-            outcome = publish(event, rebuild(event, plan.module))
-        except Exception as exc:
-            if not plan.continue_on_error:
-                raise
-            result.errors.append(ReplayError(index, event, exc))
-            outcome = None
-        if not inspect.isawaitable(outcome):
-            self._count(plan, result)
-        return outcome
-
-    async def _settle(
-        self, plan: _Plan, index: int, event: RecordedEvent, result: ReplayResult, pending: Any
+    def _failed(
+        self, plan: _Plan, result: ReplayResult, index: int, event: RecordedEvent, exc: Exception
     ) -> None:
-        try:
-            await pending
-        except Exception as exc:
-            if not plan.continue_on_error:
-                raise
-            result.errors.append(ReplayError(index, event, exc))
-        self._count(plan, result)
+        if not plan.continue_on_error:
+            raise exc
+        log.warning("Event %d (%s) raised %r; replay continues", index, event.event_name, exc)
+        result.errors.append(ReplayError(index, event, exc))
 
     def _count(self, plan: _Plan, result: ReplayResult) -> None:
         result.published += 1
@@ -359,27 +491,39 @@ class EventReplayer:
 
 def _check_speed(speed: object) -> float:
     if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
-        raise ValueError(f"speed_multiplier must be a positive number (or float('inf')), got {speed!r}")
+        raise ValueError(
+            f"speed_multiplier must be a positive number (or float('inf')), got {speed!r}"
+        )
     return float(speed)
 
 
-def _combine(name_filter: NameFilter | None, where: EventPredicate | None) -> EventPredicate:
-    if name_filter is None and where is None:
-        return lambda _event: True
-    if where is None:
-        assert name_filter is not None
-        return lambda event: bool(name_filter(event.event_name))
+def _check_start(start_ms: object) -> float:
+    if (
+        isinstance(start_ms, bool)
+        or not isinstance(start_ms, int | float)
+        or not math.isfinite(start_ms)
+        or start_ms < 0
+    ):
+        raise ValueError(f"start_at_ms must be a finite number >= 0, got {start_ms!r}")
+    return float(start_ms)
+
+
+def _combine(name_filter: NameFilter | None, where: EventPredicate | None) -> EventPredicate | None:
     if name_filter is None:
-        return lambda event: bool(where(event))
+        return where
+    if where is None:
+        return lambda event: bool(name_filter(event.event_name))
     return lambda event: bool(name_filter(event.event_name)) and bool(where(event))
 
 
-def _after(start_ms: float, keep: EventPredicate) -> EventPredicate:
+def _after(start_ms: float, keep: EventPredicate | None) -> EventPredicate:
+    if keep is None:
+        return lambda event: event.timestamp_offset_ms >= start_ms
     return lambda event: event.timestamp_offset_ms >= start_ms and keep(event)
 
 
 def _resolve(recording_file: str | os.PathLike[str]) -> Path:
-    """The file to load; a glob pattern (as in the seed's ``name_*.json``) picks the newest match."""
+    """The file to load; a glob pattern (the seed's ``name_*.json``) picks the newest match."""
     path = Path(recording_file)
     if path.exists() or not glob.has_magic(str(path)):
         if not path.is_file():
@@ -388,7 +532,7 @@ def _resolve(recording_file: str | os.PathLike[str]) -> Path:
     matches = [Path(p) for p in glob.glob(str(path)) if Path(p).is_file()]
     if not matches:
         raise FileNotFoundError(f"no recording matches {path}")
-    newest = max(matches, key=lambda p: (p.stat().st_mtime, p.name))
+    newest = max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
     if len(matches) > 1:
         log.info("%d recordings match %s; replaying the newest, %s", len(matches), path, newest)
     return newest

@@ -1,38 +1,45 @@
 """Turning event objects into JSON-safe snapshots, and snapshots back into typed events.
 
-A snapshot is taken at publish time and shares nothing with the published object, so a
-later mutation of the event cannot rewrite the recording. Values that have no faithful JSON
-form are tagged (``{"__bytes__": ...}``) or, if they cannot be converted at all, replaced
-by an ``{"__unserializable__": ...}`` marker: snapshotting never raises into the publisher.
+A snapshot is taken at publish time and shares nothing mutable with the published object,
+so a later mutation of the event cannot rewrite the recording. Values that have no faithful
+JSON form are tagged (``{"__bytes__": ...}``, ``{"__float__": "nan"}``) or, if they cannot
+be converted at all, replaced by an ``{"__unserializable__": ...}`` marker: snapshotting
+never raises into the publisher.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import enum
+import functools
 import importlib
 import inspect
-import math
+import numbers
 import types
 import typing
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from collections.abc import Sequence as AbcSequence
+from collections.abc import Set as AbcSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
-from .cassette import JSONValue, RecordedEvent
+from .cassette import JSONValue, RecordedEvent, parse_iso
 
 BYTES_TAG = "__bytes__"
 FLOAT_TAG = "__float__"
 UNSERIALIZABLE_TAG = "__unserializable__"
 MAX_DEPTH = 64
 
-_PRIMITIVES = (str, int, bool, type(None))
-_PLAIN_CONTAINERS = (dict, list, tuple, set, frozenset, str, bytes, int, float, bool, type(None))
+_NONE = type(None)
+_ATOMS = frozenset((str, int, bool, _NONE))
+"""Exact types a snapshot keeps as they are (subclasses such as IntEnum are converted)."""
+_TAGS = frozenset((BYTES_TAG, FLOAT_TAG))
 
 
 class EventRebuildError(ValueError):
@@ -44,103 +51,234 @@ class EventRebuildError(ValueError):
 
 def snapshot(obj: object) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
-    return _Snapshotter().convert(obj, 0)
+    kind = type(obj)
+    if kind in _ATOMS:
+        return obj
+    if kind is float:
+        return _finite(cast(float, obj))
+    return _convert(obj, 0, set())
 
 
 def event_type_of(obj: object) -> str | None:
     """``"module:QualName"`` of a typed event, ``None`` for plain data."""
     cls = type(obj)
-    if isinstance(obj, _PLAIN_CONTAINERS) or cls.__module__ == "builtins":
-        return None
-    return f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        return _TYPE_NAMES[cls]
+    except KeyError:
+        name = None
+        if cls.__module__ != "builtins" and cls not in _PLAIN_TYPES:
+            name = f"{cls.__module__}:{cls.__qualname__}"
+        if len(_TYPE_NAMES) < _CACHE_SIZE:
+            _TYPE_NAMES[cls] = name
+        return name
 
 
-class _Snapshotter:
-    def __init__(self) -> None:
-        self._active: set[int] = set()
-
-    def convert(self, obj: object, depth: int) -> JSONValue:
-        if isinstance(obj, _PRIMITIVES):
-            return obj
-        if isinstance(obj, float):
-            return obj if math.isfinite(obj) else {FLOAT_TAG: repr(obj)}
-        if depth > MAX_DEPTH:
-            return _marker(obj, f"nested deeper than {MAX_DEPTH} levels")
-        if id(obj) in self._active:
-            return _marker(obj, "refers back to itself")
-        self._active.add(id(obj))
-        try:
-            return self._convert_compound(obj, depth + 1)
-        except Exception as exc:  # a broken __repr__/model_dump must not reach the publisher
-            return _marker(obj, f"{type(exc).__name__}: {exc}")
-        finally:
-            self._active.discard(id(obj))
-
-    def _convert_compound(self, obj: object, depth: int) -> JSONValue:
-        scalar = _scalar(obj)
-        if scalar is not _NO_SCALAR:
-            return scalar
-        if isinstance(obj, Mapping):
-            return {str(k): self.convert(v, depth) for k, v in obj.items()}
-        if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
-            return self.convert(obj._asdict(), depth)
-        if isinstance(obj, list | tuple):
-            return [self.convert(v, depth) for v in obj]
-        if isinstance(obj, set | frozenset):
-            return [self.convert(v, depth) for v in sorted(obj, key=_sort_key)]
-        fields = _fields_of(obj)
-        if fields is None:
-            return _marker(obj, "no known way to convert it")
-        return {k: self.convert(v, depth) for k, v in fields.items()}
+_CACHE_SIZE = 4096
+_TYPE_NAMES: dict[type, str | None] = {}
 
 
-_NO_SCALAR = object()
+_PLAIN_TYPES = frozenset((dict, list, tuple, set, frozenset, str, bytes, int, float, bool))
 
 
-def _scalar(obj: object) -> object:
-    if isinstance(obj, enum.Enum):
-        return snapshot(obj.value)
-    if isinstance(obj, datetime | date | time):
-        return obj.isoformat()
-    if isinstance(obj, timedelta):
-        return obj.total_seconds()
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, uuid.UUID | PurePath):
-        return str(obj)
-    if isinstance(obj, bytes | bytearray | memoryview):
-        return {BYTES_TAG: base64.b64encode(bytes(obj)).decode("ascii")}
-    return _NO_SCALAR
+def _float_tag(value: float) -> dict[str, str]:
+    return {FLOAT_TAG: repr(value)}
 
 
-def _fields_of(obj: object) -> dict[str, object] | None:
-    """The named fields of a structured object (pydantic, dataclass, attrs, plain)."""
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump) and not isinstance(obj, type):
-        dumped = dump(mode="json")
-        return dumped if isinstance(dumped, dict) else {"value": dumped}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-    attrs_fields = getattr(type(obj), "__attrs_attrs__", None)
+def _finite(value: float) -> JSONValue:
+    return value if value - value == 0 else _float_tag(value)  # inf - inf and nan are nan
+
+
+def _convert(obj: object, depth: int, active: set[int]) -> JSONValue:
+    """Snapshot of one value; ``active`` holds the ids of the containers being converted
+    (a value met again while its own conversion is under way refers back to itself)."""
+    kind = type(obj)
+    if kind in _ATOMS:
+        return obj
+    if kind is float:
+        return _finite(cast(float, obj))
+    if depth > MAX_DEPTH:
+        return _marker(obj, f"nested deeper than {MAX_DEPTH} levels")
+    key = id(obj)
+    if key in active:
+        return _marker(obj, "refers back to itself")
+    active.add(key)
+    try:
+        converter = _CONVERTER_CACHE.get(kind) or _converter(kind)
+        return converter(obj, depth + 1, active)
+    except Exception as exc:  # a broken property or model_dump must not reach the publisher
+        return _marker(obj, f"{type(exc).__name__}: {exc}")
+    finally:
+        active.discard(key)
+
+
+Converter = Callable[[Any, int, set[int]], JSONValue]
+_CONVERTER_CACHE: dict[type, Converter] = {}
+
+
+def _converter(cls: type) -> Converter:
+    """How to snapshot instances of ``cls``, worked out once per class."""
+    found = next((conv for test, conv in _CONVERTERS if test(cls)), None)
+    if found is None:
+        fields = _structured_fields(cls)
+        found = _object_converter(_slot_names(cls)) if fields is None else _fields_converter(fields)
+    if len(_CONVERTER_CACHE) < _CACHE_SIZE:
+        _CONVERTER_CACHE[cls] = found
+    return found
+
+
+def _dict(obj: Mapping[Any, Any], depth: int, active: set[int]) -> JSONValue:
+    out = {}
+    for key, value in obj.items():
+        kind = type(value)
+        if kind in _ATOMS:
+            pass
+        elif kind is float:
+            value = value if value - value == 0 else _float_tag(value)
+        else:
+            value = _convert(value, depth, active)
+        out[key if type(key) is str else _key(key)] = value
+    return out
+
+
+def _key(key: object) -> str:
+    if isinstance(key, enum.Enum):
+        key = key.value
+    if key is None or isinstance(key, bool):
+        return "null" if key is None else str(key).lower()  # as json.dumps writes them
+    return str(key)
+
+
+def _sequence(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    return [v if type(v) in _ATOMS else _convert(v, depth, active) for v in obj]
+
+
+def _unordered(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    return _sequence(sorted(obj, key=_sort_key), depth, active)
+
+
+def _named_tuple(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    return _dict(obj._asdict(), depth, active)
+
+
+def _enum(obj: enum.Enum, depth: int, active: set[int]) -> JSONValue:
+    return _convert(obj.value, depth, active)
+
+
+def _number(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    value = float(obj)
+    return value if value - value == 0 else _float_tag(value)
+
+
+def _text(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    return str.__str__(obj)
+
+
+def _iso(obj: date | time, depth: int, active: set[int]) -> JSONValue:
+    return obj.isoformat()
+
+
+def _seconds(obj: timedelta, depth: int, active: set[int]) -> JSONValue:
+    return obj.total_seconds()
+
+
+def _as_str(obj: object, depth: int, active: set[int]) -> JSONValue:
+    return str(obj)
+
+
+def _binary(obj: bytes | bytearray | memoryview, depth: int, active: set[int]) -> JSONValue:
+    return {BYTES_TAG: base64.b64encode(bytes(obj)).decode("ascii")}
+
+
+def _pydantic(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    # Python mode keeps bytes, datetimes and non-finite floats for our own faithful tagging.
+    return _convert(obj.model_dump(by_alias=True), depth, active)
+
+
+def _is_named_tuple(cls: type) -> bool:
+    return issubclass(cls, tuple) and hasattr(cls, "_asdict")
+
+
+def _is_pydantic(cls: type) -> bool:
+    return callable(getattr(cls, "model_dump", None)) and hasattr(cls, "model_fields")
+
+
+def _is_sequence(cls: type) -> bool:
+    return issubclass(cls, list | tuple | AbcSequence)
+
+
+def _opaque(obj: object, depth: int, active: set[int]) -> JSONValue:
+    return _marker(obj, "no known way to convert it")
+
+
+_CONVERTERS: tuple[tuple[Callable[[type], bool], Converter], ...] = (
+    (lambda c: issubclass(c, enum.Enum), _enum),
+    (lambda c: issubclass(c, Decimal | uuid.UUID | PurePath), _as_str),
+    (lambda c: issubclass(c, numbers.Real), _number),
+    (lambda c: issubclass(c, str), _text),
+    (lambda c: issubclass(c, bytes | bytearray | memoryview), _binary),
+    (lambda c: issubclass(c, Mapping), _dict),
+    (_is_named_tuple, _named_tuple),
+    (_is_sequence, _sequence),
+    (lambda c: issubclass(c, AbcSet), _unordered),
+    (lambda c: issubclass(c, datetime | date | time), _iso),
+    (lambda c: issubclass(c, timedelta), _seconds),
+    (_is_pydantic, _pydantic),
+    (lambda c: issubclass(c, type | types.FunctionType | types.ModuleType), _opaque),
+)
+
+
+def _structured_fields(cls: type) -> tuple[str, ...] | None:
+    """Field names of a dataclass or attrs class, in declaration order."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    attrs_fields = getattr(cls, "__attrs_attrs__", None)
     if attrs_fields is not None:
-        return {a.name: getattr(obj, a.name) for a in attrs_fields}
-    if isinstance(obj, type | types.FunctionType | types.ModuleType):
-        return None
-    state = getattr(obj, "__dict__", None)
-    if isinstance(state, dict) and state:
-        return {k: v for k, v in state.items() if not k.startswith("_")}
-    slots = _slot_names(type(obj))
-    if slots:
-        return {s: getattr(obj, s) for s in slots if hasattr(obj, s) and not s.startswith("_")}
+        return tuple(a.name for a in attrs_fields)
     return None
 
 
-def _slot_names(cls: type) -> list[str]:
+def _fields_converter(names: tuple[str, ...]) -> Converter:
+    def convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
+        out = {}
+        for name in names:
+            value = getattr(obj, name)
+            kind = type(value)
+            if kind in _ATOMS:
+                pass
+            elif kind is float:
+                value = value if value - value == 0 else _float_tag(value)
+            else:
+                value = _convert(value, depth, active)
+            out[name] = value
+        return out
+
+    return convert
+
+
+def _object_converter(slots: tuple[str, ...]) -> Converter:
+    """A plain object: its public instance attributes, from ``__dict__`` and ``__slots__``."""
+
+    def convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
+        state = getattr(obj, "__dict__", None)
+        if not isinstance(state, dict) and not slots:
+            return _marker(obj, "no known way to convert it")
+        fields = {k: v for k, v in (state or {}).items() if not k.startswith("_")}
+        for name in slots:
+            if not name.startswith("_") and hasattr(obj, name):
+                fields[name] = getattr(obj, name)
+        return _dict(fields, depth, active)
+
+    return convert
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
     names: list[str] = []
     for klass in cls.__mro__:
         slots = klass.__dict__.get("__slots__", ())
         names.extend([slots] if isinstance(slots, str) else slots)
-    return [n for n in names if n not in ("__dict__", "__weakref__")]
+    return tuple(n for n in dict.fromkeys(names) if n not in ("__dict__", "__weakref__"))
 
 
 def _marker(obj: object, reason: str) -> dict[str, JSONValue]:
@@ -163,20 +301,52 @@ def _sort_key(value: object) -> tuple[str, str]:
 
 
 def restore(data: JSONValue) -> Any:
-    """Undo the tags a snapshot added (bytes, non-finite floats); everything else as is."""
-    if isinstance(data, dict):
+    """A fresh copy of snapshot data with its tags undone (bytes, non-finite floats).
+
+    The copy shares no container with ``data``, so a subscriber that mutates what it
+    receives cannot change the recording.
+    """
+    kind = type(data)
+    if kind is dict:
         if len(data) == 1:
-            if BYTES_TAG in data and isinstance(data[BYTES_TAG], str):
-                try:
-                    return base64.b64decode(data[BYTES_TAG], validate=True)
-                except (binascii.Error, ValueError):
-                    return data
-            if FLOAT_TAG in data and data[FLOAT_TAG] in ("nan", "inf", "-inf"):
-                return float(data[FLOAT_TAG])
-        return {k: restore(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [restore(v) for v in data]
+            tagged = _untag(data)
+            if tagged is not data:
+                return tagged
+        return {
+            k: v if type(v) in _ATOMS or type(v) is float else restore(v) for k, v in data.items()
+        }
+    if kind is list:
+        return [v if type(v) in _ATOMS or type(v) is float else restore(v) for v in data]
     return data
+
+
+def has_tags(data: JSONValue) -> bool:
+    """Whether :func:`restore` would change anything but the identity of the containers."""
+    kind = type(data)
+    if kind is dict:
+        if len(data) == 1 and _untag(data) is not data:
+            return True
+        values = data.values()
+    elif kind is list:
+        values = data
+    else:
+        return False
+    return any((type(v) is dict or type(v) is list) and has_tags(v) for v in values)
+
+
+def _untag(data: dict[str, Any]) -> Any:
+    """The value a one-key tag dict stands for, or ``data`` itself when it is no tag."""
+    if BYTES_TAG in data and isinstance(data[BYTES_TAG], str):
+        try:
+            return base64.b64decode(data[BYTES_TAG], validate=True)
+        except (binascii.Error, ValueError):
+            return data
+    if FLOAT_TAG in data and data[FLOAT_TAG] in ("nan", "inf", "-inf"):
+        return float(data[FLOAT_TAG])
+    return data
+
+
+# --------------------------------------------------------------------------- rebuild
 
 
 def import_events_module(name: str) -> types.ModuleType:
@@ -207,17 +377,36 @@ def find_event_class(module: types.ModuleType, event: RecordedEvent) -> type | N
 
 def rebuild(event: RecordedEvent, module: types.ModuleType | None) -> Any:
     """The object to publish for a recorded event: typed when its class is found."""
-    data = restore(event.event_data)
-    cls = find_event_class(module, event) if module is not None else None
-    if cls is None:
-        return data
-    try:
-        return build_instance(cls, data)
-    except Exception as exc:
-        raise EventRebuildError(
-            f"event {event.event_name!r} does not fit {cls.__module__}.{cls.__qualname__} "
-            f"any more: {type(exc).__name__}: {exc}"
-        ) from exc
+    return Rebuilder(module)(event)
+
+
+class Rebuilder:
+    """:func:`rebuild` for many events: class look-ups are done once per event type."""
+
+    def __init__(self, module: types.ModuleType | None) -> None:
+        self.module = module
+        self._classes: dict[tuple[str | None, str], type | None] = {}
+
+    def __call__(self, event: RecordedEvent) -> Any:
+        data = restore(event.event_data)
+        cls = self.class_for(event)
+        if cls is None:
+            return data
+        try:
+            return build_instance(cls, data)
+        except Exception as exc:
+            raise EventRebuildError(
+                f"event {event.event_name!r} does not fit {cls.__module__}.{cls.__qualname__} "
+                f"any more: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def class_for(self, event: RecordedEvent) -> type | None:
+        if self.module is None:
+            return None
+        key = (event.event_type, event.event_name)
+        if key not in self._classes:
+            self._classes[key] = find_event_class(self.module, event)
+        return self._classes[key]
 
 
 def build_instance(cls: type, data: Any) -> Any:
@@ -230,7 +419,8 @@ def build_instance(cls: type, data: Any) -> Any:
     if not isinstance(data, dict):
         return cls(data)
     if dataclasses.is_dataclass(cls):
-        return cls(**_typed_kwargs(cls, data, {f.name for f in dataclasses.fields(cls) if f.init}))
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        return cls(**_typed_kwargs(cls, data, names))
     attrs_fields = getattr(cls, "__attrs_attrs__", None)
     if attrs_fields is not None:
         return _build_attrs(cls, data, attrs_fields)
@@ -248,16 +438,22 @@ def _build_attrs(cls: type, data: dict[str, Any], fields: Any) -> Any:
 
 
 def _build_plain(cls: type, data: dict[str, Any]) -> Any:
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        params = {}
+    params = _parameters(cls)
     takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     if takes_all or set(data) <= set(params):
         return cls(**_typed_kwargs(cls, data, set(data)))
-    obj = cls.__new__(cls)
-    obj.__dict__.update(data)
+    # The constructor does not take the recorded attributes: set them as the snapshot saw them.
+    obj: Any = object.__new__(cls)
+    obj.__dict__.update(_typed_kwargs(cls, data, set(data)))
     return obj
+
+
+@functools.lru_cache(maxsize=512)
+def _parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    try:
+        return inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return {}
 
 
 def _typed_kwargs(cls: type, data: dict[str, Any], names: set[str]) -> dict[str, Any]:
@@ -265,10 +461,11 @@ def _typed_kwargs(cls: type, data: dict[str, Any], names: set[str]) -> dict[str,
     return {k: coerce(v, hints.get(k)) for k, v in data.items() if k in names}
 
 
+@functools.lru_cache(maxsize=512)
 def _hints(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
-    except Exception:
+    except Exception:  # unresolvable forward references: use what is there, unconverted
         return dict(getattr(cls, "__annotations__", {}))
 
 
@@ -288,13 +485,16 @@ def coerce(value: Any, annotation: Any) -> Any:
 
 
 def _coerce_union(value: Any, args: tuple[Any, ...]) -> Any:
-    for arg in args:
-        if arg is type(None):
-            continue
-        try:
-            return coerce(value, arg)
-        except Exception:  # try the next member of the union
-            continue
+    """The first member the value already is, else the first that converts it."""
+    members = [a for a in args if a is not _NONE]
+    for arg in members:
+        if isinstance(arg, type) and isinstance(value, arg) and not isinstance(value, dict):
+            return value
+    for arg in members:
+        with contextlib.suppress(Exception):  # this member does not fit; try the next
+            converted = coerce(value, arg)
+            if converted is not value:
+                return converted
     return value
 
 
@@ -309,48 +509,42 @@ def _coerce_generic(value: Any, origin: Any, args: tuple[Any, ...]) -> Any:
     if origin in (dict, Mapping) and isinstance(value, dict):
         item = args[1] if len(args) == 2 else None
         return {k: coerce(v, item) for k, v in value.items()}
-    if origin is typing.Literal:
-        return value
     return value
 
 
-_FROM_TEXT: dict[type, Any] = {
-    datetime: datetime.fromisoformat,
-    date: date.fromisoformat,
-    time: time.fromisoformat,
-    Decimal: Decimal,
-    uuid.UUID: uuid.UUID,
-}
+_FROM_TEXT: tuple[tuple[type, Callable[[str], Any]], ...] = (
+    (datetime, parse_iso),
+    (date, date.fromisoformat),
+    (time, time.fromisoformat),
+    (Decimal, Decimal),
+    (uuid.UUID, uuid.UUID),
+)
 
 
 def _coerce_class(value: Any, cls: type) -> Any:
-    if cls is float and isinstance(value, int | dict):
-        return float(restore(value))
-    if isinstance(value, cls) and not isinstance(value, dict):
+    if cls is float and type(value) is int:
+        return float(value)
+    if isinstance(value, cls) and not isinstance(value, dict | list):
         return value
-    for base, parse in _FROM_TEXT.items():
-        if issubclass(cls, base) and isinstance(value, str):
-            return _parse_datetime(value) if base is datetime else parse(value)
+    if isinstance(value, str):
+        for base, parse in _FROM_TEXT:
+            if issubclass(cls, base):
+                return parse(value)
+        if issubclass(cls, PurePath):
+            return cls(value)
     if issubclass(cls, timedelta) and isinstance(value, int | float):
         return timedelta(seconds=value)
-    if issubclass(cls, bytes) and isinstance(value, dict | bytes):
-        return restore(value)
     if cls in (set, frozenset, tuple) and isinstance(value, list):
         return cls(value)
-    if issubclass(cls, PurePath) and isinstance(value, str):
-        return cls(value)
-    if isinstance(value, dict | list) or isinstance(cls, enum.EnumMeta):
-        structured = (
-            isinstance(cls, enum.EnumMeta)
-            or dataclasses.is_dataclass(cls)
-            or hasattr(cls, "__attrs_attrs__")
-            or callable(getattr(cls, "model_validate", None))
-        )
-        if structured:
-            return build_instance(cls, value)
+    if _is_structured(cls) and (isinstance(value, dict | list) or isinstance(cls, enum.EnumMeta)):
+        return build_instance(cls, value)
     return value
 
 
-def _parse_datetime(text: str) -> datetime:
-    # fromisoformat only learnt the trailing "Z" in Python 3.11
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+def _is_structured(cls: type) -> bool:
+    return (
+        isinstance(cls, enum.EnumMeta)
+        or dataclasses.is_dataclass(cls)
+        or hasattr(cls, "__attrs_attrs__")
+        or callable(getattr(cls, "model_validate", None))
+    )
