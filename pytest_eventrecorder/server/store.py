@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+import stat
 import threading
 import uuid
 from array import array
@@ -43,6 +44,8 @@ log = logging.getLogger("pytest_eventrecorder")
 MAX_NAME_LENGTH = 255
 MAX_FIELD_PATHS = 500
 """Field paths listed per recording; data keyed by ids would otherwise list every id."""
+PATH_SAMPLE = 32
+"""Events walked for field paths per (event name, top-level keys)."""
 MAX_LANE_SAMPLE = 500
 QUERY_CACHE_SIZE = 32
 _SUFFIX = {"json": ".json", "yaml": ".yaml", "jsonl": ".jsonl"}
@@ -175,21 +178,29 @@ class RecordingStore:
         entries: dict[str, tuple[FileKey, dict[str, Any]]] = {}
         with os.scandir(self.root) as scan:
             for item in scan:
-                if _name_problem(item.name) is not None:
-                    continue
                 try:
-                    path = self.resolve(item.name)
-                    st = path.stat()
-                except (StoreError, OSError):
+                    st = item.stat()
+                except OSError:
                     continue
                 key = _file_key(st)
                 cached = self._entries.get(item.name)
-                entry = (
-                    cached[1] if cached and cached[0] == key else self._entry(item.name, path, st)
-                )
-                entries[item.name] = (key, entry)
+                if cached is not None and cached[0] == key:
+                    entries[item.name] = cached
+                elif self._listable(item, st):
+                    entries[item.name] = (key, self._entry(item.name, Path(item.path), st))
         self._entries = entries
         return [entry for _, entry in entries.values()]
+
+    def _listable(self, item: os.DirEntry[str], st: os.stat_result) -> bool:
+        if _name_problem(item.name) is not None or not stat.S_ISREG(st.st_mode):
+            return False
+        if not item.is_symlink():
+            return True
+        try:
+            self.resolve(item.name)
+        except StoreError:
+            return False
+        return True
 
     def _entry(self, name: str, path: Path, st: os.stat_result) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -382,31 +393,34 @@ class Columns:
     ordered: bool = True
     _name_ids: dict[str, int] = field(default_factory=dict)
     _source_ids: dict[str, int] = field(default_factory=dict)
-    _shapes: set[tuple[str, ...]] = field(default_factory=set)
+    _walked: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
 
     def add(self, event: RecordedEvent) -> None:
-        index = len(self.offsets)
+        offsets = self.offsets
         offset = event.timestamp_offset_ms
-        if index and offset < self.offsets[-1]:
+        if offsets and offset < offsets[-1]:
             self.ordered = False
-        self.offsets.append(offset)
-        name_id = _intern(event.event_name, self._name_ids, self.names, self.by_name)
+        index = len(offsets)
+        offsets.append(offset)
+        name = event.event_name
+        name_id = self._name_ids.get(name)
+        if name_id is None:
+            name_id = _intern(name, self._name_ids, self.names, self.by_name)
         self.name_ids.append(name_id)
         self.by_name[name_id].append(index)
-        source_id = _intern(event.source or "", self._source_ids, self.sources, self.by_source)
+        source = event.source or ""
+        source_id = self._source_ids.get(source)
+        if source_id is None:
+            source_id = _intern(source, self._source_ids, self.sources, self.by_source)
         self.source_ids.append(source_id)
         self.by_source[source_id].append(index)
-        self._add_paths(event.event_data)
-
-    def _add_paths(self, data: JSONValue) -> None:
-        # Events of one kind share a shape: walk each flat shape once, nested data always.
-        if isinstance(data, dict):
-            shape = tuple(data)
-            if shape in self._shapes:
-                return
-            if not any(isinstance(v, dict | list) for v in data.values()):
-                self._shapes.add(shape)
-        collect_paths(data, "", self.paths)
+        data = event.event_data
+        kind = (name, tuple(data) if type(data) is dict else ())
+        walked = self._walked.get(kind, 0)
+        if walked < PATH_SAMPLE:
+            # Events of one name and key set share their shape: a sample lists the paths.
+            self._walked[kind] = walked + 1
+            collect_paths(data, "", self.paths)
 
     def name_id(self, name: str) -> int | None:
         return self._name_ids.get(name)
@@ -649,7 +663,7 @@ def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     starts: array[int] = array("q")
     lengths: array[int] = array("q")
     columns = Columns()
-    loads, from_dict = json.loads, RecordedEvent.from_dict
+    loads, from_dict = json.JSONDecoder().decode, RecordedEvent.from_dict
     with open(path, "rb") as stream:
         position = len(stream.readline())
         for lineno, line in enumerate(stream, start=2):
@@ -657,7 +671,7 @@ def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
             if not line.strip():
                 continue
             try:
-                raw = loads(line)
+                raw = loads(line.decode())
             except ValueError as exc:
                 if position == key[1] and not line.endswith(b"\n"):
                     log.warning("%s: line %d is incomplete; it was skipped", filename, lineno)

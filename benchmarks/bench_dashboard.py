@@ -1,0 +1,147 @@
+"""Dashboard speed on big inputs, against a reload-per-request reference measured in the same run.
+
+Targets (issue 5): event pages of a 1,000,000-event cassette in <= 50 ms once the file has
+been opened, and the list of 1,000 recordings in <= 200 ms. The reference does what the
+seed's server does: read the whole file (or every file) again for each request.
+
+    python benchmarks/bench_dashboard.py                 # 1,000,000 events, 1,000 recordings
+    python benchmarks/bench_dashboard.py --events 100000 --recordings 200   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from pytest_eventrecorder import EventRecorderConfig, RecordedEvent, read_cassette
+from pytest_eventrecorder.cassette import Cassette, CassetteHeader
+from pytest_eventrecorder.formats import iter_events, write_cassette, write_events
+from pytest_eventrecorder.server import create_app
+
+PAGE_TARGET_MS = 50.0
+LIST_TARGET_MS = 200.0
+NAMES = ("MarketDataReceived", "OrderPlaced", "OrderFilled", "PositionOpened",
+         "PositionClosed", "RiskCheck", "Heartbeat", "OrderCancelled")
+SOURCES = ("MarketDataAgent", "TradingBot", "RiskEngine", "Gateway")
+
+
+def events(count: int) -> Iterator[RecordedEvent]:
+    rng = random.Random(5)
+    for i in range(count):
+        yield RecordedEvent(
+            timestamp_offset_ms=i * 0.5,
+            event_name=NAMES[rng.randrange(len(NAMES))],
+            event_data={"symbol": "BTC/USDT", "price": 67500.0 + rng.random() * 100,
+                        "volume": round(rng.random() * 10, 4), "order": {"id": i, "side": "buy"}},
+            source=SOURCES[i % len(SOURCES)],
+        )
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def get_ok(client: FlaskClient, url: str) -> dict[str, object]:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.get_data())
+    body: dict[str, object] = response.get_json()
+    return body
+
+
+def report(label: str, samples: list[float], target: float | None = None) -> float:
+    median = statistics.median(samples)
+    worst = max(samples)
+    verdict = "" if target is None else ("  OK" if worst <= target else f"  OVER {target:g} ms")
+    print(f"  {label:<46} median {median:9.2f} ms   max {worst:9.2f} ms{verdict}")
+    return median
+
+
+def bench_pages(folder: Path, client: FlaskClient, count: int, pages: int) -> None:
+    name = "big.jsonl"
+    print(f"\nEvent pages of a {count:,}-event .jsonl cassette")
+    started = time.perf_counter()
+    header = CassetteHeader("big", "2025-10-17T10:00:00Z", count * 0.5, count)
+    write_events(folder / name, header, events(count))
+    size_mb = (folder / name).stat().st_size / 1e6
+    print(f"  (written in {time.perf_counter() - started:.1f} s, {size_mb:.0f} MB)")
+
+    report("first open (builds the index, once)",
+           [timed(lambda: get_ok(client, f"/api/recording/{name}"))])
+    rng = random.Random(1)
+    offsets = [rng.randrange(max(1, count - 100)) for _ in range(pages)]
+    plain = [timed(lambda o=o: get_ok(client, f"/api/recording/{name}/events?offset={o}"))
+             for o in offsets]
+    indexed = report("page of 100, any offset", plain, PAGE_TARGET_MS)
+    by_name = f"/api/recording/{name}/events?event_name=OrderFilled&event_name=RiskCheck"
+    report("first filtered page (2 names; match cached)", [timed(lambda: get_ok(client, by_name))])
+    report("filtered pages, any offset",
+           [timed(lambda o=o: get_ok(client, f"{by_name}&offset={o // 4}")) for o in offsets],
+           PAGE_TARGET_MS)
+    report("time-range pages (from_ms/to_ms)",
+           [timed(lambda o=o: get_ok(
+               client, f"/api/recording/{name}/events?from_ms={o * 0.5}&to_ms={o * 0.5 + 500}"))
+            for o in offsets], PAGE_TARGET_MS)
+
+    def reload_page(offset: int) -> list[dict[str, object]]:
+        evs = list(iter_events(folder / name))
+        return [e.to_dict() for e in evs[offset : offset + 100]]
+
+    reference = report("reference: reload the file per page",
+                       [timed(lambda o=o: reload_page(o)) for o in offsets[:3]])
+    print(f"  => indexed pages are {reference / indexed:,.0f}x faster than reloading")
+
+
+def bench_list(folder: Path, client: FlaskClient, count: int) -> None:
+    print(f"\nThe list of {count:,} recordings (.json, 20 events each)")
+    sample = tuple(events(20))
+    for i in range(count):
+        write_cassette(folder / f"session_{i:05d}.json", Cassette.build(f"session {i}", sample))
+    report("first list (reads every header)", [timed(lambda: get_ok(client, "/api/recordings"))])
+    listed = report("list again (cached by mtime and size)",
+                    [timed(lambda: get_ok(client, "/api/recordings")) for _ in range(20)],
+                    LIST_TARGET_MS)
+
+    def reload_list() -> list[dict[str, object]]:
+        out = []
+        for path in sorted(folder.glob("session_*.json")):
+            cassette = read_cassette(path)
+            out.append({"filename": path.name, "session_name": cassette.header.session_name,
+                        "total_events": len(cassette.events)})
+        return out
+
+    reference = report("reference: re-read every file per list",
+                       [timed(reload_list) for _ in range(3)])
+    print(f"  => the cached list is {reference / listed:,.0f}x faster than re-reading")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--recordings", type=int, default=1_000)
+    parser.add_argument("--pages", type=int, default=50, help="pages timed per case")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        big, many = Path(tmp, "big"), Path(tmp, "many")
+        big.mkdir()
+        many.mkdir()
+        for folder, bench in ((big, "pages"), (many, "list")):
+            client = create_app(EventRecorderConfig(recordings_dir=folder)).test_client()
+            if bench == "pages":
+                bench_pages(folder, client, args.events, args.pages)
+            else:
+                bench_list(folder, client, args.recordings)
+    print(json.dumps({"events": args.events, "recordings": args.recordings}))
+
+
+if __name__ == "__main__":
+    main()
