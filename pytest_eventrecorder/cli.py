@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import socket
 import warnings
 import zlib
 from collections import Counter
@@ -856,11 +857,30 @@ def serve(
     )
     if not config.recordings_dir.is_dir():
         log.warning("%s does not exist yet; the dashboard starts empty", config.recordings_dir)
-    url = f"http://{config.host}:{config.port}/" + (f"?token={token}" if token else "")
+    _check_can_listen(config.host, config.port)
+    server = EventRecorderServer(config, token=token)
+    url = f"{server.url}/" + (f"?token={token}" if token else "")
     click.echo(
         f"eventrecorder dashboard for {config.recordings_dir} at {url} (Ctrl+C stops)", err=True
     )
-    EventRecorderServer(config, token=token).run()
+    server.run()
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one clear line when the address is taken (the web server would print
+    several and exit on its own)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CliError(
+                f"cannot listen on {host}:{port}: {reason}; choose another --port"
+            ) from None
 
 
 pubsub_tools.add_command(serve, name="event-recorder")

@@ -24,11 +24,12 @@ A value alone is a truth test (``event_data.filled``). Evaluation never raises.
 from __future__ import annotations
 
 import math
-import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from .cassette import RecordedEvent
 
 ROOT_FIELDS: Final = (
     "event_name",
@@ -297,7 +298,7 @@ class _Parser:
     def _field(self, token: _Token) -> Getter:
         segments: tuple[str, ...] = token.value
         if segments[0] not in ROOT_FIELDS:
-            hint = f"; did you mean 'event_data.{token.text}'?" if len(segments) == 1 else ""
+            hint = _field_hint(segments[0], token.text)
             raise self._error(
                 f"unknown field {segments[0]!r}: fields start with {', '.join(ROOT_FIELDS)}{hint}",
                 token,
@@ -351,11 +352,31 @@ class _Parser:
         return self._error(found, token)
 
 
+def _field_hint(root: str, text: str) -> str:
+    if root.lower() in ROOT_FIELDS:
+        return f"; did you mean {root.lower()!r}? (field names are case-sensitive)"
+    if "." not in text:
+        return f"; did you mean 'event_data.{text}'?"
+    return ""
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
+class _Constant:
+    """A literal's getter; comparisons against it skip one call per event."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, _event: Any) -> Any:
+        return self.value
+
+
 def _constant(value: Any) -> Getter:
-    return lambda _event: value
+    return _Constant(value)
 
 
 def _field_getter(segments: tuple[str, ...]) -> Getter:
@@ -363,9 +384,14 @@ def _field_getter(segments: tuple[str, ...]) -> Getter:
     steps = tuple((seg, int(seg) if _INDEX_RE.fullmatch(seg) else None) for seg in segments[1:])
 
     def get(event: Any) -> Any:
-        value = event.get(root) if isinstance(event, Mapping) else getattr(event, root, None)
+        if type(event) is RecordedEvent:
+            value = getattr(event, root)
+        elif isinstance(event, Mapping):
+            value = event.get(root)
+        else:
+            value = getattr(event, root, None)
         for key, index in steps:
-            if isinstance(value, Mapping):
+            if type(value) is dict or isinstance(value, Mapping):
                 value = value.get(key)
             elif isinstance(value, list) and index is not None and index < len(value):
                 value = value[index]
@@ -384,29 +410,27 @@ def _both(left: Predicate, right: Predicate) -> Predicate:
     return lambda event: left(event) and right(event)
 
 
-_ORDERINGS: Final[dict[str, Callable[[Any, Any], bool]]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
 def _comparison(op: str, left: Getter, right: Getter) -> Predicate:
-    if op == "==":
-        return lambda event: _equal(left(event), right(event))
-    if op == "!=":
-        return lambda event: not _equal(left(event), right(event))
-    compare = _ORDERINGS[op]
-    return lambda event: _ordered(compare, left(event), right(event))
+    test = _TESTS[op]
+    if isinstance(right, _Constant):
+        value = right.value
+        return lambda event: test(left(event), value)
+    return lambda event: test(left(event), right(event))
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    kind = type(value)
+    return kind is int or kind is float or (kind is not bool and isinstance(value, int | float))
+
+
+_PLAIN_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _equal(a: Any, b: Any) -> bool:
     """JSON equality: ``1 == 1.0``, but ``true`` is not ``1``, also inside lists and objects."""
+    kind = type(a)
+    if kind is type(b) and kind in _PLAIN_TYPES:
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if _is_number(a) and _is_number(b):
@@ -415,17 +439,29 @@ def _equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(map(_equal, a, b))
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    return type(a) is type(b) and bool(a == b)
+    return kind is type(b) and bool(a == b)
 
 
-def _ordered(compare: Callable[[Any, Any], bool], a: Any, b: Any) -> bool:
-    if (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
-        return bool(compare(a, b))
-    return False
+def _comparable(a: Any, b: Any) -> bool:
+    if type(a) is str:
+        return type(b) is str
+    return _is_number(a) and _is_number(b)
+
+
+_TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "==": _equal,
+    "!=": lambda a, b: not _equal(a, b),
+    "<": lambda a, b: _comparable(a, b) and a < b,
+    "<=": lambda a, b: _comparable(a, b) and a <= b,
+    ">": lambda a, b: _comparable(a, b) and a > b,
+    ">=": lambda a, b: _comparable(a, b) and a >= b,
+}
 
 
 def _member(item: Any, container: Any) -> bool:
     if isinstance(container, list):
+        if type(item) is str:  # str == anything-else is False anyway: skip the strict loop
+            return item in container
         return any(_equal(item, element) for element in container)
     if isinstance(container, str | Mapping):
         return isinstance(item, str) and item in container
