@@ -8,6 +8,7 @@ line reads ``path: expected != actual``, as pytest's assertion rewriting does.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
 DEFAULT_MATCH_ON = ("event_name", "source", "event_data")
 MISSING_VALUE = "<missing>"
 _MAX_REPR = 120
+_MAX_ALIGN_CELLS = 40_000
+"""Above this many (expected x actual) candidates in one stretch, pair in order by name."""
 _KIND_ORDER: dict[str, int] = {"changed": 0, "missing": 1, "unexpected": 2}
 _COLORS = {"changed": "\x1b[33m", "missing": "\x1b[31m", "unexpected": "\x1b[35m"}
 _RESET = "\x1b[0m"
@@ -133,6 +136,70 @@ class _View:
     fields: dict[str, Any]
     key: Hashable
 
+    @functools.cached_property
+    def leaves(self) -> dict[str, Hashable]:
+        """Every compared leaf value by its dotted path (for similarity scores)."""
+        out: dict[str, Hashable] = {}
+        _flatten(self.fields, "", out)
+        return out
+
+
+def _flatten(value: Any, path: str, out: dict[str, Hashable]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(item, f"{path}.{key}", out)
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            _flatten(item, f"{path}.{i}", out)
+    else:
+        out[path] = _canonical(value)
+
+
+def _similarity(a: _View, b: _View) -> float:
+    """The share of leaf fields two events agree on, in [0, 1]."""
+    la, lb = a.leaves, b.leaves
+    union = la.keys() | lb.keys()
+    if not union:
+        return 1.0
+    return sum(1 for k in union if k in la and k in lb and la[k] == lb[k]) / len(union)
+
+
+def _best_pairs(exp: list[_View], act: list[_View]) -> list[tuple[int, int]]:
+    """An order-preserving pairing of same-named events: as many pairs as possible, then
+    the most similar ones (dynamic programming; plain in-order pairing when huge)."""
+    if len(exp) * len(act) > _MAX_ALIGN_CELLS:
+        return _pairs_by_name(exp, act)
+    rows, cols = len(exp), len(act)
+    score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            if exp[i].event.event_name == act[j].event.event_name:
+                best = max(best, 1.0 + _similarity(exp[i], act[j]) + score[i + 1][j + 1])
+            score[i][j] = best
+    pairs, i, j = [], 0, 0
+    while i < rows and j < cols:
+        if score[i][j] == score[i + 1][j]:
+            i += 1
+        elif score[i][j] == score[i][j + 1]:
+            j += 1
+        else:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+    return pairs
+
+
+def _pairs_by_name(exp: list[_View], act: list[_View]) -> list[tuple[int, int]]:
+    names = difflib.SequenceMatcher(
+        None, [v.event.event_name for v in exp], [v.event.event_name for v in act], autojunk=False
+    )
+    return [
+        (i1 + k, j1 + k)
+        for tag, i1, i2, j1, _j2 in names.get_opcodes()
+        if tag == "equal"
+        for k in range(i2 - i1)
+    ]
+
 
 def _in_recorded_order(
     diffs: list[Difference], partners: dict[int, int], n_expected: int, n_actual: int
@@ -195,20 +262,15 @@ class _Matcher:
                 yield from self._pair_in_order(exp[i1:i2], act[j1:j2])
 
     def _pair_in_order(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
-        """Within a non-matching stretch, same-named events in the same order are "changed"."""
-        names = difflib.SequenceMatcher(
-            None,
-            [v.event.event_name for v in exp],
-            [v.event.event_name for v in act],
-            autojunk=False,
-        )
-        for tag, i1, i2, j1, j2 in names.get_opcodes():
-            if tag == "equal":
-                for e, a in zip(exp[i1:i2], act[j1:j2], strict=True):
-                    yield self.changed(e, a)
-            else:
-                yield from (_missing(e) for e in exp[i1:i2])
-                yield from (_unexpected(a) for a in act[j1:j2])
+        """Within a non-matching stretch, pair same-named events in order as "changed",
+        choosing the most similar partners (so one inserted event does not make every
+        later one look changed); unpaired events are missing or unexpected."""
+        pairs = _best_pairs(exp, act)
+        paired_exp = {i for i, _ in pairs}
+        paired_act = {j for _, j in pairs}
+        yield from (self.changed(exp[i], act[j]) for i, j in pairs)
+        yield from (_missing(e) for i, e in enumerate(exp) if i not in paired_exp)
+        yield from (_unexpected(a) for j, a in enumerate(act) if j not in paired_act)
 
     def unordered(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
         """Differences ignoring order: identical events pair first, then same name and source."""

@@ -221,3 +221,27 @@ def test_match_events_exposes_the_pairing() -> None:
     result = match_events(expected, actual)
     assert result.pairs == {0: 0, 2: 1, 3: 2}
     assert [d.kind for d in result.differences] == ["unexpected", "changed"]
+
+
+def test_an_inserted_event_pairs_the_rest_with_their_most_similar_partners() -> None:
+    def order(price: float, n: int) -> RecordedEvent:
+        return ev("OrderPlaced", {"price": price, "id": f"o-{n}", "qty": 1})
+
+    expected = [order(99.0, 0), order(98.5, 1)]
+    actual = [order(101.0, 0), order(99.0, 1), order(98.5, 2)]
+    diffs = compare_events(expected, actual)
+    assert kinds(diffs) == [
+        ("unexpected", "OrderPlaced", None, 0),
+        ("changed", "OrderPlaced", 0, 1),
+        ("changed", "OrderPlaced", 1, 2),
+    ]
+    assert diffs[1].field_diffs == ("event_data.id: 'o-0' != 'o-1'",)
+    assert kinds(compare_events(expected, actual, ignore_fields=["id"])) == kinds(diffs)[:1]
+
+
+def test_huge_stretches_fall_back_to_in_order_pairing() -> None:
+    expected = [ev("A", {"v": i}) for i in range(300)]
+    actual = [ev("A", {"v": -i}) for i in range(1, 301)]
+    diffs = compare_events(expected, actual)
+    assert [d.kind for d in diffs] == ["changed"] * 300
+    assert diffs[0].field_diffs == ("event_data.v: 0 != -1",)

@@ -1,0 +1,170 @@
+"""The options of one test's cassette, merged from every place they can be set.
+
+Precedence, highest first: command line (``--record-mode``, ``--replay-speed``) >
+``@pytest.mark.event_cassette(...)`` keyword arguments (the closest marker wins) >
+the ``event_recorder_config`` fixture > ini options > built-in defaults. Under ``CI=true``
+the built-in default record mode is ``none``, so CI never records silently; a mode set
+explicitly anywhere above still applies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .cassette import RecordedEvent
+from .fieldpaths import parse_paths
+from .verify import DEFAULT_MATCH_ON, validate_match_on
+
+RECORD_MODES = ("once", "new_episodes", "none", "all", "rewrite")
+"""Every value ``--record-mode`` and ``record_mode=`` accept (``rewrite`` means ``all``)."""
+MODE_SYNONYMS = {"rewrite": "all"}
+DEFAULT_RECORD_MODE = "once"
+CI_RECORD_MODE = "none"
+INSTANT = math.inf
+
+InputSelector = Callable[[RecordedEvent], bool]
+BeforeRecordEvent = Callable[[RecordedEvent], "RecordedEvent | None"]
+
+
+class OptionsError(ValueError):
+    """A cassette option that is unknown or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class CassetteOptions:
+    """Everything that shapes one test's cassette (see the module docstring for precedence)."""
+
+    name: str | None = None
+    bus: str = "service_bus"
+    record_mode: str = DEFAULT_RECORD_MODE
+    inputs: tuple[str, ...] | InputSelector | None = None
+    speed: float = INSTANT
+    match_on: tuple[str, ...] = DEFAULT_MATCH_ON
+    ordered: bool = True
+    ignore_fields: tuple[str, ...] = ()
+    redact: tuple[str, ...] = ()
+    before_record_event: BeforeRecordEvent | None = None
+    events_module: str | None = None
+    explicit: frozenset[str] = field(default=frozenset(), compare=False)
+    """The option names some layer set (the rest are defaults)."""
+
+    def is_input(self, event: RecordedEvent) -> bool:
+        """Whether the replay injects ``event`` (everything else is an output to verify)."""
+        if self.inputs is None:
+            return True
+        if callable(self.inputs):
+            return bool(self.inputs(event))
+        return event.event_name in self.inputs
+
+
+OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions) if f.name != "explicit")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of option values, named for error messages."""
+
+    label: str
+    values: Mapping[str, Any]
+
+
+def merge_options(layers: Sequence[Layer], *, ci: bool) -> CassetteOptions:
+    """Apply layers lowest-precedence first; each value is checked as it is read."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        _reject_unknown(layer)
+        for key, value in layer.values.items():
+            merged[key] = _check(key, value, layer.label)
+    if "record_mode" not in merged and ci:
+        merged["record_mode"] = CI_RECORD_MODE
+    options = CassetteOptions(**merged, explicit=frozenset(merged))
+    return replace(options, record_mode=MODE_SYNONYMS.get(options.record_mode, options.record_mode))
+
+
+def _reject_unknown(layer: Layer) -> None:
+    for key in layer.values:
+        if key not in OPTION_NAMES:
+            close = difflib.get_close_matches(str(key), OPTION_NAMES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise OptionsError(
+                f"{layer.label}: unknown option {key!r}{hint}; "
+                f"valid options are {', '.join(OPTION_NAMES)}"
+            )
+
+
+def _check(key: str, value: Any, label: str) -> Any:
+    try:
+        return _CHECKS[key](value)
+    except (TypeError, ValueError) as exc:
+        raise OptionsError(f"{label}: {key}={value!r} is not valid: {exc}") from None
+
+
+def check_record_mode(value: Any) -> str:
+    """A record mode from :data:`RECORD_MODES`, or ``ValueError`` listing them."""
+    if value not in RECORD_MODES:
+        raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}")
+    return str(value)
+
+
+def check_speed(value: Any) -> float:
+    """A positive replay speed; ``"instant"``/``"inf"`` (the default) mean no waiting."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        value = INSTANT if text in ("instant", "inf", "infinity") else _float(text)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError("speed must be a positive number (1.0 = recorded pace) or 'instant'")
+    return float(value)
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _inputs(value: Any) -> tuple[str, ...] | InputSelector | None:
+    if value is None or callable(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError("inputs must be a list of event names, a predicate, or None")
+    if not all(isinstance(name, str) and name for name in value):
+        raise TypeError("every input must be a non-empty event name")
+    return tuple(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("must be True or False")
+    return value
+
+
+def _callable_or_none(value: Any) -> BeforeRecordEvent | None:
+    if value is not None and not callable(value):
+        raise TypeError("must be a function taking a RecordedEvent")
+    return value  # type: ignore[no-any-return]
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "name": _text,
+    "bus": _text,
+    "record_mode": check_record_mode,
+    "inputs": _inputs,
+    "speed": check_speed,
+    "match_on": validate_match_on,
+    "ordered": _flag,
+    "ignore_fields": lambda v: tuple(".".join(p) for p in parse_paths(v, what="ignore_fields")),
+    "redact": lambda v: tuple(".".join(p) for p in parse_paths(v, what="redact")),
+    "before_record_event": _callable_or_none,
+    "events_module": _text,
+}

@@ -1,0 +1,352 @@
+"""One test's cassette: record the bus, or replay its inputs and verify its outputs.
+
+The pytest plugin builds an :class:`EventCassette` per test and drives its lifecycle:
+``start`` at fixture setup, ``verify`` right after the test body (so a difference fails
+the test itself), ``finish`` at teardown (atomic save).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .cassette import Cassette, RecordedEvent
+from .cassette_options import CassetteOptions
+from .fieldpaths import parse_paths, replace_fields
+from .formats import read_cassette, write_cassette
+from .recorder import EventRecorder
+from .replayer import EventReplayer, ReplayResult
+from .verify import Difference, format_report, match_events
+
+log = logging.getLogger("pytest_eventrecorder")
+
+Mode = Literal["record", "replay", "live", "missing"]
+"""``missing``: replay-only mode and no cassette; the test fails before its body runs."""
+REDACTED = "[REDACTED]"
+MAX_NAME = 100
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+]+")
+_NEW_EVENT_GAP_MS = 0.001
+"""Spacing given to appended events so they sort after the event they followed."""
+
+HookCall = Callable[[RecordedEvent], "RecordedEvent | bool | None"]
+
+
+class CassetteMissingError(Exception):
+    """Replay-only mode and no cassette on disk."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no cassette at {path} (record mode 'none')")
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def default_cassette_name(test_name: str, class_name: str | None = None) -> str:
+    """``<Class.>test_name[params].json`` with unsafe characters replaced and long names
+    shortened with a hash, so every test (and parameter set) gets its own file."""
+    stem = _UNSAFE.sub("_", f"{class_name}.{test_name}" if class_name else test_name)
+    if len(stem) > MAX_NAME:
+        digest = hashlib.sha1(stem.encode(), usedforsecurity=False).hexdigest()[:10]
+        stem = f"{stem[: MAX_NAME - 11]}-{digest}"
+    return f"{stem}.json"
+
+
+def cassette_path(folder: Path, name: str) -> Path:
+    """A cassette name resolved in ``folder`` (absolute names are kept); no suffix means json."""
+    path = Path(name)
+    if not path.suffix:
+        path = path.with_name(f"{path.name}.json")
+    return path if path.is_absolute() else folder / path
+
+
+def rerecord_command(nodeid: str, mode: str = "all") -> str:
+    """The command line that re-records one test's cassette."""
+    return f"pytest {shlex.quote(nodeid)} --record-mode={mode}"
+
+
+# --------------------------------------------------------------------------- the cassette
+
+
+class EventCassette:
+    """The ``event_cassette`` fixture: records in record mode, replays and verifies otherwise.
+
+    ``play(live=fn)`` calls ``fn`` when recording (or running live) and, when replaying,
+    publishes the cassette's input events instead, without calling ``fn``.
+    """
+
+    def __init__(
+        self,
+        options: CassetteOptions,
+        path: Path,
+        bus: object,
+        *,
+        nodeid: str,
+        mode: Mode,
+        hook: HookCall | None = None,
+    ) -> None:
+        self.options = options
+        self.path = path
+        self.bus = bus
+        self.nodeid = nodeid
+        self.mode: Mode = mode
+        self.cassette: Cassette | None = read_cassette(path) if mode == "replay" else None
+        self.errors: list[BaseException] = []
+        self._hook = hook
+        self._redact = parse_paths(options.redact, what="redact")
+        self._appended: Cassette | None = None
+        self.recorder = EventRecorder(
+            path.stem,
+            path.parent,
+            before_record=self._before_record,
+            metadata={"test": nodeid},
+        )
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def is_recording(self) -> bool:
+        """Whether this test writes its cassette at teardown."""
+        return self.mode == "record"
+
+    @property
+    def events(self) -> list[RecordedEvent]:
+        """The cassette's events when replaying; the events recorded so far otherwise."""
+        return list(self.cassette.events) if self.cassette is not None else self.recorder.events
+
+    @property
+    def outputs(self) -> list[RecordedEvent]:
+        """The events the bus carried in this test that are not inputs."""
+        return [e for e in self.recorder.events if not self._injected(e)]
+
+    @property
+    def verifies(self) -> bool:
+        """Whether outputs are compared with the cassette (replaying, with ``inputs=``)."""
+        return self.mode == "replay" and self.options.inputs is not None
+
+    def _injected(self, event: RecordedEvent) -> bool:
+        return self.options.inputs is not None and self.options.is_input(event)
+
+    # ------------------------------------------------------------------ playing
+
+    def play(
+        self, live: Callable[[], Any] | None = None, *, speed: float | None = None
+    ) -> ReplayResult | None:
+        """Replay the cassette's inputs into the bus, or call ``live`` when not replaying."""
+        self._check_not_missing()
+        if self.mode != "replay":
+            result = live() if live is not None else None
+            if inspect.isawaitable(result):
+                _close(result)
+                raise TypeError(
+                    "live returned an awaitable; use `await event_cassette.play_async(...)`"
+                )
+            return None
+        if inspect.iscoroutinefunction(getattr(self.bus, "publish", None)):
+            raise TypeError(
+                "this bus publishes asynchronously; use `await event_cassette.play_async()`"
+            )
+        return self._replayer().replay(
+            self.bus, self._speed(speed), self.options.events_module, where=self._to_inject
+        )
+
+    async def play_async(
+        self, live: Callable[[], Any] | None = None, *, speed: float | None = None
+    ) -> ReplayResult | None:
+        """:meth:`play` for asyncio buses: awaits ``live()`` and each publish."""
+        self._check_not_missing()
+        if self.mode != "replay":
+            result = live() if live is not None else None
+            if inspect.isawaitable(result):
+                await result
+            return None
+        return await self._replayer().replay_async(
+            self.bus, self._speed(speed), self.options.events_module, where=self._to_inject
+        )
+
+    def _check_not_missing(self) -> None:
+        if self.mode == "missing":
+            raise CassetteMissingError(self.path)
+
+    def _replayer(self) -> EventReplayer:
+        assert self.cassette is not None
+        return EventReplayer(self.cassette)
+
+    def _to_inject(self, event: RecordedEvent) -> bool:
+        return self.options.is_input(event)
+
+    def _speed(self, speed: float | None) -> float:
+        return self.options.speed if speed is None else speed
+
+    # ------------------------------------------------------------------ recording
+
+    def _before_record(self, event: RecordedEvent) -> RecordedEvent | None:
+        """Hook, then ``before_record_event``, then redaction; a failing hook drops the event
+        (it may have been about to redact it) and fails the test."""
+        try:
+            kept = self._apply_hooks(event)
+        except Exception as exc:
+            self.errors.append(exc)
+            return None
+        if kept is None or not self._redact:
+            return kept
+        return replace(kept, event_data=replace_fields(kept.event_data, self._redact, REDACTED))
+
+    def _apply_hooks(self, event: RecordedEvent) -> RecordedEvent | None:
+        if self._hook is not None:
+            answer = self._hook(event)
+            if answer is False:
+                return None
+            if isinstance(answer, RecordedEvent):
+                event = answer
+        before = self.options.before_record_event
+        return event if before is None else before(event)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Attach to the bus (not when running live, nor without a cassette to replay)."""
+        if self.mode in ("record", "replay"):
+            self.recorder.start_recording(self.bus)
+
+    def verify(self) -> str | None:
+        """The failure report for this test, or ``None`` when everything matched."""
+        if self.errors:
+            error = self.errors[0]
+            return f"a before_record_event hook failed: {type(error).__name__}: {error}"
+        if not self.verifies:
+            return None
+        differences, appended = self._compare()
+        if self.options.record_mode == "new_episodes" and all(
+            d.kind == "unexpected" for d in differences
+        ):
+            self._appended = appended if differences else None
+            return None
+        return (
+            format_report(
+                differences, cassette_path=self.path, rerecord_hint=rerecord_command(self.nodeid)
+            )
+            if differences
+            else None
+        )
+
+    def differences(self) -> list[Difference]:
+        """How this test's outputs differ from the recorded ones (empty when not verifying)."""
+        return self._compare()[0] if self.verifies else []
+
+    def _compare(self) -> tuple[list[Difference], Cassette]:
+        assert self.cassette is not None
+        opts = self.options
+        captured = self.recorder.events
+        expected = [e for e in self.cassette.events if not opts.is_input(e)]
+        actual = [e for e in captured if not opts.is_input(e)]
+        comparison = match_events(
+            expected,
+            actual,
+            match_on=opts.match_on,
+            ordered=opts.ordered,
+            ignore_fields=opts.ignore_fields,
+        )
+        new = _placed_new_events(self.cassette, captured, comparison.pairs, opts)
+        events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
+        return comparison.differences, self.cassette.with_events(events)
+
+    def finish(self, *, passed: bool) -> None:
+        """Detach from the bus and, if the test passed, write what it recorded (atomically)."""
+        self.recorder.stop_recording()
+        if not passed:
+            if self.is_recording:
+                log.warning("Not saving %s: the test did not pass", self.path)
+            return
+        if self.is_recording:
+            write_cassette(self.path, self.recorder.to_cassette())
+            log.info("Recorded %d events to %s", len(self.recorder.events), self.path)
+        elif self._appended is not None:
+            write_cassette(self.path, self._appended)
+            log.info("Appended new events to %s", self.path)
+
+
+def _placed_new_events(
+    cassette: Cassette,
+    captured: list[RecordedEvent],
+    pairs: dict[int, int],
+    opts: CassetteOptions,
+) -> list[RecordedEvent]:
+    """Unexpected outputs given offsets on the cassette's clock: just after the recorded
+    event their predecessor in this run corresponds to, so a re-run matches in order."""
+    inputs = [e for e in cassette.events if opts.is_input(e)]
+    outputs = [e for e in cassette.events if not opts.is_input(e)]
+    at, n_in, n_out, new = 0.0, 0, 0, []
+    for event in captured:
+        if opts.is_input(event):
+            at = inputs[n_in].timestamp_offset_ms if n_in < len(inputs) else at
+            n_in += 1
+            continue
+        if n_out in pairs:
+            at = outputs[pairs[n_out]].timestamp_offset_ms
+        else:
+            at += _NEW_EVENT_GAP_MS
+            new.append(replace(event, timestamp_offset_ms=round(at, 6)))
+        n_out += 1
+    return new
+
+
+def _close(awaitable: Awaitable[Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()  # silence "coroutine was never awaited"; the TypeError says what to do
+
+
+# --------------------------------------------------------------------------- event_replay
+
+
+class CassetteReplay(EventReplayer):
+    """The ``event_replay`` fixture: an :class:`EventReplayer` for the test's cassette, bound
+    to the test's bus, which also captures what the bus carries for assertions."""
+
+    def __init__(self, path: Path, bus: object, *, speed: float, events_module: str | None) -> None:
+        super().__init__(path)
+        self.bus = bus
+        self.speed = speed
+        self.events_module = events_module
+        self.capture = EventRecorder(path.stem, path.parent)
+
+    def play(self, **kwargs: Any) -> ReplayResult:
+        """Replay the whole cassette into the test's bus (``replay`` keyword arguments apply)."""
+        kwargs.setdefault("speed_multiplier", self.speed)
+        kwargs.setdefault("events_module_name", self.events_module)
+        return self.replay(self.bus, **kwargs)
+
+    async def play_async(self, **kwargs: Any) -> ReplayResult:
+        """:meth:`play` for asyncio buses."""
+        kwargs.setdefault("speed_multiplier", self.speed)
+        kwargs.setdefault("events_module_name", self.events_module)
+        return await self.replay_async(self.bus, **kwargs)
+
+    def published(self, event_name: str | None = None) -> list[RecordedEvent]:
+        """What the bus carried during the test (replayed events included), optionally by name."""
+        return [e for e in self.capture.events if event_name in (None, e.event_name)]
+
+    def assert_published(self, event_name: str, *, count: int | None = None) -> list[RecordedEvent]:
+        """Fail unless ``event_name`` was published (exactly ``count`` times, if given)."""
+        found = self.published(event_name)
+        if not found or (count is not None and len(found) != count):
+            seen = sorted({e.event_name for e in self.capture.events}) or ["nothing"]
+            wanted = "at least once" if count is None else f"{count} time(s)"
+            raise AssertionError(
+                f"expected {event_name!r} published {wanted}, got {len(found)}; "
+                f"the bus carried: {', '.join(seen)}"
+            )
+        return found
+
+    def assert_not_published(self, event_name: str) -> None:
+        """Fail if ``event_name`` was published."""
+        found = self.published(event_name)
+        if found:
+            raise AssertionError(f"{event_name!r} was published {len(found)} time(s): {found[0]}")
