@@ -174,5 +174,6 @@ class AmqpAdapter(BrokerAdapter):
 
 
 def _text(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text and text != "()" else type(exc).__name__
+    """pika's errors often have an empty str(); their args hold the underlying cause."""
+    text = str(exc) or "; ".join(repr(arg) for arg in exc.args)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

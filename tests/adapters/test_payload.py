@@ -1,0 +1,111 @@
+"""Payload bytes <-> event data: readable when possible, and always the same bytes back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_eventrecorder import EventReplayer, RecordedEvent
+from pytest_eventrecorder.adapters.payload import (
+    RAW_KEY,
+    describe_payload,
+    encode_payload,
+    payload_bytes,
+)
+from pytest_eventrecorder.formats import write_cassette
+from pytest_eventrecorder.serialize import restore
+
+
+def recorded(raw: bytes) -> RecordedEvent:
+    data, metadata = describe_payload(raw)
+    return RecordedEvent(0.0, "chan", data, None, None, metadata or None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "data", "kept_raw"),
+    [
+        (b'{"a":1}', {"a": 1}, False),
+        (b'{"a": 1}', {"a": 1}, True),
+        (b"[1,2.5,null,true]", [1, 2.5, None, True], False),
+        (b"42", 42, False),
+        (b'"quoted"', "quoted", True),  # JSON text: sent back with its quotes
+        (b"plain text", "plain text", False),
+        ("żółw".encode(), "żółw", False),
+        (b"", "", False),
+        (b"\xff\x00", {"__bytes__": "/wA="}, False),
+        (b"NaN", "NaN", False),  # not JSON: kept as text
+        (b"1e999", "1e999", False),  # JSON Python would read as inf: kept as text
+        (b'"\\ud800"', '"\\ud800"', False),  # a lone surrogate no file can hold as data
+        (b'{"__bytes__":"aGk="}', {"__bytes__": "aGk="}, True),  # looks tagged; is JSON
+    ],
+)
+def test_payloads_become_readable_data(raw: bytes, data: object, kept_raw: bool) -> None:
+    event = recorded(raw)
+    assert event.event_data == data
+    assert (RAW_KEY in (event.metadata or {})) is kept_raw
+    assert payload_bytes(event, restore(event.event_data)) == raw
+
+
+@given(st.binary(max_size=64) | st.text(max_size=32).map(str.encode))
+def test_any_payload_replays_byte_for_byte(raw: bytes) -> None:
+    event = recorded(raw)
+    assert payload_bytes(event, restore(event.event_data)) == raw
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+)
+def test_json_payloads_survive_a_cassette_file(value: object) -> None:
+    raw = json.dumps(value, indent=1).encode()
+    event = recorded(raw)
+    assert event.event_data == value
+    assert payload_bytes(event, restore(event.event_data)) == raw
+
+
+def test_exact_bytes_survive_a_cassette_file(tmp_path: Path) -> None:
+    events = [recorded(raw) for raw in (b'{"b": 2, "a": 1}', b"\x00\x01", b"text")]
+    path = write_cassette(tmp_path / "c.jsonl", EventReplayer.from_events(events).to_cassette())
+    loaded = EventReplayer(path).events
+    assert [payload_bytes(e, restore(e.event_data)) for e in loaded] == [
+        b'{"b": 2, "a": 1}',
+        b"\x00\x01",
+        b"text",
+    ]
+
+
+def test_edited_event_data_wins_over_the_recorded_bytes() -> None:
+    event = recorded(b'{"price": 1.50}')
+    edited = RecordedEvent(0.0, "chan", {"price": 2}, None, None, event.metadata)
+    assert payload_bytes(edited, restore(edited.event_data)) == b'{"price":2}'
+
+
+def test_a_corrupt_raw_copy_is_a_clear_error() -> None:
+    event = RecordedEvent(0.0, "orders", "x", None, None, {RAW_KEY: "not base64!"})
+    with pytest.raises(
+        ValueError, match=r"event 'orders': metadata 'payload_b64' is not valid base64"
+    ):
+        payload_bytes(event, "x")
+
+
+@pytest.mark.parametrize(
+    ("payload", "raw"),
+    [
+        (b"\x01", b"\x01"),
+        ("text", b"text"),
+        ({"k": [1, 2]}, b'{"k":[1,2]}'),
+        ({"blob": b"hi"}, b'{"blob":{"__bytes__":"aGk="}}'),
+        (None, b"null"),
+    ],
+)
+def test_events_from_other_buses_are_encoded(payload: object, raw: bytes) -> None:
+    assert encode_payload(payload) == raw
