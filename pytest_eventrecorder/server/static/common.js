@@ -258,14 +258,15 @@
     return key === null ? null : [h("span", { class: "k" }, key), ": "];
   }
 
-  function node(key, value, depth, openDepth) {
+  function node(key, value, depth, ctx, path) {
+    const mark = ctx.marks.has(path) ? " changed" : "";
     if (isBytes(value)) {
       const size = Math.floor((value.__bytes__.length * 3) / 4);
-      return h("li", { class: "leaf" }, keyLabel(key),
+      return h("li", { class: "leaf" + mark }, keyLabel(key),
         h("span", { class: "meta-note", title: value.__bytes__ }, "bytes · " + bytes(size)));
     }
     if (value === null || typeof value !== "object") {
-      return h("li", { class: "leaf" }, keyLabel(key), scalar(value));
+      return h("li", { class: "leaf" + mark }, keyLabel(key), scalar(value));
     }
     const isArray = Array.isArray(value);
     const entries = isArray ? value.map((v, i) => [String(i), v]) : Object.entries(value);
@@ -273,23 +274,34 @@
     const note = isArray ? "[" + count + (count === 1 ? " item]" : " items]")
       : "{" + count + (count === 1 ? " key}" : " keys}");
     if (count === 0) {
-      return h("li", { class: "leaf" }, keyLabel(key), h("span", { class: "meta-note" }, isArray ? "[]" : "{}"));
+      return h("li", { class: "leaf" + mark }, keyLabel(key), h("span", { class: "meta-note" }, isArray ? "[]" : "{}"));
     }
     const list = h("ul", { role: "group" });
     for (const [k, v] of entries.slice(0, TREE_CHILD_LIMIT)) {
-      list.appendChild(node(k, v, depth + 1, openDepth));
+      list.appendChild(node(k, v, depth + 1, ctx, key === null ? k : path + "." + k));
     }
     if (count > TREE_CHILD_LIMIT) {
       list.appendChild(h("li", { class: "more" }, "… " + number(count - TREE_CHILD_LIMIT) + " more"));
     }
     const details = h("details", {}, h("summary", {}, keyLabel(key), h("span", { class: "meta-note" }, note)), list);
-    details.open = depth < openDepth;
-    return h("li", {}, details);
+    details.open = depth < ctx.openDepth || ctx.ancestors.has(path);
+    return h("li", { class: mark.trim() }, details);
   }
 
-  /** A collapsible tree of a JSON value; every key and value is inserted as text. */
-  function jsonTree(value, openDepth) {
-    return h("div", { class: "json" }, h("ul", {}, node(null, value, 0, openDepth === undefined ? 2 : openDepth)));
+  /** A collapsible tree of a JSON value; every key and value is inserted as text.
+   *  `marks` holds dotted paths to highlight (their ancestors are opened). */
+  function jsonTree(value, openDepth, marks) {
+    const ctx = {
+      openDepth: openDepth === undefined ? 2 : openDepth,
+      marks: new Set(marks || []),
+      ancestors: new Set([""]),
+    };
+    for (const path of ctx.marks) {
+      const parts = path.split(".");
+      for (let i = 1; i < parts.length; i++) ctx.ancestors.add(parts.slice(0, i).join("."));
+    }
+    if (!ctx.marks.size) ctx.ancestors.clear();
+    return h("div", { class: "json" }, h("ul", {}, node(null, value, 0, ctx, "")));
   }
 
   function setTreeOpen(root, open) {

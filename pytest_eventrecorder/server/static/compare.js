@@ -7,6 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const root = $("compare");
   const KIND_TEXT = { missing: "Missing in B", unexpected: "Only in B", changed: "Changed" };
+  const KIND_COUNT = { missing: "missing in B", unexpected: "only in B", changed: "changed" };
   const SHOWN_LIMIT = 500;
 
   function fillPickers(recordings) {
@@ -36,11 +37,20 @@
       h("div", { class: "card-body" }, facts));
   }
 
-  function eventBlock(ev, index, sideLabel) {
+  /** The paths inside event_data named by lines like "event_data.order.price: 1 != 2". */
+  function changedPaths(lines) {
+    const prefix = "event_data.";
+    return (lines || [])
+      .map((line) => line.split(": ")[0])
+      .filter((path) => path.startsWith(prefix))
+      .map((path) => path.slice(prefix.length));
+  }
+
+  function eventBlock(ev, index, sideLabel, marks) {
     if (!ev) return h("div", {}, h("div", { class: "side-label" }, sideLabel), h("p", { class: "absent" }, "— not present"));
     return h("div", {},
       h("div", { class: "side-label" }, sideLabel + " · #" + index + " · " + offset(ev.timestamp_offset_ms)),
-      ER.jsonTree(ev.event_data, 1));
+      ER.jsonTree(ev.event_data, 1, marks));
   }
 
   function difference(d) {
@@ -56,8 +66,9 @@
     if (d.field_diffs && d.field_diffs.length) {
       card.appendChild(h("ul", { class: "field-diffs" }, d.field_diffs.map((line) => h("li", {}, line))));
     }
+    const marks = changedPaths(d.field_diffs);
     card.appendChild(h("div", { class: "diff-cols" },
-      eventBlock(d.expected, d.expected_index, "A"), eventBlock(d.actual, d.actual_index, "B")));
+      eventBlock(d.expected, d.expected_index, "A", marks), eventBlock(d.actual, d.actual_index, "B", marks)));
     return card;
   }
 
@@ -65,21 +76,23 @@
     $("result").hidden = false;
     const verdict = clear($("verdict"));
     const diffs = result.differences || [];
+    const total = typeof result.total_differences === "number" ? result.total_differences : diffs.length;
     if (result.equal) {
       verdict.append(h("span", { class: "badge ok" }, "Identical"), h("h2", {}, "No differences"));
     } else {
       const counts = {};
       diffs.forEach((d) => (counts[d.kind] = (counts[d.kind] || 0) + 1));
-      verdict.appendChild(h("h2", {}, number(diffs.length) + (diffs.length === 1 ? " difference" : " differences")));
+      verdict.appendChild(h("h2", {}, number(total) + (total === 1 ? " difference" : " differences")));
       for (const kind of ["changed", "missing", "unexpected"]) {
-        if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_TEXT[kind].toLowerCase()));
+        if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_COUNT[kind]));
       }
     }
     clear($("sides")).append(sideSummary("A", result.a || {}), sideSummary("B", result.b || {}));
     const list = clear($("differences"));
-    diffs.slice(0, SHOWN_LIMIT).forEach((d) => list.appendChild(difference(d)));
-    if (diffs.length > SHOWN_LIMIT) {
-      list.appendChild(h("p", { class: "empty" }, "Showing the first " + SHOWN_LIMIT + " of " + number(diffs.length) + " differences."));
+    const shown = diffs.slice(0, SHOWN_LIMIT);
+    shown.forEach((d) => list.appendChild(difference(d)));
+    if (shown.length < total) {
+      list.appendChild(h("p", { class: "empty" }, "Showing the first " + number(shown.length) + " of " + number(total) + " differences."));
     }
   }
 

@@ -46,16 +46,17 @@
     const entries = Object.entries(summary || {});
     const max = Math.max(1, ...entries.map(([, n]) => n));
     clear(list);
-    for (const [name, count] of entries) {
+    for (const [key, count] of entries) {
+      const name = key || "(none)";
       const fill = h("div", { class: "fill" });
       fill.style.width = ((count / max) * 100).toFixed(1) + "%";
       const button = h("button", {
-        type: "button", class: color(name), "aria-pressed": "false", "data-value": name,
-        title: "Show only " + name,
+        type: "button", class: color(key), "aria-pressed": "false", "data-value": key,
+        title: key ? "Show only " + name : "", disabled: !key,
       }, h("span", { class: "dot" }), h("span", { class: "name" }, name),
       h("span", { class: "count" }, number(count)), h("span", { class: "track" }, fill));
       button.addEventListener("click", () => {
-        const filter = state.filters[filterKey] === name ? "" : name;
+        const filter = state.filters[filterKey] === key ? "" : key;
         setFilter(filterKey, filter);
       });
       list.appendChild(h("li", {}, button));
@@ -402,6 +403,7 @@
       showRange();
       renderSavebar();
       refilter();
+      loadTimeline().catch(fail);
     },
   });
 
@@ -410,9 +412,28 @@
     $("timeline-range").textContent = offset(from) + " – " + offset(to) + (state.range ? " · zoomed" : "");
   }
 
+  const laneOrder = {};
+  let timelineGeneration = 0;
+
+  /** Lanes keep the order of the full view while zoomed, so they do not jump around. */
+  function ordered(data) {
+    const order = laneOrder[state.by];
+    if (!order) {
+      laneOrder[state.by] = data.lanes.map((lane) => lane.name);
+      return data;
+    }
+    const rank = new Map(order.map((name, i) => [name, i]));
+    const lanes = [...data.lanes].sort((a, b) => (rank.get(a.name) ?? 1e9) - (rank.get(b.name) ?? 1e9));
+    return Object.assign({}, data, { lanes: lanes });
+  }
+
   async function loadTimeline() {
-    const data = await api(BASE + "/timeline", { params: { buckets: 200, by: state.by } });
-    timeline.setData(data, state.by === "source" ? state.sourceColor : state.nameColor);
+    const mine = ++timelineGeneration;
+    const params = { buckets: 200, by: state.by };
+    if (state.range) Object.assign(params, { from_ms: state.range.from, to_ms: state.range.to });
+    const data = await api(BASE + "/timeline", { params: params });
+    if (mine !== timelineGeneration) return;
+    timeline.setData(ordered(data), state.by === "source" ? state.sourceColor : state.nameColor);
     showRange();
   }
 
@@ -456,6 +477,7 @@
     const replay = new ER.ReplayPanel($("replay"), FILENAME, {
       onOffset: (ms) => timeline.setCursor(ms),
       color: (name) => state.nameColor(name),
+      duration: info.duration_ms,
     });
     await Promise.all([
       loadFields().catch(fail), loadTimeline().catch(fail), loadEvents(), replay.init(),

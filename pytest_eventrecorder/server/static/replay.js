@@ -14,6 +14,7 @@
       this.filename = filename;
       this.onOffset = options.onOffset;
       this.color = options.color;
+      this.duration = options.duration;
       this.status = { status: "idle" };
       this.follower = null;
       this.$ = (id) => root.querySelector("#" + id);
@@ -145,7 +146,9 @@
       bar.classList.toggle("paused", state === "paused");
       bar.classList.toggle("done", state === "finished");
       this.$("replay-position").textContent = number(position) + " / " + number(total) + " events";
-      this.$("replay-offset").textContent = offset(status.current_offset_ms || 0);
+      const mine = !status.filename || status.filename === this.filename;
+      this.$("replay-offset").textContent = offset(status.current_offset_ms || 0) +
+        (mine ? " / " + offset(this.duration) : "");
     }
 
     renderNow(status, state, mine) {
@@ -153,6 +156,10 @@
       if (!mine && status.filename) {
         now.appendChild(h("span", { class: "muted" }, LABELS[state] + ": "));
         now.appendChild(h("a", { href: recordingUrl(status.filename) }, status.filename));
+        return;
+      }
+      if (status.error) {
+        now.appendChild(h("span", { class: "error-text" }, status.error));
         return;
       }
       const ev = status.current_event;

@@ -6,7 +6,9 @@
   const LANE_H = 26;
   const TOP = 6;
   const AXIS_H = 26;
-  const RIGHT = 18;
+  const RIGHT = 30;
+  const PAD = 8;
+  const MAX_LANES = 14;
   const MIN_DRAG_PX = 5;
   const MIN_SPAN_MS = 1;
 
@@ -27,8 +29,32 @@
     return (t / 1000).toFixed(decimals) + " s";
   }
 
-  function truncate(text, maxChars) {
-    return text.length > maxChars ? text.slice(0, Math.max(1, maxChars - 1)) + "…" : text;
+  /** Shorten an SVG text node until it fits `width` pixels (it must be in the document). */
+  function fit(textNode, full, width) {
+    let keep = full.length;
+    while (keep > 1 && textNode.getComputedTextLength() > width) {
+      keep -= Math.max(1, Math.floor((keep * 0.15)));
+      textNode.firstChild.nodeValue = full.slice(0, keep) + "…";
+    }
+  }
+
+  /** Past MAX_LANES, the least busy lanes are drawn together as one "others" lane. */
+  function capLanes(lanes) {
+    if (lanes.length <= MAX_LANES) return lanes;
+    const kept = lanes.slice(0, MAX_LANES - 1);
+    const rest = lanes.slice(MAX_LANES - 1);
+    const histogram = [];
+    for (const lane of rest) {
+      (lane.histogram || []).forEach((n, i) => (histogram[i] = (histogram[i] || 0) + n));
+    }
+    kept.push({
+      name: rest.length + " more",
+      others: true,
+      count: rest.reduce((sum, lane) => sum + lane.count, 0),
+      offsets_ms: rest.flatMap((lane) => lane.offsets_ms || []),
+      histogram: histogram,
+    });
+    return kept;
   }
 
   class Timeline {
@@ -55,7 +81,7 @@
     }
 
     setData(data, color) {
-      this.data = data;
+      this.data = Object.assign({}, data, { lanes: capLanes(data.lanes) });
       this.color = color;
       this.render();
     }
@@ -128,14 +154,14 @@
     x(t) {
       const { from, to } = this.range;
       const L = this.geom;
-      return L.left + ((t - from) / (to - from)) * (L.right - L.left);
+      return L.left + PAD + ((t - from) / (to - from)) * (L.right - L.left - 2 * PAD);
     }
 
     t(x) {
       const { from, to } = this.range;
       const L = this.geom;
-      const clamped = Math.min(Math.max(x, L.left), L.right);
-      return from + ((clamped - L.left) / (L.right - L.left)) * (to - from);
+      const inner = Math.min(Math.max(x - L.left - PAD, 0), L.right - L.left - 2 * PAD);
+      return from + (inner / (L.right - L.left - 2 * PAD)) * (to - from);
     }
 
     render() {
@@ -147,7 +173,9 @@
       if (!this.data.lanes.length) {
         svg.appendChild(s("text", { class: "lane-count", x: L.left + 8, y: TOP + 17 }, "No events"));
       }
+      this.pendingLabels = [];
       this.data.lanes.forEach((lane, i) => svg.appendChild(this.drawLane(lane, i, L)));
+      for (const [label, name, width] of this.pendingLabels) fit(label, name, width);
       svg.appendChild(s("rect", {
         class: "plot-frame", x: L.left, y: L.plotTop, width: L.right - L.left,
         height: L.plotBottom - L.plotTop,
@@ -156,7 +184,8 @@
       this.brush = svg.appendChild(s("rect", { class: "brush", y: L.plotTop, height: L.plotBottom - L.plotTop, width: 0, visibility: "hidden" }));
       this.hover = svg.appendChild(s("g", { "pointer-events": "none", visibility: "hidden" },
         s("line", { class: "hover-line", y1: L.plotTop, y2: L.plotBottom }),
-        s("text", { class: "hover-text", y: L.plotBottom + 12 })));
+        s("rect", { class: "hover-bg", y: L.plotBottom + 4, width: 72, height: 18, rx: 4 }),
+        s("text", { class: "hover-text", y: L.plotBottom + 17, "text-anchor": "middle" })));
       this.drawLines();
     }
 
@@ -174,12 +203,14 @@
 
     drawLane(lane, i, L) {
       const top = L.plotTop + i * LANE_H;
-      const name = lane.name === null || lane.name === undefined ? "(none)" : String(lane.name);
+      const name = lane.name ? String(lane.name) : "(none)";
       const count = number(lane.count);
-      const room = Math.floor((L.left - 22 - count.length * 7) / 7);
-      const g = s("g", { class: "lane " + this.color(lane.name), "data-lane": name });
+      const colour = lane.others ? "k9 others" : this.color(lane.name);
+      const g = s("g", { class: "lane " + colour, "data-lane": name });
       g.appendChild(s("rect", { class: "lane-bg" + (i % 2 ? " alt" : ""), x: 0, y: top, width: L.width, height: LANE_H }));
-      g.appendChild(s("text", { class: "lane-label", x: 12, y: top + 17 }, truncate(name, room), s("title", {}, name)));
+      const label = s("text", { class: "lane-label", x: 12, y: top + 17 }, name);
+      g.appendChild(label);
+      g.appendChild(s("title", {}, name + " · " + count));
       g.appendChild(s("text", { class: "lane-count", x: L.left - 10, y: top + 17, "text-anchor": "end" }, count));
       const offsets = lane.offsets_ms || [];
       if (offsets.length < lane.count) {
@@ -187,22 +218,25 @@
         g.appendChild(s("path", { class: "hist", d: this.histogramPath(lane.histogram || [], top) }));
       }
       g.appendChild(s("path", { class: "ticks", d: this.ticksPath(offsets, top) }));
+      this.pendingLabels.push([label, name, L.left - 30 - count.length * 7]);
       return g;
     }
 
     histogramPath(histogram, top) {
       const max = Math.max(0, ...histogram);
       if (!max) return "";
-      const bucket = this.full.to / histogram.length;
+      const start = typeof this.data.from_ms === "number" ? this.data.from_ms : 0;
+      const end = typeof this.data.to_ms === "number" ? this.data.to_ms : this.full.to;
+      const bucket = (end - start) / histogram.length;
       const { from, to } = this.range;
       const bottom = top + LANE_H - 3;
       const parts = [];
       histogram.forEach((count, i) => {
-        const t0 = i * bucket;
+        const t0 = start + i * bucket;
         const t1 = t0 + bucket;
         if (!count || t1 < from || t0 > to) return;
         const x0 = this.x(Math.max(t0, from));
-        const x1 = this.x(Math.min(t1, to));
+        const x1 = Math.max(x0 + 1, this.x(Math.min(t1, to)));
         const y = bottom - (count / max) * (LANE_H - 6);
         parts.push("M" + x0.toFixed(1) + " " + bottom + "V" + y.toFixed(1) + "H" + x1.toFixed(1) + "V" + bottom + "Z");
       });
@@ -248,11 +282,12 @@
         this.hover.setAttribute("visibility", "hidden");
         return;
       }
-      const [lineEl, text] = this.hover.childNodes;
+      const [lineEl, bg, text] = this.hover.childNodes;
       lineEl.setAttribute("x1", String(x));
       lineEl.setAttribute("x2", String(x));
-      text.setAttribute("x", String(Math.min(Math.max(x, L.left + 30), L.right - 30)));
-      text.setAttribute("text-anchor", "middle");
+      const labelX = Math.min(Math.max(x, L.left + 36), L.right - 36);
+      bg.setAttribute("x", String(labelX - 36));
+      text.setAttribute("x", String(labelX));
       text.textContent = offset(this.t(x));
       this.hover.setAttribute("visibility", "visible");
     }
