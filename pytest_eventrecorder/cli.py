@@ -20,7 +20,6 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from fnmatch import translate
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .cassette import Cassette, CassetteError, CassetteHeader, RecordedEvent
+from .cassette import Cassette, CassetteError, CassetteHeader, RecordedEvent, shift_iso
 from .config import DEFAULT_CONFIG_FILE, load_config
 from .formats import (
     TruncatedCassetteWarning,
@@ -203,9 +202,9 @@ def _open_input(name: str | Path) -> _Input:
 
 def _check_output(name: str | Path) -> Path:
     path = Path(name)
-    cassette_format(path)  # an unknown suffix fails now, before a long read
     if path.is_dir():
         raise CliError(f"{path}: is a folder; name the cassette file to write")
+    cassette_format(path)  # an unknown suffix fails now, before a long read
     return path
 
 
@@ -588,24 +587,12 @@ def _derived_header(
             last = max(last, event.timestamp_offset_ms)
     return CassetteHeader(
         session_name=session_name or header.session_name,
-        start_time=_shifted_time(header.start_time, -shift),
+        start_time=shift_iso(header.start_time, -shift) if shift else header.start_time,
         duration_ms=last,
         total_events=total,
         version=header.version,
         metadata=header.metadata,
     )
-
-
-def _shifted_time(start_time: str, ms: float) -> str:
-    """``start_time`` moved by ``ms`` when it is an ISO timestamp; otherwise unchanged."""
-    if not ms:
-        return start_time
-    try:
-        moment = datetime.fromisoformat(start_time)
-    except ValueError:
-        return start_time
-    text = (moment + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z") if start_time.endswith("Z") else text
 
 
 # --------------------------------------------------------------------------- diff

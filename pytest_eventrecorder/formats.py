@@ -457,6 +457,15 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML writes U+0085 (NEL) raw but reads it back as a line break; double quotes escape it
+    style = '"' if "\x85" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def _write_yaml(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
     text = yaml.dump(
         _document(header, events),
