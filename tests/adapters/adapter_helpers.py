@@ -68,6 +68,8 @@ class TcpProxy:
                 threading.Thread(target=_pump, args=(source, target), daemon=True).start()
 
     def cut(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             for sock in self._sockets:

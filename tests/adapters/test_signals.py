@@ -132,7 +132,7 @@ def test_blinker_replay_sends_keyword_arguments_to_the_named_signal() -> None:
     app = object()
     EventReplayer.from_events(events[:1]).replay(BlinkerAdapter(ns, sender=app), math.inf)
     assert got[-1] == (app, {"id": 1})
-    with pytest.raises(TypeError, match="keyword arguments.*carries str"):
+    with pytest.raises(TypeError, match=r"keyword arguments.*carries str"):
         EventReplayer.from_events([RecordedEvent(0.0, "order.placed", "text")]).replay(ns)
 
 
@@ -151,7 +151,13 @@ def test_pyee_emit_is_recorded_without_changing_its_result(recording: Recording)
     ee.emit("nothing")
     with pytest.raises(RuntimeError, match="kaput"):
         ee.emit("error", RuntimeError("kaput"))  # pyee raises unhandled errors, as always
-    assert [e.event_name for e in recorder.events] == ["order", "unheard", "pair", "nothing", "error"]
+    assert [e.event_name for e in recorder.events] == [
+        "order",
+        "unheard",
+        "pair",
+        "nothing",
+        "error",
+    ]
     assert recorder.events[2].event_data == {"args": [1, 2], "kwargs": {"key": "k"}}
     assert seen == [{"id": 1}]
 

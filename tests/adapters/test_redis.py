@@ -1,0 +1,133 @@
+"""Redis, for real: pub/sub and streams recorded while a client publishes, replayed exactly."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from adapter_helpers import EXPECTED_DATA, PAYLOADS, TcpProxy, closed_port, wait_for
+
+from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent
+from pytest_eventrecorder.adapters import BrokerConnectionError, adapter_for
+
+redis = pytest.importorskip("redis")
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[Any]:
+    connection = redis.Redis.from_url(redis_url)
+    yield connection
+    connection.close()
+
+
+def subscribed(client: Any, pattern: str) -> Any:
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe(pattern)
+    wait_for(lambda: pubsub.get_message(timeout=0.1) is None and pubsub.subscribed, "PSUBSCRIBE")
+    return pubsub
+
+
+def received(pubsub: Any, count: int) -> list[tuple[bytes, bytes]]:
+    messages: list[tuple[bytes, bytes]] = []
+
+    def more() -> bool:
+        message = pubsub.get_message(timeout=0.1)
+        if message is not None:
+            messages.append((message["channel"], message["data"]))
+        return len(messages) >= count
+
+    wait_for(more, f"{count} messages")
+    return messages
+
+
+def test_pubsub_round_trip_is_byte_for_byte(
+    redis_url: str,
+    client: Any,
+    uid: str,
+    tmp_path: Path,
+    recording: Callable[[object], EventRecorder],
+) -> None:
+    recorder = recording(f"{redis_url}?channel={uid}.*")
+    for kind, payload in PAYLOADS.items():
+        client.publish(f"{uid}.{kind}", payload)
+    client.publish(f"other-{uid}", b"not matched by the channel pattern")
+    wait_for(lambda: len(recorder.events) == len(PAYLOADS), "the recorded messages")
+    recorder.stop_recording()
+    path = recorder.save("redis.jsonl")
+
+    events = EventReplayer(path).events
+    assert [e.event_name for e in events] == [f"{uid}.{kind}" for kind in PAYLOADS]
+    assert [e.event_data for e in events] == list(EXPECTED_DATA.values())
+    assert {e.source for e in events} == {"redis://127.0.0.1:6379"}
+    assert events[0].metadata == {"pattern": f"{uid}.*"}
+
+    listener = subscribed(client, f"{uid}.*")
+    result = EventReplayer(path).replay(redis_url, math.inf)
+    assert result.published == len(PAYLOADS)
+    assert received(listener, len(PAYLOADS)) == [
+        (f"{uid}.{kind}".encode(), payload) for kind, payload in PAYLOADS.items()
+    ]
+    listener.close()
+
+
+def test_streams_are_read_without_taking_from_consumer_groups(
+    redis_url: str, client: Any, uid: str, recording: Callable[[object], EventRecorder]
+) -> None:
+    stream = f"{uid}-orders"
+    client.xgroup_create(stream, "workers", id="$", mkstream=True)
+    recorder = recording(f"{redis_url}?streams={stream}&channel={uid}-none")
+    fields = {b"order": b'{"id": 1}', b"blob": b"\xff\x00", b"note": "café".encode()}
+    client.xadd(stream, fields)
+    wait_for(lambda: recorder.events, "the stream entry")
+    recorder.stop_recording()
+
+    [event] = recorder.events
+    assert event.event_name == stream
+    assert event.event_data == {"order": {"id": 1}, "blob": {"__bytes__": "/wA="}, "note": "café"}
+    # the workers' group still gets the entry: the recorder took nothing
+    [[_, [(_, delivered)]]] = client.xreadgroup("workers", "w1", {stream: ">"})
+    assert delivered == fields
+
+    EventReplayer.from_events(recorder.events).replay(redis_url, math.inf)
+    entries = client.xrange(stream)
+    assert [entry_fields for _, entry_fields in entries] == [fields, fields]
+    client.delete(stream)
+
+
+def test_events_from_elsewhere_are_published_as_json(redis_url: str, client: Any, uid: str) -> None:
+    listener = subscribed(client, f"{uid}.*")
+    events = [RecordedEvent(0.0, f"{uid}.typed", {"price": 1.5}, "bus")]
+    EventReplayer.from_events(events).replay(redis_url, math.inf)
+    assert received(listener, 1) == [(f"{uid}.typed".encode(), b'{"price":1.5}')]
+    listener.close()
+
+
+def test_connection_refused_is_clear_and_hides_the_password() -> None:
+    url = f"redis://app:s3cret@127.0.0.1:{closed_port()}/0"
+    with pytest.raises(BrokerConnectionError) as caught:
+        EventRecorder("x").start_recording(url)
+    message = str(caught.value)
+    assert f"redis://app:***@127.0.0.1:{url.split(':')[-1]}" in message
+    assert "s3cret" not in message
+    assert "refused" in message.lower()
+    with pytest.raises(ConnectionError, match="cannot connect"):
+        EventReplayer.from_events([RecordedEvent(0.0, "a", 1)]).replay(url)
+
+
+def test_a_broker_going_away_ends_the_recording_and_keeps_the_events(
+    redis_url: str, client: Any, uid: str, recording: Callable[[object], EventRecorder]
+) -> None:
+    proxy = TcpProxy(6379)
+    adapter = adapter_for(f"redis://127.0.0.1:{proxy.port}/0?channel={uid}")
+    recorder = recording(adapter)
+    client.publish(uid, b"before")
+    wait_for(lambda: recorder.events, "the first message")
+    proxy.cut()
+    wait_for(lambda: adapter.failure is not None, "the failure to be noticed")  # type: ignore[attr-defined]
+    recorder.stop_recording()
+    assert [e.event_data for e in recorder.events] == ["before"]
+    assert f"127.0.0.1:{proxy.port}" in str(adapter.failure)  # type: ignore[attr-defined]
