@@ -27,7 +27,9 @@ def run(request: pytest.FixtureRequest, project: pytest.Pytester) -> Runner:
         return inprocess(project)
 
     def run_xdist(*args: str) -> pytest.RunResult:
-        return project.runpytest_subprocess(*QUIET_SUBPROCESS, "-n", "2", *args)
+        result = project.runpytest_subprocess(*QUIET_SUBPROCESS, "-n", "2", *args)
+        result.stdout.fnmatch_lines(["*2 workers *"])
+        return result
 
     return run_xdist
 
