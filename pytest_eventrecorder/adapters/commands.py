@@ -92,7 +92,7 @@ def _command_errors() -> Iterator[None]:
 def _with_channels(url: str, channels: Sequence[str]) -> str:
     if not channels:
         return url
-    extra = "&".join(f"channel={quote(c, safe='')}" for c in channels)
+    extra = "&".join(f"channel={quote(c, safe='*>+/.$:')}" for c in channels)
     return f"{url}{'&' if '?' in url else '?'}{extra}"
 
 
@@ -182,9 +182,9 @@ def record(
         failure = getattr(adapter, "failure", None)
         path = recorder.save(output.absolute())
         partial.unlink(missing_ok=True)
-        click.echo(f"Saved {limit.count} events to {path}", err=True)
+        click.echo(f"Saved {_events(limit.count)} to {path}", err=True)
         if failure is not None:
-            raise CommandError(f"{failure}; the {limit.count} events received before were saved")
+            raise CommandError(f"{failure}; the {_events(limit.count)} received before were saved")
 
 
 def _record_until_stopped(
@@ -297,9 +297,13 @@ def replay(file: Path, url: str, speed: float, events: tuple[str, ...]) -> None:
             if progress is not None:
                 progress.close()
             adapter.close()
-    click.echo(f"Replayed {result.published} of {result.total} events into {shown}", err=True)
+    click.echo(f"Replayed {result.published} of {_events(result.total)} into {shown}", err=True)
     if result.stopped:
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
+
+
+def _events(count: int) -> str:
+    return f"{count} event" if count == 1 else f"{count} events"
 
 
 def _name_filter(patterns: Sequence[str]) -> Callable[[str], bool] | None:

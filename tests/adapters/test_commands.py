@@ -1,0 +1,204 @@
+"""``eventrecorder record`` / ``replay``: the click commands, driven against a real Redis."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from adapter_helpers import closed_port, wait_for
+from click.testing import CliRunner, Result
+
+from pytest_eventrecorder import EventReplayer, RecordedEvent, read_cassette, write_cassette
+from pytest_eventrecorder.adapters import commands
+from pytest_eventrecorder.adapters.payload import describe_payload
+
+redis = pytest.importorskip("redis")
+
+
+def invoke(command: Any, *args: object) -> Result:
+    return CliRunner().invoke(command, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[Any]:
+    connection = redis.Redis.from_url(redis_url)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def publishing(client: Any, uid: str) -> Iterator[threading.Event]:
+    """Publishes ``<uid>.tick`` (and unrelated noise) every 20 ms until the test ends."""
+    stop = threading.Event()
+
+    def run() -> None:
+        count = 0
+        while not stop.wait(0.02):
+            count += 1
+            client.publish(f"{uid}.tick", f'{{"n": {count}}}')
+            client.publish(f"noise-{uid}", b"ignored")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield stop
+    stop.set()
+    thread.join()
+
+
+@pytest.mark.broker
+def test_record_stops_at_max_events_and_saves(
+    redis_url: str, uid: str, tmp_path: Path, publishing: threading.Event
+) -> None:
+    out = tmp_path / "prod.jsonl"
+    result = invoke(
+        commands.record, "--from", redis_url, "-o", out, "--max-events", 3, "--channel", f"{uid}.*"
+    )
+    assert result.exit_code == 0, result.output
+    cassette = read_cassette(out)
+    assert [e.event_name for e in cassette.events] == [f"{uid}.tick"] * 3
+    assert cassette.header.session_name == "prod"
+    assert cassette.header.metadata == {"recorded_from": f"{redis_url}?channel={uid}.*"}
+    assert list(tmp_path.iterdir()) == [out]  # the partial stream file is gone
+    assert "Saved 3 events" in result.stderr
+
+
+@pytest.mark.broker
+def test_record_for_a_duration_with_no_traffic(redis_url: str, uid: str, tmp_path: Path) -> None:
+    out = tmp_path / "quiet.yaml.gz"
+    result = invoke(
+        commands.record, "--from", redis_url, "-o", out, "--duration", 0.3, "--channel", uid
+    )
+    assert result.exit_code == 0, result.output
+    assert read_cassette(out).events == ()
+
+
+def test_record_errors_are_one_clear_line(tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+    unknown = invoke(commands.record, "--from", "kafka://h:9092", "-o", out)
+    assert (unknown.exit_code, unknown.stderr.count("\n")) == (2, 1)
+    assert "no adapter handles URLs like kafka://" in unknown.stderr
+
+    port = closed_port()
+    refused = invoke(commands.record, "--from", f"redis://u:hunter2@127.0.0.1:{port}", "-o", out)
+    assert refused.exit_code == 2
+    assert f"redis://u:***@127.0.0.1:{port}: cannot connect" in refused.stderr
+    assert "hunter2" not in refused.output
+    assert list(tmp_path.iterdir()) == []  # no partial file left behind
+
+    suffix = invoke(commands.record, "--from", "redis://localhost", "-o", tmp_path / "x.txt")
+    assert suffix.exit_code == 2
+    assert "unknown cassette format" in suffix.stderr
+
+
+def cassette_with(uid: str, tmp_path: Path) -> Path:
+    def event(offset: float, name: str, raw: bytes) -> RecordedEvent:
+        data, metadata = describe_payload(raw)
+        return RecordedEvent(offset, name, data, "redis://prod:6379", None, metadata or None)
+
+    events = [
+        event(0.0, f"{uid}.keep", b'{"a": 1,  "b": [ ]}'),
+        event(5.0, f"{uid}.skip", b"nope"),
+        event(10.0, f"{uid}.keep2", b"\x00\x01\x02"),
+    ]
+    return write_cassette(tmp_path / "in.jsonl", EventReplayer.from_events(events).to_cassette())
+
+
+def listen(client: Any, pattern: str) -> Any:
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe(pattern)
+    wait_for(lambda: pubsub.get_message(timeout=0.1) is None and pubsub.subscribed, "PSUBSCRIBE")
+    return pubsub
+
+
+def messages(pubsub: Any, count: int) -> list[tuple[bytes, bytes]]:
+    got: list[tuple[bytes, bytes]] = []
+
+    def more() -> bool:
+        message = pubsub.get_message(timeout=0.1)
+        if message is not None:
+            got.append((message["channel"], message["data"]))
+        return len(got) >= count
+
+    wait_for(more, f"{count} messages")
+    return got
+
+
+@pytest.mark.broker
+def test_replay_filters_events_and_sends_exact_bytes(
+    redis_url: str, client: Any, uid: str, tmp_path: Path
+) -> None:
+    path = cassette_with(uid, tmp_path)
+    listener = listen(client, f"{uid}.*")
+    result = invoke(
+        commands.replay, path, "--to", redis_url, "--speed", "max", "--event", f"{uid}.keep*"
+    )
+    assert result.exit_code == 0, result.output
+    assert messages(listener, 2) == [
+        (f"{uid}.keep".encode(), b'{"a": 1,  "b": [ ]}'),
+        (f"{uid}.keep2".encode(), b"\x00\x01\x02"),
+    ]
+    assert listener.get_message(timeout=0.2) is None  # the filtered event was not sent
+    assert f"Replayed 2 of 2 events into {redis_url}" in result.stderr
+    assert "Replaying into" not in result.stderr  # not a terminal: no progress bar
+    listener.close()
+
+
+@pytest.mark.broker
+def test_replay_draws_a_progress_bar_on_a_terminal(
+    redis_url: str, uid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commands, "_is_tty", lambda: True)
+    result = invoke(
+        commands.replay, cassette_with(uid, tmp_path), "--to", redis_url, "--speed", 1e6
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Replaying into {redis_url}" in result.stderr  # click draws the rest on a real TTY
+
+
+def test_replay_errors_are_clear(tmp_path: Path) -> None:
+    path = cassette_with("x", tmp_path)
+    slow = invoke(commands.replay, path, "--to", "redis://localhost", "--speed", "-2")
+    assert slow.exit_code == 2
+    assert "'-2' is not a positive number or 'max'" in slow.stderr
+    port = closed_port()
+    refused = invoke(commands.replay, path, "--to", f"amqp://guest:guest@127.0.0.1:{port}/")
+    assert refused.exit_code == 2
+    assert f"amqp://guest:***@127.0.0.1:{port}/: cannot connect" in refused.stderr
+    missing = invoke(commands.replay, tmp_path / "nope.json", "--to", "redis://localhost")
+    assert missing.exit_code == 2
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_record_as_a_process_saves_everything_on_a_stop_signal(
+    redis_url: str, uid: str, tmp_path: Path, publishing: threading.Event, stop_signal: int
+) -> None:
+    out = tmp_path / "live.json"
+    code = "from pytest_eventrecorder.adapters.commands import record; record()"
+    args = ["--from", redis_url, "-o", str(out), "--channel", f"{uid}.*"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True
+    )
+    partial = tmp_path / ("live.json" + commands.PARTIAL_SUFFIX)
+    try:
+        wait_for(
+            lambda: partial.exists() and partial.read_text().count("\n") >= 3,
+            "events streamed to the partial file",
+            timeout=20,
+        )
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    events = read_cassette(out).events
+    assert len(events) >= 2
+    assert {e.event_name for e in events} == {f"{uid}.tick"}
+    assert f"Saved {len(events)} events to {out}" in stderr
+    assert not partial.exists()
