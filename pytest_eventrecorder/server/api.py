@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..cassette import Cassette, JSONValue, RecordedEvent
@@ -43,8 +43,8 @@ MAX_DIFFERENCES = 1000
 STREAM_INTERVAL_S = 0.1
 KEEPALIVE_S = 15.0
 SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "name": lambda r: r["filename"].casefold(),
     "date": lambda r: r["start_time"] or r["modified"],
+    "name": lambda r: r["filename"].casefold(),
     "events": lambda r: r["total_events"] if r["total_events"] is not None else -1,
     "duration": lambda r: r["duration_ms"] if r["duration_ms"] is not None else -1,
     "size": lambda r: r["size_bytes"],
@@ -163,6 +163,8 @@ def _guard() -> None:
         raise ApiError(403, f"cross-origin request from {origin!r} refused")
     if state.token is not None and not _authorized(state.token):
         raise ApiError(401, "missing or wrong token: send 'Authorization: Bearer <token>'")
+    if request.method == "POST":
+        _body()  # every POST body is checked, even where the endpoint needs none
 
 
 def _authorized(token: str) -> bool:
@@ -247,6 +249,14 @@ def _under_api() -> bool:
 
 
 def _body() -> dict[str, Any]:
+    """The request's JSON object (``{}`` when there is no body), parsed once per request."""
+    parsed: dict[str, Any] | None = g.get("eventrecorder_body")
+    if parsed is None:
+        parsed = g.eventrecorder_body = _parse_body()
+    return parsed
+
+
+def _parse_body() -> dict[str, Any]:
     data = request.get_data(cache=True)
     if not data.strip():
         return {}

@@ -32,7 +32,6 @@ from urllib.parse import unquote
 from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
 from ..formats import (
     cassette_format,
-    is_cassette_path,
     iter_events,
     read_cassette,
     read_header,
@@ -49,6 +48,7 @@ PATH_SAMPLE = 32
 MAX_LANE_SAMPLE = 500
 QUERY_CACHE_SIZE = 32
 _SUFFIX = {"json": ".json", "yaml": ".yaml", "jsonl": ".jsonl"}
+_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DOTS = re.compile(r"\.{2,}")
 _PATH_DEPTH = 8
@@ -104,9 +104,16 @@ def _name_problem(name: str) -> str | None:
         return "contains a percent-encoded sequence"
     if name.startswith("."):
         return "names starting with '.' (including '..') are not recordings"
-    if not is_cassette_path(name):
+    if not _has_cassette_suffix(name):
         return "must end in .json, .jsonl, .yaml or .yml (optionally + .gz)"
     return None
+
+
+def _has_cassette_suffix(name: str) -> bool:
+    """:func:`formats.is_cassette_path` without building a ``Path`` (the list calls it a lot)."""
+    lowered = name.lower()
+    bare = lowered[:-3] if lowered.endswith(".gz") else lowered
+    return bare.endswith(_SUFFIXES)
 
 
 def safe_stem(name: str) -> str:

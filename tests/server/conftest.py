@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,11 +18,10 @@ from pytest_eventrecorder import EventRecorderConfig
 from pytest_eventrecorder.server import create_app
 
 
-@pytest.fixture
-def recordings(tmp_path: Path) -> Path:
-    """A folder with the same recording in several formats, plus a broken one."""
-    folder = tmp_path / "recordings"
-    folder.mkdir()
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample folder, written once (cassette writes are fsynced, so slow-ish)."""
+    folder = tmp_path_factory.mktemp("template")
     for name in ("session.json", "session.jsonl", "session.yaml", "session.jsonl.gz"):
         write(folder, name)
     broken = {
@@ -31,6 +31,12 @@ def recordings(tmp_path: Path) -> Path:
     }
     (folder / "broken.json").write_text(json.dumps(broken))
     return folder
+
+
+@pytest.fixture
+def recordings(template: Path, tmp_path: Path) -> Path:
+    """A folder with the same recording in several formats, plus a broken one."""
+    return Path(shutil.copytree(template, tmp_path / "recordings"))
 
 
 @pytest.fixture

@@ -1,0 +1,314 @@
+"""Safe by default: tokens, host and origin checks, path traversal, and JSON-only 4xx errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from pytest_eventrecorder import EventRecorderConfig
+from pytest_eventrecorder.server import create_app
+
+TOKEN = "s3cret-token"
+
+GET_ROUTES = [
+    "/api/recordings",
+    "/api/recording/session.json",
+    "/api/recording/session.json/events",
+    "/api/recording/session.json/fields",
+    "/api/recording/session.json/timeline",
+    "/api/record/status",
+    "/api/replay/status",
+    "/api/replay/stream",
+    "/api/diff?a=session.json&b=session.json",
+    "/api/openapi.json",
+]
+POST_ROUTES = [
+    (
+        "/api/recording/create",
+        {"source_filename": "session.json", "event_indices": [0], "new_session_name": "x"},
+    ),
+    ("/api/record/start", {"session_name": "s"}),
+    ("/api/record/event", {"event_name": "E", "event_data": 1}),
+    ("/api/record/stop", None),
+    ("/api/replay/start/session.json", {"speed": 1}),
+    ("/api/replay/pause", None),
+    ("/api/replay/stop", None),
+    ("/api/replay/speed", {"speed": 2}),
+]
+
+
+@pytest.fixture
+def guarded(recordings: Path) -> Iterator[Flask]:
+    app = create_app(EventRecorderConfig(recordings_dir=recordings), token=TOKEN, testing=True)
+    yield app
+    app.extensions["eventrecorder"].replay.stop()
+
+
+def call(client: FlaskClient, method: str, url: str, body: Any = None, **kw: Any) -> Any:
+    if method == "GET":
+        return client.get(url, **kw)
+    return client.post(url, json=body, **kw) if body is not None else client.post(url, **kw)
+
+
+ALL = [("GET", url, None) for url in GET_ROUTES] + [("POST", u, b) for u, b in POST_ROUTES]
+
+
+# --------------------------------------------------------------------------- token
+
+
+@pytest.mark.parametrize(("method", "url", "body"), ALL)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+    ],
+)
+def test_with_a_token_every_api_call_needs_it(
+    guarded: Flask, method: str, url: str, body: Any, headers: dict[str, str]
+) -> None:
+    response = call(guarded.test_client(), method, url, body, headers=headers)
+    assert response.status_code == 401
+    assert "Bearer" in response.get_json()["error"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(("method", "url", "body"), ALL)
+def test_the_right_token_opens_every_call(guarded: Flask, method: str, url: str, body: Any) -> None:
+    client = guarded.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    if url.endswith(("/record/event", "/record/stop")):
+        call(client, "POST", "/api/record/start", {"session_name": "s"}, headers=auth)
+    if url.endswith("/replay/pause"):
+        call(client, "POST", "/api/replay/start/session.json", {"speed": 0.01}, headers=auth)
+    response = call(client, method, url, body, headers=auth)
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+
+
+def test_the_stream_also_takes_the_token_in_the_query(guarded: Flask) -> None:
+    client = guarded.test_client()
+    assert client.get(f"/api/replay/stream?token={TOKEN}").status_code == 200
+    assert client.get("/api/replay/stream?token=nope").status_code == 401
+    assert client.get(f"/api/replay/status?token={TOKEN}").status_code == 401
+
+
+def test_the_openapi_document_requires_the_bearer_scheme(guarded: Flask) -> None:
+    doc = (
+        guarded.test_client()
+        .get("/api/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"})
+        .get_json()
+    )
+    assert doc["security"] == [{"bearerAuth": []}]
+
+
+def test_an_empty_token_is_refused(recordings: Path) -> None:
+    with pytest.raises(ValueError, match="non-empty string"):
+        create_app(EventRecorderConfig(recordings_dir=recordings), token=" ")
+
+
+def test_the_app_config_carries_the_token_and_config(guarded: Flask, recordings: Path) -> None:
+    assert guarded.config["EVENTRECORDER_TOKEN"] == TOKEN
+    assert guarded.config["EVENTRECORDER_CONFIG"].recordings_dir == recordings
+    assert guarded.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert not guarded.debug
+
+
+# --------------------------------------------------------------------------- host and origin
+
+
+@pytest.mark.parametrize("host", ["evil.example:5556", "192.168.1.5:5556", "evil.localhost.com"])
+def test_without_a_token_only_loopback_names_are_served(client: FlaskClient, host: str) -> None:
+    response = client.get("/api/recordings", headers={"Host": host})
+    assert response.status_code == 403
+    assert "only answers requests to localhost" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:5556", "127.0.0.1:5556", "[::1]:5556", "app.localhost"]
+)
+def test_loopback_names_are_served(client: FlaskClient, host: str) -> None:
+    assert client.get("/api/recordings", headers={"Host": host}).status_code == 200
+
+
+def test_with_a_token_any_host_name_is_served(guarded: Flask) -> None:
+    response = guarded.test_client().get(
+        "/api/recordings", headers={"Host": "dashboard.example", "Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost:9999"])
+def test_cross_origin_posts_are_refused(client: FlaskClient, origin: str) -> None:
+    response = client.post(
+        "/api/record/start", json={"session_name": "s"}, headers={"Origin": origin}
+    )
+    assert response.status_code == 403
+    assert "cross-origin" in response.get_json()["error"]
+    assert not client.get("/api/record/status").get_json()["recording"]
+
+
+def test_same_origin_posts_are_served(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/record/start", json={"session_name": "s"}, headers={"Origin": "http://localhost"}
+    )
+    assert response.status_code == 200
+
+
+# --------------------------------------------------------------------------- path traversal
+
+
+TRAVERSAL = [
+    "..%2f..%2fetc%2fpasswd",
+    "%2e%2e%2fsecret.json",
+    "%252e%252e%252fsecret.json",
+    "..%5csecret.json",
+    "%5c..%5csecret.json",
+    "..",
+    "%2e%2e",
+    ".hidden.json",
+    "secret.json%00.json",
+    "%2fetc%2fpasswd",
+    "C:%5csecret.json",
+    "link.json",
+    "session.txt",
+]
+
+
+@pytest.fixture
+def secret(recordings: Path) -> Path:
+    """A cassette next to the recordings folder, and a symlink to it from inside."""
+    from dashboard_samples import write
+
+    outside = write(recordings.parent, "secret.json", session="SECRET")
+    (recordings / "link.json").symlink_to(outside)
+    return outside
+
+
+@pytest.mark.usefixtures("secret")
+@pytest.mark.parametrize("name", TRAVERSAL)
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/api/recording/{}",
+        "/api/recording/{}/events",
+        "/api/recording/{}/fields",
+        "/api/recording/{}/timeline",
+        "/api/diff?a=session.json&b={}",
+    ],
+)
+def test_nothing_outside_the_folder_can_be_read(client: FlaskClient, name: str, route: str) -> None:
+    response = client.get(route.format(name))
+    assert response.status_code in (400, 404)
+    assert response.mimetype == "application/json"
+    assert "SECRET" not in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("secret")
+@pytest.mark.parametrize("name", TRAVERSAL)
+def test_nothing_outside_the_folder_can_be_replayed_or_copied(
+    client: FlaskClient, name: str, recordings: Path
+) -> None:
+    assert client.post(f"/api/replay/start/{name}", json={}).status_code in (400, 404)
+    response = client.post(
+        "/api/recording/create",
+        json={
+            "source_filename": name.replace("%2f", "/").replace("%5c", "\\"),
+            "event_indices": [0],
+            "new_session_name": "../../stolen",
+        },
+    )
+    assert response.status_code in (400, 404)
+    assert not list(recordings.parent.glob("stolen*"))
+
+
+# --------------------------------------------------------------------------- bad requests
+
+
+@pytest.mark.parametrize(("url", "_body"), POST_ROUTES)
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "words"),
+    [
+        ("{not json", "application/json", 400, ("not valid JSON",)),
+        ("[1, 2]", "application/json", 400, ("must be a JSON object", "a list")),
+        ('"text"', "application/json", 400, ("must be a JSON object", "a string")),
+        ('{"speed": NaN}', "application/json", 400, ("NaN",)),
+        ("\xff\xfe", "application/json", 400, ("not valid JSON",)),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400, ("not valid JSON",)),
+        ("session_name=x", "application/x-www-form-urlencoded", 415, ("Content-Type",)),
+        ('{"session_name": "x"}', "text/plain", 415, ("Content-Type",)),
+    ],
+    ids=["broken", "list", "string", "nan", "not-utf8", "deeply-nested", "form", "text-plain"],
+)
+def test_malformed_bodies_are_4xx_json(
+    client: FlaskClient,
+    url: str,
+    _body: Any,
+    data: str,
+    content_type: str,
+    status: int,
+    words: tuple[str, ...],
+) -> None:
+    response = client.post(
+        url, data=data.encode("latin-1") if "\xff" in data else data, content_type=content_type
+    )
+    assert response.status_code == status, response.get_data(as_text=True)
+    for word in words:
+        assert word in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(("url", "_body"), POST_ROUTES)
+def test_oversized_bodies_are_413_json(client: FlaskClient, url: str, _body: Any) -> None:
+    big = '{"x": "' + "a" * (1024 * 1024) + '"}'
+    response = client.post(url, data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert "larger than 1024 KiB" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "words"),
+    [
+        ("GET", "/api/nothing", 404, ("no API endpoint at /api/nothing",)),
+        ("GET", "/api", 404, ("no API endpoint",)),
+        ("GET", "/api/recording/a/b/c", 404, ("no API endpoint",)),
+        ("POST", "/api/recordings", 405, ("POST is not allowed",)),
+        ("GET", "/api/record/start", 405, ("GET is not allowed",)),
+        ("DELETE", "/api/recording/session.json", 405, ("DELETE",)),
+        ("PUT", "/api/replay/speed", 405, ("PUT",)),
+    ],
+)
+def test_unknown_routes_and_methods_are_json(
+    client: FlaskClient, method: str, url: str, status: int, words: tuple[str, ...]
+) -> None:
+    response = client.open(url, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    for word in words:
+        assert word in response.get_json()["error"]
+
+
+def test_pages_keep_their_own_error_pages(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+def test_an_unexpected_failure_is_a_json_500_not_a_traceback(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = app.extensions["eventrecorder"].store
+
+    def explode() -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "list_recordings", explode)
+    response = client.get("/api/recordings")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal error (RuntimeError); see the server log"}
