@@ -606,7 +606,7 @@ def _check_ignore_fields(
     try:
         parse_paths(list(value), what="--ignore-field")
     except (TypeError, ValueError) as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
+        raise click.BadParameter(str(exc).removeprefix("--ignore-field: "), ctx, param) from None
     return value
 
 
