@@ -21,8 +21,6 @@ from pytest_eventrecorder.server import create_app
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

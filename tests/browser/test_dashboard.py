@@ -25,11 +25,19 @@ from sample_data import (
 from pytest_eventrecorder.formats import read_cassette
 
 Shot = Callable[..., None]
+pytestmark = pytest.mark.browser
 
 
 def open_recording(page: Page, dashboard: Dashboard, filename: str) -> None:
     page.goto(f"{dashboard.url}/recording/{filename}")
     expect(page.locator("#events tbody tr").first).to_be_visible()
+
+
+def forgive(page: Page, expected: str) -> None:
+    """Drop the console errors a test provoked on purpose (the page fixture fails on others)."""
+    problems: list[str] = page.problems  # type: ignore[attr-defined]
+    assert any(expected in p for p in problems), problems
+    problems[:] = [p for p in problems if expected not in p]
 
 
 def settled(page: Page, table: str) -> None:
@@ -305,6 +313,8 @@ def replay_status(dashboard: Dashboard) -> dict[str, Any]:
 def test_replay_controls_start_pause_resume_speed_and_stop(
     page: Page, dashboard: Dashboard, shot: Shot
 ) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     open_recording(page, dashboard, REPLAY)
     panel = page.locator("#replay")
     expect(panel.locator("#replay-mode")).to_have_text("Simulation")
@@ -334,6 +344,22 @@ def test_replay_controls_start_pause_resume_speed_and_stop(
     expect(page.locator("#replay-start")).to_be_enabled()
     expect(page.locator("#replay-stop")).to_be_disabled()
     assert replay_status(dashboard)["status"] == "stopped"
+    assert any(url.endswith("/api/replay/stream") for url in requests)
+    polls = [url for url in requests if url.endswith("/api/replay/status")]
+    assert len(polls) == 1, "progress came from the stream, the status route was read once"
+
+
+def test_replay_progress_falls_back_to_polling_without_the_stream(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.route("**/api/replay/stream", lambda route: route.abort())
+    open_recording(page, dashboard, REPLAY)
+    page.locator("#replay-speed").select_option("10")
+    page.locator("#replay-start").click()
+    progress_reaches(page, 10)
+    page.locator("#replay-stop").click()
+    expect(page.locator("#replay-status")).to_have_text("Stopped")
+    forgive(page, "ERR_FAILED")  # the refused stream
 
 
 # --------------------------------------------------------------------------- compare
@@ -359,6 +385,13 @@ def test_compare_shows_the_differences_side_by_side(
     page.locator("#run-compare").click()
     expect(page.locator("#verdict")).to_contain_text("Identical")
     expect(diffs).to_have_count(0)
+
+    page.locator("#pick-b").select_option(XSS)
+    page.locator("#run-compare").click()
+    expect(diffs).to_have_count(50)
+    expect(page.locator("#differences")).to_contain_text("Showing 50 of")
+    page.locator("#more-differences").click()
+    expect(diffs).to_have_count(100)
 
 
 # --------------------------------------------------------------------------- safety
@@ -413,7 +446,7 @@ def test_with_a_token_pages_need_it_and_api_calls_carry_it(
     shot(page, "token_required")
     page.goto(f"{guarded.url}/?token=wrong")
     expect(page.locator("h1")).to_have_text("Token required")
-    page.problems.clear()  # type: ignore[attr-defined]  # the two 401s above were the point
+    forgive(page, "401 (UNAUTHORIZED)")  # the two refusals above were the point
 
     page.goto(f"{guarded.url}/?token={TOKEN}")
     expect(page.locator("#recordings tbody tr").first).to_be_visible()
@@ -430,3 +463,40 @@ def test_with_a_token_pages_need_it_and_api_calls_carry_it(
     expect(page.locator('a[href^="/compare"]').first).to_have_attribute(
         "href", re.compile(f"token={TOKEN}")
     )
+
+
+# --------------------------------------------------------------------------- look
+
+
+def background_luminance(page: Page) -> float:
+    rgb = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(n) / 255 for n in re.findall(r"\d+", rgb)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_dark_mode_follows_the_system_setting(page: Page, dashboard: Dashboard, shot: Shot) -> None:
+    open_recording(page, dashboard, TRADING)
+    assert background_luminance(page) > 0.8
+    page.emulate_media(color_scheme="dark")
+    assert background_luminance(page) < 0.1
+    page.locator("#events tbody tr").nth(4).click()
+    expect(page.locator("#detail .json")).to_be_visible()
+    shot(page, "recording_dark")
+    page.goto(f"{dashboard.url}/compare?a={TRADING}&b={TRADING_RERUN}")
+    expect(page.locator("#differences .diff").first).to_be_visible()
+    shot(page, "compare_dark")
+    page.goto(dashboard.url + "/")
+    expect(page.locator(f'tr[data-filename="{TRADING}"]')).to_be_visible()
+    shot(page, "list_dark")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", f"/recording/{TRADING}", f"/compare?a={TRADING}&b={TRADING_RERUN}"]
+)
+def test_pages_fit_a_phone_screen(page: Page, dashboard: Dashboard, shot: Shot, path: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(dashboard.url + path)
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+    assert overflow <= 0
+    shot(page, "phone" + re.sub(r"\W+", "_", path.split("?")[0]).rstrip("_"), full_page=True)

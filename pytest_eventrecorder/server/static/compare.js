@@ -8,7 +8,7 @@
   const root = $("compare");
   const KIND_TEXT = { missing: "Missing in B", unexpected: "Only in B", changed: "Changed" };
   const KIND_COUNT = { missing: "missing in B", unexpected: "only in B", changed: "changed" };
-  const SHOWN_LIMIT = 500;
+  const BATCH = 50;
 
   function fillPickers(recordings) {
     for (const select of [$("pick-a"), $("pick-b")]) {
@@ -89,11 +89,27 @@
     }
     clear($("sides")).append(sideSummary("A", result.a || {}), sideSummary("B", result.b || {}));
     const list = clear($("differences"));
-    const shown = diffs.slice(0, SHOWN_LIMIT);
-    shown.forEach((d) => list.appendChild(difference(d)));
-    if (shown.length < total) {
-      list.appendChild(h("p", { class: "empty" }, "Showing the first " + number(shown.length) + " of " + number(total) + " differences."));
+    showMore(list, diffs, total, 0);
+  }
+
+  /** Differences come in batches: hundreds of JSON trees at once would bog the page down. */
+  function showMore(list, diffs, total, from) {
+    diffs.slice(from, from + BATCH).forEach((d) => list.appendChild(difference(d)));
+    const shown = Math.min(diffs.length, from + BATCH);
+    if (shown >= total) return;
+    const footer = h("p", { class: "empty" }, "Showing " + number(shown) + " of " + number(total) + " differences. ");
+    if (shown < diffs.length) {
+      const more = h("button", { class: "btn", type: "button", id: "more-differences" },
+        "Show " + number(Math.min(BATCH, diffs.length - shown)) + " more");
+      more.addEventListener("click", () => {
+        footer.remove();
+        showMore(list, diffs, total, shown);
+      });
+      footer.appendChild(more);
+    } else {
+      footer.appendChild(document.createTextNode("Run eventrecorder diff for the full report."));
     }
+    list.appendChild(footer);
   }
 
   async function run() {

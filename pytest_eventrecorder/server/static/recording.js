@@ -10,6 +10,7 @@
   const BASE = "/api/recording/" + ER.encodePath(FILENAME);
   const SELECT_ALL_CAP = 100000;
   const FETCH_CHUNK = 1000;
+  const NARROW = window.matchMedia("(max-width: 1000px)");
 
   const state = {
     info: null,
@@ -195,7 +196,11 @@
       h("td", { class: "ev-name " + state.nameColor(ev.event_name) }, h("span", { class: "dot" }), ev.event_name),
       h("td", { class: "source" }, ev.source === null || ev.source === undefined ? "—" : ev.source),
       h("td", { class: "preview" }, preview(ev.event_data, 240)));
-    tr.addEventListener("click", () => showDetail(ev, tr));
+    tr.addEventListener("click", () => {
+      showDetail(ev, tr);
+      // Stacked layout: the detail sits below the table, bring it into view.
+      if (NARROW.matches) $("detail").scrollIntoView({ block: "start", behavior: "smooth" });
+    });
     tr.addEventListener("keydown", (e) => rowKey(e, ev, tr));
     return tr;
   }
