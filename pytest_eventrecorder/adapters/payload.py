@@ -3,8 +3,9 @@
 A payload is recorded as JSON when it is JSON, else as UTF-8 text, else as tagged bytes
 (``{"__bytes__": "<base64>"}``, as :func:`~pytest_eventrecorder.serialize.snapshot` writes
 them). Re-encoding that value does not always give the original bytes back (whitespace,
-key order, escapes, ``1.0`` vs ``1``); then the exact bytes are kept in the event's
-metadata under :data:`RAW_KEY`, and replay sends them, unless the event data was edited
+key order, escapes, ``1.0`` vs ``1``). If Python's ``json.dumps`` layout reproduces them,
+the metadata says so (:data:`JSON_STYLE_KEY`); otherwise the exact bytes are kept in the
+metadata under :data:`RAW_KEY`, and replay sends them unless the event data was edited
 since (then the edited data is encoded).
 """
 
@@ -15,12 +16,20 @@ import binascii
 import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from ..cassette import JSONValue, RecordedEvent
 from ..serialize import BYTES_TAG, restore, snapshot
 
 RAW_KEY = "payload_b64"
 """Metadata key holding the payload's exact bytes (base64) when re-encoding would differ."""
+JSON_STYLE_KEY = "payload_json"
+"""Metadata naming the JSON layout that reproduces the payload, when not the compact one."""
+
+_JSON_STYLES: dict[str, dict[str, Any]] = {
+    "compact": {"ensure_ascii": False, "separators": (",", ":")},  # JS, Go, most encoders
+    "python": {"ensure_ascii": True, "separators": (", ", ": ")},  # Python's json.dumps()
+}
 
 
 class _NotJSON(ValueError):
@@ -64,17 +73,28 @@ def encode_payload(payload: object) -> bytes:
     return _dump(snapshot(payload))
 
 
-def _dump(value: JSONValue) -> bytes:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+def _dump(value: JSONValue, style: str = "compact") -> bytes:
+    return json.dumps(value, allow_nan=False, **_JSON_STYLES[style]).encode()
 
 
 def describe_payload(raw: bytes) -> tuple[JSONValue, dict[str, JSONValue]]:
-    """``(event_data, metadata)`` for a received payload; the metadata keeps the exact bytes
-    only when encoding ``event_data`` again would not reproduce them."""
+    """``(event_data, metadata)`` for a received payload. The metadata says how to get the
+    same bytes back: nothing when encoding ``event_data`` again does, the JSON layout when
+    that suffices, else the exact bytes."""
     data = decode_payload(raw)
     if encode_payload(restore(data)) == raw:
         return data, {}
+    for style in _JSON_STYLES:  # text and bytes never match: JSON would have decoded
+        if _dumps_to(data, style) == raw:
+            return data, {JSON_STYLE_KEY: style}
     return data, {RAW_KEY: base64.b64encode(raw).decode("ascii")}
+
+
+def _dumps_to(data: JSONValue, style: str) -> bytes | None:
+    try:
+        return _dump(data, style)
+    except (ValueError, TypeError):
+        return None
 
 
 def payload_bytes(event: RecordedEvent, payload: object) -> bytes:
@@ -86,6 +106,9 @@ def payload_bytes(event: RecordedEvent, payload: object) -> bytes:
         raise ValueError(f"event {event.event_name!r}: {exc}") from None
     if raw is not None and decode_payload(raw) == event.event_data:
         return raw
+    style = (event.metadata or {}).get(JSON_STYLE_KEY)
+    if isinstance(style, str) and style in _JSON_STYLES:
+        return _dump(snapshot(payload), style)
     return encode_payload(payload)
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pytest_eventrecorder import EventReplayer, RecordedEvent
 from pytest_eventrecorder.adapters.payload import (
+    JSON_STYLE_KEY,
     RAW_KEY,
     describe_payload,
     encode_payload,
@@ -29,10 +30,13 @@ def recorded(raw: bytes) -> RecordedEvent:
     ("raw", "data", "kept_raw"),
     [
         (b'{"a":1}', {"a": 1}, False),
-        (b'{"a": 1}', {"a": 1}, True),
+        (b'{"a": 1}', {"a": 1}, False),  # Python's json.dumps layout: no copy needed
+        (b'{"a":  1}', {"a": 1}, True),
         (b"[1,2.5,null,true]", [1, 2.5, None, True], False),
         (b"42", 42, False),
-        (b'"quoted"', "quoted", True),  # JSON text: sent back with its quotes
+        (b'"quoted"', "quoted", False),  # JSON text: sent back with its quotes
+        ('"\u00e9t\u00e9"'.encode(), "été", False),  # json.dumps' ASCII escapes
+        ('{"k":"été"}'.encode(), {"k": "été"}, False),
         (b"plain text", "plain text", False),
         ("żółw".encode(), "żółw", False),
         (b"", "", False),
@@ -40,7 +44,8 @@ def recorded(raw: bytes) -> RecordedEvent:
         (b"NaN", "NaN", False),  # not JSON: kept as text
         (b"1e999", "1e999", False),  # JSON Python would read as inf: kept as text
         (b'"\\ud800"', '"\\ud800"', False),  # a lone surrogate no file can hold as data
-        (b'{"__bytes__":"aGk="}', {"__bytes__": "aGk="}, True),  # looks tagged; is JSON
+        (b'{"__bytes__":"aGk="}', {"__bytes__": "aGk="}, False),  # looks tagged; is JSON
+        (b'{"b": 2,\n "a": 1}', {"b": 2, "a": 1}, True),
     ],
 )
 def test_payloads_become_readable_data(raw: bytes, data: object, kept_raw: bool) -> None:
@@ -66,10 +71,16 @@ def test_any_payload_replays_byte_for_byte(raw: bytes) -> None:
     )
 )
 def test_json_payloads_survive_a_cassette_file(value: object) -> None:
-    raw = json.dumps(value, indent=1).encode()
-    event = recorded(raw)
-    assert event.event_data == value
-    assert payload_bytes(event, restore(event.event_data)) == raw
+    for raw, copied in (
+        (json.dumps(value, indent=1).encode(), True),
+        (json.dumps(value).encode(), False),
+    ):
+        event = recorded(raw)
+        assert event.event_data == value
+        assert payload_bytes(event, restore(event.event_data)) == raw
+        if not isinstance(value, list | dict) or not value:
+            continue  # indent=1 only changes containers
+        assert (RAW_KEY in (event.metadata or {})) is copied
 
 
 def test_exact_bytes_survive_a_cassette_file(tmp_path: Path) -> None:
@@ -87,6 +98,13 @@ def test_edited_event_data_wins_over_the_recorded_bytes() -> None:
     event = recorded(b'{"price": 1.50}')
     edited = RecordedEvent(0.0, "chan", {"price": 2}, None, None, event.metadata)
     assert payload_bytes(edited, restore(edited.event_data)) == b'{"price":2}'
+
+
+def test_edited_event_data_keeps_the_recorded_json_layout() -> None:
+    event = recorded(b'{"price": 1.5, "qty": 2}')
+    assert event.metadata == {JSON_STYLE_KEY: "python"}
+    edited = RecordedEvent(0.0, "chan", {"price": 2.5, "qty": 2}, None, None, event.metadata)
+    assert payload_bytes(edited, restore(edited.event_data)) == b'{"price": 2.5, "qty": 2}'
 
 
 def test_a_corrupt_raw_copy_is_a_clear_error() -> None:
