@@ -90,11 +90,16 @@ class EventCassette:
         nodeid: str,
         mode: Mode,
         hook: HookCall | None = None,
+        rerun_id: str | None = None,
+        shown_path: str | None = None,
     ) -> None:
         self.options = options
         self.path = path
         self.bus = bus
         self.nodeid = nodeid
+        self.rerun_id = rerun_id or nodeid
+        """The node id as typed from where pytest was started (for the re-record command)."""
+        self.shown_path = shown_path or str(path)
         self.mode: Mode = mode
         self.cassette: Cassette | None = read_cassette(path) if mode == "replay" else None
         self.errors: list[BaseException] = []
@@ -230,7 +235,9 @@ class EventCassette:
             return None
         return (
             format_report(
-                differences, cassette_path=self.path, rerecord_hint=rerecord_command(self.nodeid)
+                differences,
+                cassette_path=self.shown_path,
+                rerecord_hint=rerecord_command(self.rerun_id),
             )
             if differences
             else None

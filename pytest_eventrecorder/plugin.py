@@ -30,6 +30,8 @@ from .pytest_support import (
     path_for,
     read_settings,
     report_header,
+    rerun_id,
+    shown_path,
 )
 from .recorder import EventRecorder
 
@@ -112,8 +114,8 @@ def event_replay(
     path = path_for(request, options, event_cassette_dir)
     if not path.is_file():
         pytest.fail(
-            f"event_replay: no cassette at {path}; record it first (event_cassette fixture) "
-            f"with: {rerecord_command(request.node.nodeid, 'once')}",
+            f"event_replay: no cassette at {shown_path(request.config, path)}; record it first "
+            f"(event_cassette fixture) with: {rerecord_command(rerun_id(request.node), 'once')}",
             pytrace=False,
         )
     bus = bus_for(request, options.bus, "event_replay")

@@ -219,6 +219,8 @@ def open_cassette(
         nodeid=request.node.nodeid,
         mode=mode,
         hook=_hook_call(request.node),
+        rerun_id=rerun_id(request.node),
+        shown_path=shown_path(request.config, path),
     )
 
 
@@ -236,10 +238,25 @@ def missing_message(cassette: EventCassette, ci: bool) -> str:
     """Why a replay-only test cannot run, and the command that records its cassette."""
     why = "CI=true makes 'none' the default record mode" if ci else "record mode is 'none'"
     return (
-        f"no cassette at {cassette.path} and {why}, so nothing is recorded.\n"
-        f"Record it with: {rerecord_command(cassette.nodeid, 'once')}\n"
+        f"no cassette at {cassette.shown_path} and {why}, so nothing is recorded.\n"
+        f"Record it with: {rerecord_command(cassette.rerun_id, 'once')}\n"
         "then commit the cassette file."
     )
+
+
+def rerun_id(item: pytest.Item) -> str:
+    """The node id with its file relative to where pytest was started, ready to paste."""
+    file_part, sep, rest = item.nodeid.partition("::")
+    start = item.config.invocation_params.dir
+    return os.path.relpath(item.config.rootpath / file_part, start) + sep + rest
+
+
+def shown_path(config: pytest.Config, path: Path) -> str:
+    """``path`` relative to where pytest was started when it lies below it."""
+    try:
+        return str(path.relative_to(config.invocation_params.dir))
+    except ValueError:
+        return str(path)
 
 
 def bus_for(request: pytest.FixtureRequest, name: str, user: str) -> object:

@@ -10,7 +10,7 @@ from plugin_e2e import QUIET_SUBPROCESS, Runner, inprocess, project_files
 def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inner sessions record by default; tests that need CI=true set it themselves."""
     monkeypatch.delenv("CI", raising=False)
-    for name in ("BOT_LIMIT", "BOT_ID_PREFIX", "BOT_HOST"):
+    for name in ("BOT_LIMIT", "BOT_ID_PREFIX", "BOT_HOST", "TRADING_BOT_STRATEGY"):
         monkeypatch.delenv(name, raising=False)
 
 

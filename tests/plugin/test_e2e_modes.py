@@ -73,7 +73,7 @@ def test_record_mode_without_a_cassette(
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(
             [
-                f"*no cassette at {path} and record mode is 'none'*",
+                "*no cassette at cassettes/test_bot/test_bot_orders.json and record mode is*",
                 "*Record it with: pytest test_bot.py::test_bot_orders --record-mode=once",
             ]
         )

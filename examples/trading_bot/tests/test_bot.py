@@ -1,0 +1,34 @@
+"""The bot's behaviour, pinned by cassettes: ticks are replayed, orders are verified."""
+
+from __future__ import annotations
+
+import pytest
+from trading_bot import ServiceBus, TradingBot, live_feed
+
+from pytest_eventrecorder.cassette_session import EventCassette
+
+
+@pytest.mark.event_cassette(inputs=["PriceTick"])
+def test_buys_the_dip_and_takes_profit(
+    service_bus: ServiceBus, bot: TradingBot, event_cassette: EventCassette
+) -> None:
+    event_cassette.play(live=lambda: live_feed(service_bus, "BTC"))
+    assert [o.side for o in bot.orders] == ["buy", "sell", "buy", "sell"]
+
+
+@pytest.mark.event_cassette(inputs=["PriceTick"])
+@pytest.mark.parametrize("symbol", ["ETH", "FLAT"])
+def test_each_symbol(
+    service_bus: ServiceBus, bot: TradingBot, event_cassette: EventCassette, symbol: str
+) -> None:
+    event_cassette.play(live=lambda: live_feed(service_bus, symbol))
+    assert all(o.symbol == symbol for o in bot.orders)
+
+
+@pytest.mark.event_cassette(inputs=[], ignore_fields=["placed_at", "ts"])
+def test_daily_report_golden_master(
+    service_bus: ServiceBus, bot: TradingBot, event_cassette: EventCassette
+) -> None:
+    live_feed(service_bus, "BTC", interval_s=0)
+    report = bot.close_day()
+    assert report.trades == len(bot.orders)

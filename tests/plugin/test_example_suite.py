@@ -1,0 +1,64 @@
+"""The examples/trading_bot suite replays from its committed cassettes, and catches a change."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "trading_bot"
+CASSETTES = ROOT / "cassettes" / "trading_bot"
+
+
+def fingerprint() -> dict[str, str]:
+    return {
+        str(p.relative_to(CASSETTES)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(CASSETTES.rglob("*.json"))
+    }
+
+
+def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
+    return pytester.runpytest_inprocess(
+        str(EXAMPLE), "--record-mode=none", "-p", "no:cacheprovider", "--rootdir", str(EXAMPLE)
+    )
+
+
+def test_cassettes_are_committed() -> None:
+    assert set(fingerprint()) == {
+        "test_bot/test_buys_the_dip_and_takes_profit.json",
+        "test_bot/test_daily_report_golden_master.json",
+        "test_bot/test_each_symbol[ETH].json",
+        "test_bot/test_each_symbol[FLAT].json",
+    }
+
+
+def test_example_suite_replays_and_passes(pytester: pytest.Pytester) -> None:
+    before = fingerprint()
+    result = run_example(pytester)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["event cassettes: record mode none, replay speed instant"])
+    assert fingerprint() == before
+
+
+def test_example_suite_fails_readably_when_the_bot_changes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = fingerprint()
+    monkeypatch.setenv("TRADING_BOT_STRATEGY", "aggressive")
+    result = run_example(pytester)
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_buys_the_dip_and_takes_profit _*",
+            "6 event differences from cassette */test_buys_the_dip_and_takes_profit.json (6 *",
+            "(field lines read: recorded != actual)",
+            "  [1] changed 'OrderPlaced' from source 'trading_bot' (recorded #0, now #0)",
+            "      event_data.qty: 1 != 2",
+            "*event_data.pnl: 3.2 != 6.4",
+            "If the new behaviour is intended, re-record with: pytest "
+            "*tests/test_bot.py::test_buys_the_dip_and_takes_profit --record-mode=all",
+        ]
+    )
+    assert fingerprint() == before
