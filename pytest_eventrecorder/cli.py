@@ -27,8 +27,10 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .adapters.commands import record, replay
 from .cassette import Cassette, CassetteError, CassetteHeader, RecordedEvent, shift_iso
 from .config import DEFAULT_CONFIG_FILE, load_config
+from .fieldpaths import parse_paths
 from .formats import (
     TruncatedCassetteWarning,
     cassette_format,
@@ -39,6 +41,7 @@ from .formats import (
     write_events,
 )
 from .query import Query, QueryError, compile_query
+from .verify import diff_cassettes, format_report
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -115,9 +118,15 @@ class _EchoHandler(logging.Handler):
 def _setup(ctx: click.Context, debug: bool, color: bool | None) -> None:
     ctx.meta[_DEBUG_KEY] = debug
     ctx.color = False if color is None and "NO_COLOR" in os.environ else color
-    handler = _EchoHandler(logging.DEBUG if debug else logging.WARNING)
+    handler, level = _EchoHandler(), log.level
     log.addHandler(handler)
-    ctx.call_on_close(lambda: log.removeHandler(handler))
+    log.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+    ctx.call_on_close(restore)
     ctx.with_resource(warnings.catch_warnings())
     # formats logs the same news; the handler above already shows it once
     warnings.simplefilter("ignore", TruncatedCassetteWarning)
@@ -145,7 +154,7 @@ def _global_options(prog_name: str) -> Callable[[Callable[..., Any]], Callable[.
 @_global_options("eventrecorder")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, color: bool | None) -> None:
-    """Inspect, edit, compare and serve event cassettes.
+    """Inspect, edit, compare, record, replay and serve event cassettes.
 
     Exit status: 0 success, 1 a check failed (diff found differences, validate found
     problems), 2 the command could not run (bad option, missing or unreadable file).
@@ -286,7 +295,7 @@ def _selector(
 # --------------------------------------------------------------------------- info
 
 
-@main.command()
+@main.command(short_help="Summarize cassettes: session, duration, counts.")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (one object per file).")
 @click.pass_context
@@ -394,7 +403,7 @@ def _human_bytes(size: int) -> str:
 # --------------------------------------------------------------------------- timeline
 
 
-@main.command()
+@main.command(short_help="Print one line per event (coloured on a terminal).")
 @click.argument("file")
 @click.option(
     "-n",
@@ -470,7 +479,7 @@ def _timeline_line(index: int, event: RecordedEvent) -> str:
 # --------------------------------------------------------------------------- filter
 
 
-@main.command("filter")
+@main.command("filter", short_help="Write a cassette with only the events you pick.")
 @click.argument("file")
 @click.option(
     "-o",
@@ -536,9 +545,9 @@ def filter_command(
 ) -> None:
     """Write a new cassette with the events of FILE that pass every filter given.
 
-    Offsets keep their meaning: with --from-ms they are rebased so the slice starts at
-    0 ms (and start_time moves forward), unless --no-rebase. A .jsonl FILE is streamed
-    (read twice when OUT is .jsonl, to write an exact header first), never loaded whole.
+    With --from-ms, offsets are rebased so the slice starts at 0 ms and start_time moves
+    forward to match (--no-rebase keeps both). A .jsonl FILE is streamed, never loaded
+    whole (it is read twice when OUT is .jsonl, to write an exact header first).
 
     \b
     Examples:
@@ -555,20 +564,19 @@ def filter_command(
     source = _open_input(file)
     keep = _selector(event_names, excluded, sources, where, window)
     shift = -window[0] if rebase else 0.0
-    counter = Counter[str]()
 
-    def selected() -> Iterator[RecordedEvent]:
+    def selected(tally: Counter[str]) -> Iterator[RecordedEvent]:
         for event in source.events():
-            counter["read"] += 1
+            tally["read"] += 1
             if keep(event):
-                counter["kept"] += 1
+                tally["kept"] += 1
                 yield event.shifted(shift) if shift else event
 
-    header = _derived_header(source.header, shift, session_name, selected, out)
-    counter.clear()
-    with _progress(selected(), source, "filtering") as events:
+    header = _derived_header(source.header, shift, session_name, lambda: selected(Counter()), out)
+    tally = Counter[str]()
+    with _progress(selected(tally), source, "filtering") as events:
         write_events(out, header, events)
-    click.echo(f"wrote {counter['kept']} of {counter['read']} events to {out}", err=True)
+    click.echo(f"wrote {tally['kept']} of {tally['read']} events to {out}", err=True)
 
 
 def _derived_header(
@@ -601,8 +609,6 @@ def _derived_header(
 def _check_ignore_fields(
     ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 ) -> tuple[str, ...]:
-    from .fieldpaths import parse_paths
-
     try:
         parse_paths(list(value), what="--ignore-field")
     except (TypeError, ValueError) as exc:
@@ -610,7 +616,7 @@ def _check_ignore_fields(
     return value
 
 
-@main.command()
+@main.command(short_help="Compare two cassettes; exit 1 when they differ.")
 @click.argument("expected", metavar="A")
 @click.argument("actual", metavar="B")
 @click.option(
@@ -638,8 +644,6 @@ def diff(
       eventrecorder diff tests/cassettes/test_buy.json /tmp/test_buy.json
       eventrecorder diff a.jsonl b.jsonl --ignore-field timestamp --ignore-field 'meta.*'
     """
-    from .verify import diff_cassettes, format_report
-
     a, b = (_load_whole(name) for name in (expected, actual))
     differences = diff_cassettes(a, b, ignore_fields=ignore_fields)
     if as_json:
@@ -673,14 +677,17 @@ def _brief(name: str, cassette: Cassette) -> dict[str, Any]:
         "file": name,
         "session_name": cassette.header.session_name,
         "total_events": len(cassette.events),
-        "duration_ms": cassette.header.duration_ms,
+        "duration_ms": max(
+            cassette.header.duration_ms,
+            max((e.timestamp_offset_ms for e in cassette.events), default=0.0),
+        ),
     }
 
 
 # --------------------------------------------------------------------------- convert
 
 
-@main.command()
+@main.command(short_help="Convert a cassette to another format, losslessly.")
 @click.argument("source_file", metavar="IN")
 @click.argument("output", metavar="OUT")
 def convert(source_file: str, output: str) -> None:
@@ -711,7 +718,7 @@ def convert(source_file: str, output: str) -> None:
 # --------------------------------------------------------------------------- validate
 
 
-@main.command()
+@main.command(short_help="Check cassettes; exit 1 on any problem.")
 @click.argument("paths", nargs=-1, required=True, metavar="FILE...")
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only, not the valid files.")
 @click.pass_context
@@ -796,7 +803,7 @@ def _capturing_log() -> Iterator[list[str]]:
 # --------------------------------------------------------------------------- serve
 
 
-@main.command()
+@main.command(short_help="Start the web dashboard.")
 @click.option(
     "--recordings-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -871,3 +878,6 @@ def _check_can_listen(host: str, port: int) -> None:
 
 
 pubsub_tools.add_command(serve, name="event-recorder")
+
+main.add_command(record)
+main.add_command(replay)

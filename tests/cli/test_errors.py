@@ -14,7 +14,17 @@ from pytest_eventrecorder import __version__
 from pytest_eventrecorder import cli as cli_module
 from pytest_eventrecorder.cli import describe_error, main, pubsub_tools
 
-COMMANDS = ["info", "timeline", "filter", "diff", "convert", "validate", "serve"]
+COMMANDS = [
+    "info",
+    "timeline",
+    "filter",
+    "diff",
+    "convert",
+    "validate",
+    "serve",
+    "record",
+    "replay",
+]
 
 
 def boom(*_args: object, **_kwargs: object) -> None:
@@ -118,12 +128,24 @@ def test_unknown_command(cli: Invoke) -> None:
     assert "No such command 'replay-all'" in result.stderr
 
 
-def test_logging_handler_is_removed_after_each_run(
-    cli: Invoke, make_cassette: Callable[..., Path]
+def test_library_logs_show_as_lines_and_debug_adds_detail(
+    cli: Invoke, make_cassette: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = list(cli_module.log.handlers)
-    cli("info", make_cassette("a.json"))
-    assert cli_module.log.handlers == before
+    summarize = cli_module._summarize
+
+    def chatty(source: object) -> object:
+        cli_module.log.info("detail")
+        cli_module.log.warning("heads up")
+        return summarize(source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_module, "_summarize", chatty)
+    handlers, level = list(cli_module.log.handlers), cli_module.log.level
+    path = make_cassette("a.json")
+    plain = cli("info", path).stderr
+    assert "warning: heads up" in plain
+    assert "detail" not in plain
+    assert "info: detail" in cli("--debug", "info", path).stderr
+    assert (cli_module.log.handlers, cli_module.log.level) == (handlers, level)
 
 
 def test_commands_added_later_are_guarded_by_the_group(
