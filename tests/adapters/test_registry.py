@@ -222,5 +222,5 @@ def test_a_conftest_can_register_an_adapter(pytester: pytest.Pytester) -> None:
             assert [e.event_name for e in recorder.events] == ["bong"]
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:benchmark").assert_outcomes(passed=1)
     assert "GongPlugin" not in {type(p).__name__ for p in plugin_manager().get_plugins()}

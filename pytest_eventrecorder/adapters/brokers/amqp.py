@@ -45,7 +45,6 @@ _PROPERTIES = (
 
 class AmqpAdapter(BrokerAdapter):
     name = "amqp"
-    schemes = ("amqp", "amqps")
     default_ports: ClassVar[Mapping[str, int]] = {"amqp": 5672, "amqps": 5671}
     options = frozenset({"channel", "exchange"})
     client_options = True
@@ -56,7 +55,6 @@ class AmqpAdapter(BrokerAdapter):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.exchange: str | None = self.url.value("exchange", "") or None
-        self._publisher: Any = None
         self._channel: Any = None
         self._publisher_thread: threading.Thread | None = None
 

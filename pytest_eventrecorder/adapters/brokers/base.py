@@ -163,7 +163,8 @@ class BrokerAdapter:
     """
 
     name: str
-    schemes: ClassVar[tuple[str, ...]]
+    match_all: ClassVar[str]
+    """The subscription pattern that matches every channel (``*``, ``>``, ``#``)."""
     default_ports: ClassVar[Mapping[str, int]]
     options: ClassVar[frozenset[str]] = frozenset({"channel"})
     client_options: ClassVar[bool] = False
@@ -185,6 +186,8 @@ class BrokerAdapter:
         self._sink: EventSink | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._publisher: Any = None
+        self._publisher_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
@@ -203,8 +206,6 @@ class BrokerAdapter:
     def channels(self) -> list[str]:
         """The ``channel`` options (the broker's own wildcard syntax), else ``[default]``."""
         return self.url.values("channel") or [self.match_all]
-
-    match_all: ClassVar[str]
 
     # ------------------------------------------------------------------ to implement
 
@@ -256,6 +257,13 @@ class BrokerAdapter:
         self._close_publisher()
 
     # ------------------------------------------------------------------ helpers
+
+    def _publishing(self, connect: Callable[[], Any]) -> Any:
+        """The publishing connection, opened on first use (once, even from many threads)."""
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = connect()
+            return self._publisher
 
     def error(self, problem: str) -> BrokerConnectionError:
         return BrokerConnectionError(self.url.redacted, problem, secrets=self.url.secrets)

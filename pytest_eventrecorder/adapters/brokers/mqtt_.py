@@ -32,7 +32,6 @@ _PUBLISH_TIMEOUT_S = 10.0
 
 class MqttAdapter(BrokerAdapter):
     name = "mqtt"
-    schemes = ("mqtt", "mqtts")
     default_ports: ClassVar[Mapping[str, int]] = {"mqtt": 1883, "mqtts": 8883}
     options = frozenset({"channel", "protocol", "client_id"})
     package = "paho-mqtt"
@@ -47,7 +46,6 @@ class MqttAdapter(BrokerAdapter):
         self.protocol = getattr(self.client.client, _PROTOCOLS[protocol])
         self.v5 = protocol == "5"
         self._recorder: Any = None
-        self._publisher: Any = None
 
     def _import_client(self) -> Any:
         try:
@@ -155,11 +153,10 @@ class MqttAdapter(BrokerAdapter):
     # ------------------------------------------------------------------ replay
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
-        if self._publisher is None:
-            self._publisher = self._connect("publisher")
+        client = self._publishing(lambda: self._connect("publisher"))
         meta = event.metadata or {}
         qos = meta.get("qos", 0)
-        info = self._publisher.publish(
+        info = client.publish(
             event.event_name,
             payload_bytes(event, payload),
             qos=qos if qos in (0, 1, 2) else 0,

@@ -30,7 +30,6 @@ HISTORY_TIMEOUT_S = 30.0
 
 class NatsAdapter(BrokerAdapter):
     name = "nats"
-    schemes = ("nats",)
     default_ports: ClassVar[Mapping[str, int]] = {"nats": 4222}
     options = frozenset({"channel", "jetstream"})
     user_is_secret = True  # nats://TOKEN@host
@@ -45,7 +44,6 @@ class NatsAdapter(BrokerAdapter):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._recorder: Any = None
-        self._publisher: Any = None
         self._last_error: BaseException | None = None
 
     def _import_client(self) -> Any:
@@ -206,20 +204,21 @@ class NatsAdapter(BrokerAdapter):
     # ------------------------------------------------------------------ replay
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
+        connection = self._publishing(lambda: self._run(self._connect("publisher")))
         headers = (event.metadata or {}).get("headers")
-        data = payload_bytes(event, payload)
+        text_headers = (
+            {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+        )
         self._run(
-            self._publish(event.event_name, data, headers if isinstance(headers, dict) else None)
+            self._publish(connection, event.event_name, payload_bytes(event, payload), text_headers)
         )
 
-    async def _publish(self, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
-        if self._publisher is None:
-            self._publisher = await self._connect("publisher")
-        if self._publisher.is_closed:
+    async def _publish(
+        self, connection: Any, subject: str, data: bytes, headers: dict[str, str]
+    ) -> None:
+        if connection.is_closed:
             raise self.error(f"connection closed ({self._describe(self._last_error)})")
-        await self._publisher.publish(
-            subject, data, headers={k: str(v) for k, v in (headers or {}).items()} or None
-        )
+        await connection.publish(subject, data, headers=headers or None)
 
     def _close_publisher(self) -> None:
         publisher, self._publisher = self._publisher, None

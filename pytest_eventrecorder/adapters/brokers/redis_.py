@@ -26,7 +26,6 @@ FIELDS_KEY = "fields_b64"
 
 class RedisAdapter(BrokerAdapter):
     name = "redis"
-    schemes = ("redis", "rediss")
     default_ports: ClassVar[Mapping[str, int]] = {"redis": 6379, "rediss": 6379}
     options = frozenset({"channel", "streams"})
     client_options = True
@@ -37,7 +36,6 @@ class RedisAdapter(BrokerAdapter):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.streams = self.url.values("streams")
-        self._publisher: Any = None
 
     def _import_client(self) -> Any:
         try:
@@ -145,14 +143,13 @@ class RedisAdapter(BrokerAdapter):
     # ------------------------------------------------------------------ replay
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
-        if self._publisher is None:
-            self._publisher = self._connect()
+        client = self._publishing(self._connect)
         meta = event.metadata or {}
         with self._errors("cannot publish"):
             if meta.get("kind") == STREAM_KIND or event.event_name in self.streams:
-                return self._publisher.xadd(event.event_name, _entry_fields(event, payload))
+                return client.xadd(event.event_name, _entry_fields(event, payload))
             channel = _exact_bytes(meta.get("channel_b64"), event.event_name)
-            return self._publisher.publish(channel, payload_bytes(event, payload))
+            return client.publish(channel, payload_bytes(event, payload))
 
     def _close_publisher(self) -> None:
         if self._publisher is not None:
