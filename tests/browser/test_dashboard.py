@@ -11,6 +11,7 @@ import pytest
 from conftest import TOKEN, Dashboard
 from playwright.sync_api import Page, expect
 from sample_data import (
+    BROKEN,
     REPLAY,
     SENSOR_KINDS,
     SENSORS,
@@ -239,15 +240,22 @@ def test_an_events_data_opens_as_a_collapsible_json_tree(
     expect(tree.locator(".k", has_text="order")).to_be_visible()
     expect(tree.locator(".k", has_text="price")).to_be_visible()
     expect(tree.locator(".s", has_text='"auto"')).to_be_visible()
-    shot(page, "json_tree")
+    shot(page.locator("#events-card"), "json_tree")
     detail.get_by_role("button", name="Collapse all").click()
     expect(tree.locator(".k", has_text="price")).to_be_hidden()
     detail.get_by_role("button", name="Expand all").click()
     expect(tree.locator(".k", has_text="price")).to_be_visible()
     first.focus()
     page.keyboard.press("ArrowDown")
-    expect(page.locator("#events tbody tr").nth(1)).to_have_attribute("aria-selected", "true")
+    second = page.locator("#events tbody tr").nth(1)
+    expect(second).to_have_attribute("aria-selected", "true")
+    expect(second).to_be_focused()
     expect(page.locator("#timeline line.marker")).to_have_count(1)
+    page.keyboard.press("Space")
+    expect(second.locator("input[type=checkbox]")).to_be_checked()
+    expect(page.locator("#save-what")).to_have_text("1 event selected")
+    page.keyboard.press("Space")
+    expect(page.locator("#savebar")).to_be_hidden()
 
 
 def test_selected_events_are_saved_as_a_new_recording(
@@ -276,6 +284,36 @@ def test_selected_events_are_saved_as_a_new_recording(
     saved.click()
     expect(page.locator("#title")).to_have_text("three picked")
     expect(page.locator("#events-total")).to_have_text("3 events")
+
+
+def test_every_matching_event_can_be_selected_across_pages(
+    page: Page, dashboard: Dashboard
+) -> None:
+    open_recording(page, dashboard, TRADING)
+    page.locator("#page-size").select_option("25")
+    page.locator("#f-source").select_option("MarketDataAgent")
+    matching = page.locator("#select-matching")
+    expect(matching).to_have_text("Select all 403 matching")
+    matching.click()
+    expect(page.locator("#save-what")).to_have_text("403 events selected")
+    expect(page.locator("#select-page")).to_be_checked()
+    page.locator("#page-next").click()
+    expect(page.locator("#page-info")).to_have_text("Showing 26\u201350 of 403")
+    expect(page.locator("#events tbody input:checked")).to_have_count(25)
+    page.locator("#save-clear").click()
+    expect(page.locator("#events tbody input:checked")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"), [("nowhere.json", "nowhere.json"), (BROKEN, "not valid JSON")]
+)
+def test_a_missing_or_broken_recording_shows_why(
+    page: Page, dashboard: Dashboard, filename: str, message: str
+) -> None:
+    page.goto(f"{dashboard.url}/recording/{filename}")
+    expect(page.locator("#error")).to_contain_text(message)
+    expect(page.locator("#content")).to_be_hidden()
+    forgive(page, "Failed to load resource")
 
 
 def test_a_zoomed_time_range_is_saved_as_a_new_recording(page: Page, dashboard: Dashboard) -> None:

@@ -301,7 +301,16 @@
       for (let i = 1; i < parts.length; i++) ctx.ancestors.add(parts.slice(0, i).join("."));
     }
     if (!ctx.marks.size) ctx.ancestors.clear();
-    return h("div", { class: "json" }, h("ul", {}, node(null, value, 0, ctx, "")));
+    const root = h("ul", {});
+    const container = value !== null && typeof value === "object" && !isBytes(value);
+    const entries = container ? Object.entries(value) : [];
+    if (!entries.length) root.appendChild(node(null, value, 0, ctx, ""));
+    // The top level is always open, so it needs no line of its own.
+    for (const [k, v] of entries.slice(0, TREE_CHILD_LIMIT)) root.appendChild(node(k, v, 1, ctx, k));
+    if (entries.length > TREE_CHILD_LIMIT) {
+      root.appendChild(h("li", { class: "more" }, "… " + number(entries.length - TREE_CHILD_LIMIT) + " more"));
+    }
+    return h("div", { class: "json" }, root);
   }
 
   function setTreeOpen(root, open) {

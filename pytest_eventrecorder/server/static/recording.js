@@ -27,6 +27,7 @@
     sourceColor: () => "k9",
   };
   let generation = 0;
+  const rowEvents = new WeakMap();
 
   /* ---- header and summaries --------------------------------------------------------- */
 
@@ -179,7 +180,8 @@
   }
 
   function row(ev) {
-    const box = h("input", { type: "checkbox", "aria-label": "Select event " + ev.index });
+    // Rows form one tab stop (arrow keys move, Space selects), so the boxes are not tab stops.
+    const box = h("input", { type: "checkbox", tabindex: "-1", "aria-label": "Select event " + ev.index });
     box.checked = state.selected.has(ev.index);
     box.addEventListener("click", (e) => e.stopPropagation());
     box.addEventListener("change", () => {
@@ -189,7 +191,7 @@
       renderSavebar();
     });
     const current = state.current && state.current.index === ev.index;
-    const tr = h("tr", { tabindex: "0", "aria-selected": String(Boolean(current)), "data-index": ev.index },
+    const tr = h("tr", { tabindex: "-1", "aria-selected": String(Boolean(current)), "data-index": ev.index },
       h("td", { class: "check" }, box),
       h("td", { class: "num idx" }, String(ev.index)),
       h("td", { class: "time", title: ev.timestamp_offset_ms + " ms" }, offset(ev.timestamp_offset_ms)),
@@ -201,28 +203,37 @@
       // Stacked layout: the detail sits below the table, bring it into view.
       if (NARROW.matches) $("detail").scrollIntoView({ block: "start", behavior: "smooth" });
     });
-    tr.addEventListener("keydown", (e) => rowKey(e, ev, tr));
+    tr.addEventListener("keydown", (e) => rowKey(e, tr));
+    rowEvents.set(tr, ev);
     return tr;
   }
 
-  function rowKey(e, ev, tr) {
+  function moveTo(tr) {
+    $("events").querySelectorAll("tbody tr").forEach((r) => (r.tabIndex = r === tr ? 0 : -1));
+    tr.focus();
+  }
+
+  function rowKey(e, tr) {
     if (e.target !== tr) return;
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      showDetail(ev, tr);
-    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      e.preventDefault();
-      const next = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+    const moves = { ArrowDown: tr.nextElementSibling, ArrowUp: tr.previousElementSibling,
+      Home: tr.parentElement.firstElementChild, End: tr.parentElement.lastElementChild };
+    if (e.key === "Enter") showDetail(rowEvents.get(tr), tr);
+    else if (e.key === " ") tr.querySelector("input[type=checkbox]").click();
+    else if (e.key in moves) {
+      const next = moves[e.key];
       if (next) {
-        next.focus();
-        next.click();
+        moveTo(next);
+        showDetail(rowEvents.get(next), next);
       }
-    }
+    } else return;
+    e.preventDefault();
   }
 
   function renderRows(error) {
     const body = clear($("events").querySelector("tbody"));
     state.rows.forEach((ev) => body.appendChild(row(ev)));
+    const entry = body.querySelector('tr[aria-selected="true"]') || body.firstElementChild;
+    if (entry) entry.tabIndex = 0;
     const empty = $("events-empty");
     empty.hidden = state.rows.length > 0;
     empty.textContent = error || "No event matches these filters.";
@@ -292,7 +303,10 @@
 
   function showDetail(ev, tr) {
     state.current = ev;
-    $("events").querySelectorAll("tbody tr").forEach((r) => r.setAttribute("aria-selected", String(r === tr)));
+    $("events").querySelectorAll("tbody tr").forEach((r) => {
+      r.setAttribute("aria-selected", String(r === tr));
+      r.tabIndex = r === tr ? 0 : -1;
+    });
     const detail = h("div", { class: "detail-inner" });
     clear($("detail")).appendChild(detail);
     const facts = h("dl", {});
