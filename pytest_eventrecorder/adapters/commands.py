@@ -133,8 +133,13 @@ class _Limit:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Cassette to write (.json, .yaml, .jsonl, each + .gz).",
 )
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS")
-@click.option("--max-events", type=click.IntRange(min=1), metavar="N")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this long.",
+)
+@click.option("--max-events", type=click.IntRange(min=1), metavar="N", help="Stop after N events.")
 @click.option(
     "--channel",
     "channels",

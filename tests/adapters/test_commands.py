@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,6 +173,25 @@ def test_replay_errors_are_clear(tmp_path: Path) -> None:
     assert f"amqp://guest:***@127.0.0.1:{port}/: cannot connect" in refused.stderr
     missing = invoke(commands.replay, tmp_path / "nope.json", "--to", "redis://localhost")
     assert missing.exit_code == 2
+
+
+@pytest.mark.broker
+def test_the_eventrecorder_console_script_replays(
+    redis_url: str, client: Any, uid: str, tmp_path: Path
+) -> None:
+    script = shutil.which("eventrecorder")
+    if script is None:
+        pytest.skip("the eventrecorder console script is not installed (pip install -e .)")
+    listener = listen(client, f"{uid}.*")
+    args = ["replay", str(cassette_with(uid, tmp_path)), "--to", redis_url, "--speed", "max"]
+    done = subprocess.run([script, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [channel for channel, _ in messages(listener, 3)] == [
+        f"{uid}.keep".encode(),
+        f"{uid}.skip".encode(),
+        f"{uid}.keep2".encode(),
+    ]
+    listener.close()
 
 
 @pytest.mark.broker
