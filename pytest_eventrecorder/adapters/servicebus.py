@@ -50,6 +50,7 @@ class MethodAdapter:
         self.method = method
         self._original: Callable[..., Any] = original
         self._signature = _signature(original)
+        self._positional = _plain_positional(self._signature)
         self._args = (name_arg, event_arg, source_arg)
         self._check_parameters()
         self._patches = Patches()
@@ -116,6 +117,10 @@ class MethodAdapter:
         return str(name), values.get(event_arg), None if source is None else str(source)
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        plain = self._positional
+        if plain is not None and not kwargs and plain[0] <= len(args) <= len(plain[1]):
+            # Signature.bind costs ~15 us a call; a positional-only call needs none of it.
+            return {**plain[2], **dict(zip(plain[1], args, strict=False))}
         if self._signature is None:  # a builtin: assume (name, event, source) positions
             positional = dict(zip((a for a in self._args if a), args, strict=False))
             return {**positional, **kwargs}
@@ -176,6 +181,19 @@ def _as_mapping(value: object, param: str) -> Mapping[str, Any]:
     raise TypeError(
         f"**{param} needs a mapping with string keys to replay, got {type(value).__name__}"
     )
+
+
+def _plain_positional(
+    sig: inspect.Signature | None,
+) -> tuple[int, tuple[str, ...], dict[str, Any]] | None:
+    """(required count, names, defaults) when every parameter may be passed by position."""
+    if sig is None:
+        return None
+    params = list(sig.parameters.values())
+    if any(p.kind not in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD) for p in params):
+        return None
+    defaults = {p.name: p.default for p in params if p.default is not _P.empty}
+    return len(params) - len(defaults), tuple(p.name for p in params), defaults
 
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature | None:
