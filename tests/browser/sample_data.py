@@ -16,6 +16,7 @@ TRADING_RERUN = "trading_session_rerun.json"
 REPLAY = "replay_demo.jsonl"
 XSS = "xss_payloads.json"
 BROKEN = "broken.json"
+EMPTY = "empty_session.json"
 SENSORS = "sensor_feed.yaml.gz"
 SENSOR_KINDS = 20
 
@@ -168,4 +169,5 @@ def write_sample_recordings(folder: Path) -> None:
         folder / SENSORS,
         Cassette.build("sensor_feed", sensors, start_time="2024-12-24T18:00:00.000Z"),
     )
+    write_cassette(folder / EMPTY, Cassette.build("empty_session", [], start_time=start))
     (folder / BROKEN).write_text('{"session_name": "half written", "events": [', encoding="utf-8")

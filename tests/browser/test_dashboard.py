@@ -12,6 +12,7 @@ from conftest import TOKEN, Dashboard
 from playwright.sync_api import Page, expect
 from sample_data import (
     BROKEN,
+    EMPTY,
     REPLAY,
     SENSOR_KINDS,
     SENSORS,
@@ -64,8 +65,8 @@ def test_list_shows_every_recording_and_broken_files_with_their_error(
 ) -> None:
     page.goto(dashboard.url + "/")
     rows = page.locator("#recordings tbody tr")
-    expect(rows).to_have_count(6)
-    expect(page.locator("#recordings-dir")).to_contain_text("6 recordings in")
+    expect(rows).to_have_count(7)
+    expect(page.locator("#recordings-dir")).to_contain_text("7 recordings in")
     broken = page.locator("#recordings tbody tr.broken")
     expect(broken).to_contain_text("broken.json")
     expect(broken.locator(".error-text")).to_contain_text("JSON")
@@ -77,19 +78,19 @@ def test_list_shows_every_recording_and_broken_files_with_their_error(
 
 def test_list_sorts_by_each_column_both_ways(page: Page, dashboard: Dashboard) -> None:
     page.goto(dashboard.url + "/")
-    expect(page.locator("#recordings tbody tr")).to_have_count(6)
+    expect(page.locator("#recordings tbody tr")).to_have_count(7)
     events_header = page.locator('th[data-sort="events"]')
     events_header.locator("button").click()
     expect(events_header).to_have_attribute("aria-sort", "descending")
     expect(page).to_have_url(re.compile(r"sort=events&order=desc"))
     counts = column_numbers(page, 3)
     assert counts == sorted(counts, reverse=True)
-    assert len(counts) == 5
+    assert len(counts) == 6
     events_header.locator("button").click()
     expect(events_header).to_have_attribute("aria-sort", "ascending")
     page.wait_for_function(
         "() => document.querySelector('#recordings tbody tr:not(.broken)')"
-        ".dataset.filename === 'xss_payloads.json'"
+        ".dataset.filename === 'empty_session.json'"
     )
     counts = column_numbers(page, 3)
     assert counts == sorted(counts)
@@ -103,7 +104,7 @@ def test_list_sorts_by_each_column_both_ways(page: Page, dashboard: Dashboard) -
 
 def test_search_narrows_the_list_and_escape_clears_it(page: Page, dashboard: Dashboard) -> None:
     page.goto(dashboard.url + "/")
-    expect(page.locator("#recordings tbody tr")).to_have_count(6)
+    expect(page.locator("#recordings tbody tr")).to_have_count(7)
     page.keyboard.press("/")
     expect(page.locator("#search")).to_be_focused()
     page.keyboard.type("sensor")
@@ -113,7 +114,7 @@ def test_search_narrows_the_list_and_escape_clears_it(page: Page, dashboard: Das
     page.locator("#search").fill("no such thing")
     expect(page.locator("#empty")).to_contain_text("No recording matches")
     page.locator("#search").press("Escape")
-    expect(page.locator("#recordings tbody tr")).to_have_count(6)
+    expect(page.locator("#recordings tbody tr")).to_have_count(7)
 
 
 # --------------------------------------------------------------------------- recording page
@@ -141,6 +142,15 @@ def test_opening_a_recording_shows_its_summary_and_draws_the_timeline(
     expect(page.locator('[data-by="event_name"]')).to_have_attribute("aria-pressed", "true")
     page.wait_for_timeout(150)  # let the bars settle before the picture
     shot(page, "recording_light")
+
+
+def test_an_empty_recording_says_so(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}/recording/{EMPTY}")
+    expect(page.locator("#events-empty")).to_have_text("This recording has no events.")
+    expect(page.locator("#events-total")).to_have_text("0 events")
+    expect(page.locator("#timeline")).to_contain_text("No events")
+    expect(page.locator("#by-name")).to_contain_text("No events")
+    expect(page.locator("#page-info")).to_have_text("No events to show")
 
 
 def test_past_fourteen_lanes_the_quietest_are_drawn_as_one(

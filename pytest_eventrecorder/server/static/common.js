@@ -209,10 +209,11 @@
     );
   }
 
-  /** A stable colour class per name, in the order given (most common first). */
+  /** A stable colour class per name, in the order given (most common first); the tenth
+   *  colour, grey, is kept for "others" and unknown names. */
   function palette(names) {
     const map = new Map();
-    names.forEach((name, i) => map.set(name, "k" + (i % 10)));
+    names.forEach((name, i) => map.set(name, "k" + (i % 9)));
     return (name) => map.get(name) || "k9";
   }
 

@@ -10,6 +10,7 @@
   const BASE = "/api/recording/" + ER.encodePath(FILENAME);
   const SELECT_ALL_CAP = 100000;
   const FETCH_CHUNK = 1000;
+  const MAX_BARS = 100;
   const NARROW = window.matchMedia("(max-width: 1000px)");
 
   const state = {
@@ -48,7 +49,7 @@
     const entries = Object.entries(summary || {});
     const max = Math.max(1, ...entries.map(([, n]) => n));
     clear(list);
-    for (const [key, count] of entries) {
+    for (const [key, count] of entries.slice(0, MAX_BARS)) {
       const name = key || "(none)";
       const fill = h("div", { class: "fill" });
       fill.style.width = ((count / max) * 100).toFixed(1) + "%";
@@ -64,6 +65,9 @@
       list.appendChild(h("li", {}, button));
     }
     if (!entries.length) list.appendChild(h("li", { class: "empty" }, "No events"));
+    if (entries.length > MAX_BARS) {
+      list.appendChild(h("li", { class: "more-bars" }, "… and " + number(entries.length - MAX_BARS) + " more (use the filters below)"));
+    }
     return entries.length;
   }
 
@@ -236,11 +240,14 @@
     if (entry) entry.tabIndex = 0;
     const empty = $("events-empty");
     empty.hidden = state.rows.length > 0;
-    empty.textContent = error || "No event matches these filters.";
+    const filtered = state.range || Object.values(state.filters).some(Boolean);
+    empty.textContent = error || (filtered ? "No event matches these filters." : "This recording has no events.");
     $("events-total").textContent = number(state.total) + (state.total === 1 ? " event" : " events");
     const first = state.total ? state.offset + 1 : 0;
     const last = state.offset + state.rows.length;
-    $("page-info").textContent = "Showing " + number(first) + "–" + number(last) + " of " + number(state.total);
+    $("page-info").textContent = state.total
+      ? "Showing " + number(first) + "–" + number(last) + " of " + number(state.total)
+      : "No events to show";
     $("page-first").disabled = $("page-prev").disabled = state.offset === 0;
     $("page-next").disabled = last >= state.total;
     const matching = $("select-matching");

@@ -12,8 +12,13 @@
   const MIN_DRAG_PX = 5;
   const MIN_SPAN_MS = 1;
 
+  // Steps that read well on a clock: whole seconds, minutes and hours past one second.
+  const CLOCK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400]
+    .map((sec) => sec * 1000);
+
   function niceStep(span, target) {
     const raw = span / target;
+    if (raw >= 1000) return CLOCK_STEPS.find((step) => step >= raw) || Math.ceil(raw / 86400000) * 86400000;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const norm = raw / mag;
     return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
@@ -23,7 +28,8 @@
     if (to <= 2000) return Math.round(t) + " ms";
     if (to >= 120000 && step >= 1000) {
       const secs = Math.round(t / 1000);
-      return Math.floor(secs / 60) + ":" + String(secs % 60).padStart(2, "0");
+      const clock = String(Math.floor(secs / 60) % 60).padStart(2, "0") + ":" + String(secs % 60).padStart(2, "0");
+      return secs >= 3600 ? Math.floor(secs / 3600) + ":" + clock : clock.replace(/^0/, "");
     }
     const decimals = Math.max(0, -Math.floor(Math.log10(step / 1000)));
     return (t / 1000).toFixed(decimals) + " s";
