@@ -333,13 +333,14 @@ def _echo_error(exc: Exception) -> None:
 
 def _summarize(source: _Input) -> dict[str, Any]:
     names: Counter[str] = Counter()
-    sources: Counter[str] = Counter()
+    sources: Counter[str | None] = Counter()
     last = 0.0
     with _progress(source.events(), source, "reading") as events:
         for event in events:
             names[event.event_name] += 1
-            sources[event.source if event.source is not None else NO_SOURCE] += 1
-            last = max(last, event.timestamp_offset_ms)
+            sources[event.source] += 1
+            if event.timestamp_offset_ms > last:
+                last = event.timestamp_offset_ms
     fmt, gz = cassette_format(source.path)
     header = source.header
     return {
@@ -353,7 +354,7 @@ def _summarize(source: _Input) -> dict[str, Any]:
         "total_events": names.total(),
         "metadata": dict(header.metadata),
         "event_names": dict(names.most_common()),
-        "sources": dict(sources.most_common()),
+        "sources": {NO_SOURCE if k is None else k: n for k, n in sources.most_common()},
     }
 
 

@@ -276,13 +276,13 @@ def _compile_or_error(text: str) -> Query | None:
     return None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_arbitrary_text_only_ever_raises_query_error(text: str) -> None:
     _compile_or_error(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=12).map(" ".join), EVENTS)
 def test_token_soup_compiles_or_fails_clearly_and_never_raises_on_events(
     text: str, event: RecordedEvent
@@ -341,7 +341,7 @@ def _model(tree: Any, data: dict[str, Any]) -> bool:
     return orderable and (actual < value if op == "<" else actual >= value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     TREES,
     st.fixed_dictionaries(
