@@ -14,6 +14,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -28,8 +29,16 @@ from pytest_eventrecorder.server import create_app
 
 PAGE_TARGET_MS = 50.0
 LIST_TARGET_MS = 200.0
-NAMES = ("MarketDataReceived", "OrderPlaced", "OrderFilled", "PositionOpened",
-         "PositionClosed", "RiskCheck", "Heartbeat", "OrderCancelled")
+NAMES = (
+    "MarketDataReceived",
+    "OrderPlaced",
+    "OrderFilled",
+    "PositionOpened",
+    "PositionClosed",
+    "RiskCheck",
+    "Heartbeat",
+    "OrderCancelled",
+)
 SOURCES = ("MarketDataAgent", "TradingBot", "RiskEngine", "Gateway")
 
 
@@ -39,8 +48,12 @@ def events(count: int) -> Iterator[RecordedEvent]:
         yield RecordedEvent(
             timestamp_offset_ms=i * 0.5,
             event_name=NAMES[rng.randrange(len(NAMES))],
-            event_data={"symbol": "BTC/USDT", "price": 67500.0 + rng.random() * 100,
-                        "volume": round(rng.random() * 10, 4), "order": {"id": i, "side": "buy"}},
+            event_data={
+                "symbol": "BTC/USDT",
+                "price": 67500.0 + rng.random() * 100,
+                "volume": round(rng.random() * 10, 4),
+                "order": {"id": i, "side": "buy"},
+            },
             source=SOURCES[i % len(SOURCES)],
         )
 
@@ -58,10 +71,15 @@ def get_ok(client: FlaskClient, url: str) -> dict[str, object]:
     return body
 
 
+MISSED: list[str] = []
+
+
 def report(label: str, samples: list[float], target: float | None = None) -> float:
     median = statistics.median(samples)
     worst = max(samples)
     verdict = "" if target is None else ("  OK" if worst <= target else f"  OVER {target:g} ms")
+    if target is not None and worst > target:
+        MISSED.append(label)
     print(f"  {label:<46} median {median:9.2f} ms   max {worst:9.2f} ms{verdict}")
     return median
 
@@ -75,29 +93,45 @@ def bench_pages(folder: Path, client: FlaskClient, count: int, pages: int) -> No
     size_mb = (folder / name).stat().st_size / 1e6
     print(f"  (written in {time.perf_counter() - started:.1f} s, {size_mb:.0f} MB)")
 
-    report("first open (builds the index, once)",
-           [timed(lambda: get_ok(client, f"/api/recording/{name}"))])
+    report(
+        "first open (builds the index, once)",
+        [timed(lambda: get_ok(client, f"/api/recording/{name}"))],
+    )
     rng = random.Random(1)
     offsets = [rng.randrange(max(1, count - 100)) for _ in range(pages)]
-    plain = [timed(lambda o=o: get_ok(client, f"/api/recording/{name}/events?offset={o}"))
-             for o in offsets]
+    plain = [
+        timed(lambda o=o: get_ok(client, f"/api/recording/{name}/events?offset={o}"))
+        for o in offsets
+    ]
     indexed = report("page of 100, any offset", plain, PAGE_TARGET_MS)
     by_name = f"/api/recording/{name}/events?event_name=OrderFilled&event_name=RiskCheck"
     report("first filtered page (2 names; match cached)", [timed(lambda: get_ok(client, by_name))])
-    report("filtered pages, any offset",
-           [timed(lambda o=o: get_ok(client, f"{by_name}&offset={o // 4}")) for o in offsets],
-           PAGE_TARGET_MS)
-    report("time-range pages (from_ms/to_ms)",
-           [timed(lambda o=o: get_ok(
-               client, f"/api/recording/{name}/events?from_ms={o * 0.5}&to_ms={o * 0.5 + 500}"))
-            for o in offsets], PAGE_TARGET_MS)
+    report(
+        "filtered pages, any offset",
+        [timed(lambda o=o: get_ok(client, f"{by_name}&offset={o // 4}")) for o in offsets],
+        PAGE_TARGET_MS,
+    )
+    report(
+        "time-range pages (from_ms/to_ms)",
+        [
+            timed(
+                lambda o=o: get_ok(
+                    client, f"/api/recording/{name}/events?from_ms={o * 0.5}&to_ms={o * 0.5 + 500}"
+                )
+            )
+            for o in offsets
+        ],
+        PAGE_TARGET_MS,
+    )
 
     def reload_page(offset: int) -> list[dict[str, object]]:
         evs = list(iter_events(folder / name))
         return [e.to_dict() for e in evs[offset : offset + 100]]
 
-    reference = report("reference: reload the file per page",
-                       [timed(lambda o=o: reload_page(o)) for o in offsets[:3]])
+    reference = report(
+        "reference: reload the file per page",
+        [timed(lambda o=o: reload_page(o)) for o in offsets[:3]],
+    )
     print(f"  => indexed pages are {reference / indexed:,.0f}x faster than reloading")
 
 
@@ -107,20 +141,28 @@ def bench_list(folder: Path, client: FlaskClient, count: int) -> None:
     for i in range(count):
         write_cassette(folder / f"session_{i:05d}.json", Cassette.build(f"session {i}", sample))
     report("first list (reads every header)", [timed(lambda: get_ok(client, "/api/recordings"))])
-    listed = report("list again (cached by mtime and size)",
-                    [timed(lambda: get_ok(client, "/api/recordings")) for _ in range(20)],
-                    LIST_TARGET_MS)
+    listed = report(
+        "list again (cached by mtime and size)",
+        [timed(lambda: get_ok(client, "/api/recordings")) for _ in range(20)],
+        LIST_TARGET_MS,
+    )
 
     def reload_list() -> list[dict[str, object]]:
         out = []
         for path in sorted(folder.glob("session_*.json")):
             cassette = read_cassette(path)
-            out.append({"filename": path.name, "session_name": cassette.header.session_name,
-                        "total_events": len(cassette.events)})
+            out.append(
+                {
+                    "filename": path.name,
+                    "session_name": cassette.header.session_name,
+                    "total_events": len(cassette.events),
+                }
+            )
         return out
 
-    reference = report("reference: re-read every file per list",
-                       [timed(reload_list) for _ in range(3)])
+    reference = report(
+        "reference: re-read every file per list", [timed(reload_list) for _ in range(3)]
+    )
     print(f"  => the cached list is {reference / listed:,.0f}x faster than re-reading")
 
 
@@ -140,7 +182,9 @@ def main() -> None:
                 bench_pages(folder, client, args.events, args.pages)
             else:
                 bench_list(folder, client, args.recordings)
-    print(json.dumps({"events": args.events, "recordings": args.recordings}))
+    print(json.dumps({"events": args.events, "recordings": args.recordings, "missed": MISSED}))
+    if MISSED:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -301,3 +301,15 @@ def test_an_unexpected_failure_is_a_json_500_not_a_traceback(
     response = client.get("/api/recordings")
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error (RuntimeError); see the server log"}
+
+
+def test_page_error_handlers_do_not_turn_api_errors_into_html() -> None:
+    from pytest_eventrecorder.server.api import api, install_api_errors
+
+    app = Flask(__name__)
+    app.register_error_handler(404, lambda exc: ("<h1>Lost?</h1>", 404))
+    app.register_blueprint(api)
+    install_api_errors(app)
+    client = app.test_client()
+    assert client.get("/api/nowhere").get_json()["error"].startswith("no API endpoint")
+    assert client.get("/nowhere").get_data(as_text=True) == "<h1>Lost?</h1>"
