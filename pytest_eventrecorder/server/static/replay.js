@@ -87,7 +87,8 @@
         try {
           this.render(await api("/api/replay/status", { signal: controller.signal }));
         } catch (err) {
-          if (err.name === "AbortError") return;
+          if (err.name !== "AbortError") toast("Replay progress unavailable: " + err.message, { error: true });
+          return;
         }
         if (!TERMINAL.has(this.status.status)) setTimeout(tick, POLL_MS);
       };
