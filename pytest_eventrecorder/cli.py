@@ -363,7 +363,7 @@ def _print_summary(summary: dict[str, Any], *, first: bool) -> None:
         click.echo()
     click.secho(summary["file"], bold=True)
     rows = [
-        ("session", summary["session_name"] or "(unnamed)"),
+        ("session", _shown(summary["session_name"]) or "(unnamed)"),
         ("started", summary["start_time"] or "(unknown)"),
         ("duration", _human_ms(summary["duration_ms"])),
         ("events", str(summary["total_events"])),
@@ -378,7 +378,14 @@ def _print_summary(summary: dict[str, Any], *, first: bool) -> None:
     for title, counts in (("event names", summary["event_names"]), ("sources", summary["sources"])):
         click.echo(f"  {title:<12} {len(counts)}")
         for key, count in counts.items():
-            click.echo(f"    {count:>9}  {key}")
+            click.echo(f"    {count:>9}  {_shown(key)}")
+
+
+def _shown(text: str) -> str:
+    """Recorded text made safe for a terminal: control characters appear escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _human_ms(ms: float) -> str:
@@ -471,8 +478,8 @@ def _timeline_line(index: int, event: RecordedEvent) -> str:
         (
             click.style(f"{index:>7}", dim=True),
             f"{event.timestamp_offset_ms:>13.3f} ms",
-            click.style(f"{event.event_name:<32}", fg=color, bold=True),
-            click.style(event.source or "-", dim=event.source is None),
+            click.style(f"{_shown(event.event_name):<32}", fg=color, bold=True),
+            click.style(_shown(event.source or "-"), dim=event.source is None),
         )
     )
 

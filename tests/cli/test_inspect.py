@@ -210,3 +210,16 @@ def test_timeline_missing_file(cli: Invoke, tmp_path: Path) -> None:
     result = cli("timeline", tmp_path / "nope.jsonl")
     assert result.exit_code == 2
     assert one_error_line(result) == f"Error: {tmp_path / 'nope.jsonl'}: no such file"
+
+
+def test_control_characters_in_recorded_names_are_escaped(
+    cli: Invoke, make_cassette: Callable[..., Path]
+) -> None:
+    hostile = [RecordedEvent(0, "Evil\x1b[2J\nName", {}, "src\rX")]
+    path = make_cassette("evil.json", Cassette.build("sess\x07", hostile, start_time=START))
+    for args in (["timeline", path], ["--color", "timeline", path], ["info", path]):
+        out = cli(*args).stdout
+        assert "\x1b[2J" not in out
+        assert "\\x1b[2J\\nName" in out
+        assert "\r" not in out
+    assert "sess\\x07" in cli("info", path).stdout
