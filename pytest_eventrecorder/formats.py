@@ -182,7 +182,9 @@ class _JsonlReader:
 
     def _read_block(self) -> bytes:
         try:
-            return self._stream.read(BLOCK_BYTES)
+            # read1: one underlying read, so bytes decompressed before a cut-off gzip end
+            # are returned first, and the EOFError only comes on the next call.
+            return self._stream.read1(BLOCK_BYTES)
         except EOFError:
             log.warning("%s: the gzip stream ends early (the writer stopped)", self.path)
             return b""
@@ -300,7 +302,9 @@ def _parse_header_line(line: bytes, path: Path) -> CassetteHeader:
     except (ValueError, RecursionError) as exc:
         raise _line_error(exc, path, 1) from None
     if isinstance(raw, dict) and "events" in raw:
-        raise CassetteError("line 1 holds a whole JSON cassette; name the file .json", path=path)
+        raise CassetteError(
+            "line 1 holds a whole JSON cassette; name the file .json", path=path, line=1
+        )
     try:
         return CassetteHeader.from_dict(raw)
     except CassetteError as exc:
