@@ -19,6 +19,7 @@ Three measurements (``--quick`` shrinks every size, for smoke tests; its verdict
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -34,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _naive import NaiveRecorder, NaiveReplayer  # noqa: E402
+from _naive import NaiveRecorder, NaiveReplayer
 
-from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent  # noqa: E402
-from pytest_eventrecorder.cassette import CassetteHeader  # noqa: E402
-from pytest_eventrecorder.formats import write_events  # noqa: E402
+from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent
+from pytest_eventrecorder.cassette import CassetteHeader
+from pytest_eventrecorder.formats import write_events
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def _naive(bus: ServiceBus, tmp: Path) -> Callable[[], None]:
 def _ours_end_to_end(bus: ServiceBus, tmp: Path) -> Callable[[], None]:
     recorder = EventRecorder("bench", tmp)
     recorder.start_recording(bus)
-    return lambda: None if recorder.stop_recording() else None
+    return _stopper(recorder)
 
 
 def _ours_core(bus: ServiceBus, tmp: Path) -> Callable[[], None]:
@@ -135,7 +136,14 @@ def _ours_core(bus: ServiceBus, tmp: Path) -> Callable[[], None]:
         return original(event_name, event, source)
 
     bus.publish = recording_publish  # type: ignore[method-assign]
-    return lambda: None if recorder.stop_recording() else None
+    return _stopper(recorder)
+
+
+def _stopper(recorder: EventRecorder) -> Callable[[], None]:
+    def stop() -> None:
+        recorder.stop_recording()
+
+    return stop
 
 
 RECORDERS: dict[str, Callable[[ServiceBus, Path], Callable[[], None]]] = {
@@ -285,10 +293,8 @@ def run_child(side: str, path: Path) -> None:
     """One instant replay in this (fresh) process; prints its figures as JSON."""
     bus = CountingBus()
     gc.collect()
-    try:  # reset the peak-RSS mark, so it measures the replay alone
+    with contextlib.suppress(OSError):  # reset the peak-RSS mark: measure the replay alone
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
     before = _rss_kb("VmRSS")
     began = time.perf_counter()
     if side == "ours":
@@ -343,7 +349,13 @@ def report(
             "<= 1",
             abs(t_o.drift_ms) <= 1,
         ),
-        _row("1x replay: median abs error (ms)", t_n.median_ms, t_o.median_ms, "<= 0.2", t_o.median_ms <= 0.2),
+        _row(
+            "1x replay: median abs error (ms)",
+            t_n.median_ms,
+            t_o.median_ms,
+            "<= 0.2",
+            t_o.median_ms <= 0.2,
+        ),
         _row("1x replay: p99 abs error (ms)", t_n.p99_ms, t_o.p99_ms, "<= 1", t_o.p99_ms <= 1),
         _row(
             f"instant replay of {sizes.instant_events:,} events (events/s)",
@@ -353,7 +365,14 @@ def report(
             i_o.events_per_s >= 300_000,
             digits=0,
         ),
-        _row("instant replay: extra memory (MB)", i_n.extra_mb, i_o.extra_mb, "<= 100", i_o.extra_mb <= 100, digits=1),
+        _row(
+            "instant replay: extra memory (MB)",
+            i_n.extra_mb,
+            i_o.extra_mb,
+            "<= 100",
+            i_o.extra_mb <= 100,
+            digits=1,
+        ),
     ]
     return rows
 

@@ -47,7 +47,9 @@ _module_ids = itertools.count()
 
 
 @pytest.fixture
-def events_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
+def events_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str], str]]:
     """Writes Python source as a fresh importable module; returns its name."""
     folder = tmp_path / "event_modules"
     folder.mkdir()

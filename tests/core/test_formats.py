@@ -20,12 +20,12 @@ from pytest_eventrecorder import (
     CassetteHeader,
     RecordedEvent,
     TruncatedCassetteWarning,
+    formats,
     iter_events,
     read_cassette,
     read_header,
     write_cassette,
 )
-from pytest_eventrecorder import formats
 from pytest_eventrecorder.formats import (
     EventStream,
     cassette_format,
@@ -141,7 +141,8 @@ def test_yaml_is_block_style_and_never_aliases_shared_objects(tmp_path: Path) ->
     events = [RecordedEvent(i, "Tick", shared, "feed") for i in range(2)]
     path = write_cassette(tmp_path / "rec.yaml", Cassette.build("yaml", events))
     text = path.read_text()
-    assert "&id" not in text and "*id" not in text
+    assert "&id" not in text
+    assert "*id" not in text
     assert "- timestamp_offset_ms: 0\n" in text
     assert read_cassette(path).events == tuple(events)
 
@@ -163,10 +164,13 @@ def test_seed_json_without_version_or_event_type_loads(tmp_path: Path) -> None:
     assert cassette.header.total_events == 2  # counted, not trusted
     first, second = cassette.events
     assert first == RecordedEvent(
-        0, "MarketDataReceived", {"symbol": "BTC/USDT", "price": 67500.0, "volume": 1234.56},
+        0,
+        "MarketDataReceived",
+        {"symbol": "BTC/USDT", "price": 67500.0, "volume": 1234.56},
         "MarketDataAgent",
     )
-    assert second.event_type is None and second.metadata is None
+    assert second.event_type is None
+    assert second.metadata is None
 
 
 def test_float_offsets_keep_sub_millisecond_precision(tmp_path: Path) -> None:
@@ -223,7 +227,8 @@ def test_suffix_picks_the_format() -> None:
     assert cassette_format("b.YAML") == ("yaml", False)
     assert cassette_format("b.yml.gz") == ("yaml", True)
     assert cassette_format("b.v2.jsonl.gz") == ("jsonl", True)
-    assert is_cassette_path("x.jsonl") and not is_cassette_path("x.txt")
+    assert is_cassette_path("x.jsonl")
+    assert not is_cassette_path("x.txt")
 
 
 @pytest.mark.parametrize("name", ["rec.txt", "rec", "rec.gz", "rec.json.zip"])
@@ -297,23 +302,32 @@ def test_bad_event_field_names_file_index_and_field(
     error = caught.value
     assert (error.path, error.index, error.field) == (path, 0, field)
     assert problem in str(error)
-    assert str(path) in str(error) and "event 0" in str(error) and repr(field) in str(error)
+    assert str(path) in str(error)
+    assert "event 0" in str(error)
+    assert repr(field) in str(error)
     if suffix == ".jsonl":
-        assert error.line == 2 and "line 2" in str(error)
+        assert error.line == 2
+        assert "line 2" in str(error)
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
-         '"events": [{"timestamp_offset_ms": NaN, "event_name": "E", "event_data": 1}]}',
-         "NaN is not a JSON number"),
-        ('{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
-         '"events": [{"timestamp_offset_ms": Infinity, "event_name": "E", "event_data": 1}]}',
-         "Infinity is not a JSON number"),
-        ('{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
-         '"events": [{"timestamp_offset_ms": 1e999, "event_name": "E", "event_data": 1}]}',
-         "finite number >= 0, got inf"),
+        (
+            '{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
+            '"events": [{"timestamp_offset_ms": NaN, "event_name": "E", "event_data": 1}]}',
+            "NaN is not a JSON number",
+        ),
+        (
+            '{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
+            '"events": [{"timestamp_offset_ms": Infinity, "event_name": "E", "event_data": 1}]}',
+            "Infinity is not a JSON number",
+        ),
+        (
+            '{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", '
+            '"events": [{"timestamp_offset_ms": 1e999, "event_name": "E", "event_data": 1}]}',
+            "finite number >= 0, got inf",
+        ),
     ],
 )
 def test_non_finite_offsets_are_cassette_errors(tmp_path: Path, text: str, problem: str) -> None:
@@ -328,24 +342,65 @@ def test_non_finite_offsets_are_cassette_errors(tmp_path: Path, text: str, probl
         ("text", None, "a cassette must be an object, got str"),
         (None, None, "a cassette must be an object, got null"),
         ({"start_time": "2025-10-17T10:00:00Z", "events": []}, "session_name", "missing"),
-        ({"session_name": "", "start_time": "2025-10-17T10:00:00Z", "events": []},
-         "session_name", "non-empty string"),
+        (
+            {"session_name": "", "start_time": "2025-10-17T10:00:00Z", "events": []},
+            "session_name",
+            "non-empty string",
+        ),
         ({"session_name": "s", "events": []}, "start_time", "missing"),
         ({"session_name": "s", "start_time": "yesterday", "events": []}, "start_time", "ISO-8601"),
         ({"session_name": "s", "start_time": 5, "events": []}, "start_time", "got int"),
         ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z"}, "events", "not a list"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": {}},
-         "events", "not a list"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [],
-          "duration_ms": -1}, "duration_ms", ">= 0"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [],
-          "total_events": 1.5}, "total_events", "whole number"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [],
-          "version": 99}, "version", "newer than this tool"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [],
-          "metadata": []}, "metadata", "must be an object"),
-        ({"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [3]},
-         None, "an event must be an object, got int"),
+        (
+            {"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": {}},
+            "events",
+            "not a list",
+        ),
+        (
+            {
+                "session_name": "s",
+                "start_time": "2025-10-17T10:00:00Z",
+                "events": [],
+                "duration_ms": -1,
+            },
+            "duration_ms",
+            ">= 0",
+        ),
+        (
+            {
+                "session_name": "s",
+                "start_time": "2025-10-17T10:00:00Z",
+                "events": [],
+                "total_events": 1.5,
+            },
+            "total_events",
+            "whole number",
+        ),
+        (
+            {
+                "session_name": "s",
+                "start_time": "2025-10-17T10:00:00Z",
+                "events": [],
+                "version": 99,
+            },
+            "version",
+            "newer than this tool",
+        ),
+        (
+            {
+                "session_name": "s",
+                "start_time": "2025-10-17T10:00:00Z",
+                "events": [],
+                "metadata": [],
+            },
+            "metadata",
+            "must be an object",
+        ),
+        (
+            {"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": [3]},
+            None,
+            "an event must be an object, got int",
+        ),
     ],
 )
 def test_bad_document_structure_is_a_cassette_error(
@@ -388,7 +443,7 @@ def test_broken_json_is_a_cassette_error_with_its_line(tmp_path: Path, text: str
 
 def test_deeply_nested_json_is_a_cassette_error(tmp_path: Path) -> None:
     text = "[" * 100_000 + "]" * 100_000
-    with pytest.raises(CassetteError, match="nested too deeply|not valid JSON"):
+    with pytest.raises(CassetteError, match=r"nested too deeply|not valid JSON"):
         read_cassette(write_text(tmp_path / "deep.json", text))
 
 
@@ -414,7 +469,8 @@ def test_yaml_error_names_its_line(tmp_path: Path) -> None:
     text = "session_name: s\nstart_time: x\nevents:\n  - a: [1\n"
     with pytest.raises(CassetteError) as caught:
         read_cassette(write_text(tmp_path / "bad.yml", text))
-    assert caught.value.line is not None and caught.value.line >= 4
+    assert caught.value.line is not None
+    assert caught.value.line >= 4
 
 
 def test_yaml_dates_read_as_iso_text(tmp_path: Path) -> None:
@@ -490,7 +546,8 @@ def test_corrupted_middle_line_is_an_error(tmp_path: Path, suffix: str) -> None:
     path = write_text(tmp_path / f"mid{suffix}", "\n".join(lines) + "\n")
     with pytest.raises(CassetteError, match="not valid JSON") as caught:
         list(iter_events(path))
-    assert caught.value.line == 3 and "line 3" in str(caught.value)
+    assert caught.value.line == 3
+    assert "line 3" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -522,8 +579,10 @@ def test_blank_and_padded_lines_are_accepted(tmp_path: Path) -> None:
         ("", "starts with a header line"),
         ("\n" + jsonl_line(0), "starts with a header line"),
         ('{"session_name": "s"\n', "not valid JSON"),
-        ('{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": []}\n',
-         "whole JSON cassette"),
+        (
+            '{"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": []}\n',
+            "whole JSON cassette",
+        ),
         ("[1]\n", "a cassette must be an object"),
     ],
 )
@@ -657,5 +716,5 @@ def test_event_stream_gz_is_readable_before_close(tmp_path: Path) -> None:
 
 
 def test_event_stream_needs_jsonl(tmp_path: Path) -> None:
-    with pytest.raises(CassetteError, match="streaming needs a .jsonl"):
+    with pytest.raises(CassetteError, match=r"streaming needs a \.jsonl"):
         EventStream(tmp_path / "x.json", CassetteHeader("s", "2025-10-17T10:00:00Z"))
