@@ -54,11 +54,17 @@ class CassetteOptions:
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
-        if self.inputs is None:
-            return True
-        if callable(self.inputs):
-            return bool(self.inputs(event))
-        return event.event_name in self.inputs
+        return self.input_test()(event)
+
+    def input_test(self) -> InputSelector:
+        """:meth:`is_input` as one function, built once (it runs for every event)."""
+        inputs = self.inputs
+        if inputs is None:
+            return lambda _event: True
+        if callable(inputs):
+            return lambda event: bool(inputs(event))
+        names = frozenset(inputs)
+        return lambda event: event.event_name in names
 
 
 OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions) if f.name != "explicit")

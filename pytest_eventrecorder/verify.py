@@ -2,15 +2,17 @@
 
 Shared by the pytest plugin (teardown verification), the CLI ``diff`` command and the
 dashboard's ``/api/diff``. Expected is the recorded side, actual the new one; every field
-line reads ``path: expected != actual``, as pytest's assertion rewriting does.
+line reads ``path: expected != actual``, as pytest's assertion rewriting does. Values are
+equal when Python's ``==`` says so, as in a plain ``assert`` (``1 == 1.0 == True``).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import json
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +26,7 @@ MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
 DEFAULT_MATCH_ON = ("event_name", "source", "event_data")
 MISSING_VALUE = "<missing>"
 _MAX_REPR = 120
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _MAX_ALIGN_CELLS = 40_000
 """Above this many (expected x actual) candidates in one stretch, pair in order by name."""
 _KIND_ORDER: dict[str, int] = {"changed": 0, "missing": 1, "unexpected": 2}
@@ -100,6 +103,8 @@ def match_events(
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
     paths = parse_paths(ignore_fields, what="ignore_fields")
     matcher = _Matcher(validate_match_on(match_on), paths)
+    if len(expected) == len(actual) and all(map(matcher.same, expected, actual)):
+        return Comparison([], {i: i for i in range(len(actual))})  # the common case, fast
     exp = [matcher.view(i, e) for i, e in enumerate(expected)]
     act = [matcher.view(i, e) for i, e in enumerate(actual)]
     if ordered:
@@ -229,11 +234,21 @@ class _Matcher:
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
 
+    def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
+        """Whether two events are equal on every compared field (Python ``==``)."""
+        for name in self.match_on:
+            exp, act = getattr(expected, name), getattr(actual, name)
+            if name == "event_data" and self.ignore:
+                exp, act = drop_fields(exp, self.ignore), drop_fields(act, self.ignore)
+            if exp != act:
+                return False
+        return True
+
     def view(self, index: int, event: RecordedEvent) -> _View:
         fields = {name: getattr(event, name) for name in self.match_on}
         if "event_data" in fields:
             fields["event_data"] = drop_fields(fields["event_data"], self.ignore)
-        return _View(index, event, fields, tuple(_canonical(fields[n]) for n in self.match_on))
+        return _View(index, event, fields, _fast_key(fields))
 
     def by_source(
         self, exp: list[_View], act: list[_View]
@@ -268,7 +283,7 @@ class _Matcher:
         pairs = _best_pairs(exp, act)
         paired_exp = {i for i, _ in pairs}
         paired_act = {j for _, j in pairs}
-        yield from (self.changed(exp[i], act[j]) for i, j in pairs)
+        yield from _real(self.changed(exp[i], act[j]) for i, j in pairs)
         yield from (_missing(e) for i, e in enumerate(exp) if i not in paired_exp)
         yield from (_unexpected(a) for j, a in enumerate(act) if j not in paired_act)
 
@@ -284,7 +299,7 @@ class _Matcher:
             by_name[(view.event.event_name, view.event.source)].append(view)
         for e in leftover_exp:
             partner = _take(by_name, (e.event.event_name, e.event.source))
-            yield _missing(e) if partner is None else self.changed(e, partner)
+            yield from _real([_missing(e) if partner is None else self.changed(e, partner)])
         for queue in by_name.values():
             yield from (_unexpected(a) for a in queue)
 
@@ -295,6 +310,7 @@ class _Matcher:
         return partner is not None
 
     def changed(self, exp: _View, act: _View) -> Difference:
+        """A pair's field differences (none when only the fast keys differed, as 1 vs 1.0)."""
         self.partners[act.index] = exp.index
         lines = [
             line
@@ -311,6 +327,23 @@ class _Matcher:
             exp.event,
             act.event,
         )
+
+
+def _real(diffs: Iterable[Difference]) -> Iterator[Difference]:
+    """Drop "changed" pairs without a single differing field: they are equal after all."""
+    return (d for d in diffs if d.kind != "changed" or d.field_diffs)
+
+
+def _fast_key(fields: dict[str, Any]) -> Hashable:
+    """A cheap identity for matching: canonical JSON (C-accelerated), else a slower form.
+
+    Keys may differ for equal data (``1`` vs ``1.0``); such pairs are compared field by
+    field later and dropped when nothing differs, so a key never hides a difference.
+    """
+    try:
+        return _KEY_ENCODER.encode(fields)
+    except (TypeError, ValueError):
+        return _canonical(fields)
 
 
 def _take(pool: dict[Any, deque[_View]], key: Hashable) -> _View | None:
@@ -355,7 +388,7 @@ def field_diff(expected: Any, actual: Any, path: str) -> list[str]:
                 dict(enumerate(expected)), dict(enumerate(actual)), i, f"{path}.{i}"
             )
         ]
-    if _canonical(expected) == _canonical(actual):
+    if expected == actual:
         return []
     return [f"{path}: {_show(expected)} != {_show(actual)}"]
 
@@ -371,7 +404,7 @@ def _member_diff(
 
 
 def _canonical(value: Any) -> Hashable:
-    """A hashable form where equal JSON data compare equal (1 == 1.0, but True != 1)."""
+    """A hashable form of JSON data (used where a key must be hashable and cheap to build)."""
     if isinstance(value, dict):
         return ("d", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):

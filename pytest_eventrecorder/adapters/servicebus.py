@@ -117,10 +117,9 @@ class MethodAdapter:
         return str(name), values.get(event_arg), None if source is None else str(source)
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        plain = self._positional
-        if plain is not None and not kwargs and plain[0] <= len(args) <= len(plain[1]):
-            # Signature.bind costs ~15 us a call; a positional-only call needs none of it.
-            return {**plain[2], **dict(zip(plain[1], args, strict=False))}
+        plain = self._positional and _bind_plain(self._positional, args, kwargs)
+        if plain:  # Signature.bind costs ~15 us a call; a plain call needs none of it
+            return plain
         if self._signature is None:  # a builtin: assume (name, event, source) positions
             positional = dict(zip((a for a in self._args if a), args, strict=False))
             return {**positional, **kwargs}
@@ -194,6 +193,22 @@ def _plain_positional(
         return None
     defaults = {p.name: p.default for p in params if p.default is not _P.empty}
     return len(params) - len(defaults), tuple(p.name for p in params), defaults
+
+
+def _bind_plain(
+    plain: tuple[int, tuple[str, ...], dict[str, Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> dict[str, Any] | None:
+    """What ``Signature.bind`` + ``apply_defaults`` give, for calls it would accept; else None."""
+    required, names, defaults = plain
+    if len(args) > len(names):
+        return None
+    bound = dict(zip(names, args, strict=False))
+    if any(key in bound or key not in names for key in kwargs):
+        return None
+    values = {**defaults, **bound, **kwargs}
+    return values if all(name in values for name in names[:required]) else None
 
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature | None:

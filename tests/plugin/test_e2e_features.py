@@ -241,15 +241,15 @@ ASYNC_TEST = """
 
 
 def test_async_bus_records_replays_and_detects_changes(
-    project: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_test(project, ASYNC_TEST)
-    run().assert_outcomes(passed=1)
+    run_inprocess().assert_outcomes(passed=1)
     assert [e["event_name"] for e in recorded(project)].count("OrderPlaced") == 2
-    run().assert_outcomes(passed=1)
+    run_inprocess().assert_outcomes(passed=1)
     assert live_calls(project) == 1
     monkeypatch.setenv("BOT_LIMIT", "99")
-    result = run()
+    result = run_inprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*missing 'OrderPlaced'*"])
 
