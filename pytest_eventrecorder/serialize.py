@@ -463,10 +463,18 @@ def _typed_kwargs(cls: type, data: dict[str, Any], names: set[str]) -> dict[str,
 
 @functools.lru_cache(maxsize=512)
 def _hints(cls: type) -> dict[str, Any]:
+    """Field types: the class's annotations, and its ``__init__``'s for plain classes."""
+    hints = _resolved_hints(vars(cls)["__init__"]) if "__init__" in vars(cls) else {}
+    hints.pop("return", None)
+    hints.update(_resolved_hints(cls))
+    return hints
+
+
+def _resolved_hints(target: object) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(cls)
+        return typing.get_type_hints(target)
     except Exception:  # unresolvable forward references: use what is there, unconverted
-        return dict(getattr(cls, "__annotations__", {}))
+        return dict(getattr(target, "__annotations__", {}))
 
 
 def coerce(value: Any, annotation: Any) -> Any:

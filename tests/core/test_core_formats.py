@@ -443,7 +443,7 @@ def test_broken_json_is_a_cassette_error_with_its_line(tmp_path: Path, text: str
 
 def test_deeply_nested_json_is_a_cassette_error(tmp_path: Path) -> None:
     text = "[" * 100_000 + "]" * 100_000
-    with pytest.raises(CassetteError, match=r"nested too deeply|not valid JSON"):
+    with pytest.raises(CassetteError, match="nested too deeply to read"):
         read_cassette(write_text(tmp_path / "deep.json", text))
 
 
