@@ -200,3 +200,47 @@ def test_bad_replay_speed_is_a_usage_error(project: pytest.Pytester, run_inproce
     result = run_inprocess("--replay-speed=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--replay-speed*speed must be a positive number*"])
+
+
+@pytest.mark.parametrize(
+    ("marker", "cli", "expected"),
+    [
+        ("", (), "5"),
+        ("speed=50", (), "50"),
+        ("speed=50", ("--replay-speed=500",), "500"),
+        ("", ("--replay-speed=instant",), "inf"),
+    ],
+)
+def test_replay_speed_precedence(
+    project: pytest.Pytester,
+    run_inprocess: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    marker: str,
+    cli: tuple[str, ...],
+    expected: str,
+) -> None:
+    project.makeconftest("""
+        import pytest
+        from busapp import ServiceBus
+
+        @pytest.fixture
+        def service_bus():
+            return ServiceBus()
+
+        @pytest.fixture
+        def event_recorder_config():
+            return {"speed": 5}
+    """)
+    write_test(
+        project,
+        f"""
+        import os
+        import pytest
+
+        @pytest.mark.event_cassette({marker})
+        def test_speed(service_bus, event_cassette):
+            assert event_cassette.options.speed == float(os.environ["EXPECTED_SPEED"])
+    """,
+    )
+    monkeypatch.setenv("EXPECTED_SPEED", expected)
+    run_inprocess(*cli).assert_outcomes(passed=1)
