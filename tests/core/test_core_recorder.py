@@ -1,0 +1,388 @@
+"""EventRecorder: captures every publish, changes nothing the caller sees, loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from core_helpers import ServiceBus
+
+from pytest_eventrecorder import (
+    CassetteError,
+    EventRecorder,
+    RecordedEvent,
+    iter_events,
+    read_cassette,
+    read_header,
+)
+
+
+@dataclasses.dataclass
+class MarketDataReceived:
+    symbol: str
+    price: float
+    volume: float
+
+
+def test_records_name_data_source_and_type(bus: ServiceBus) -> None:
+    recorder = EventRecorder("session")
+    recorder.start_recording(bus)
+    bus.publish("MarketDataReceived", MarketDataReceived("BTC/USDT", 67500.0, 1.5), "Agent")
+    bus.publish("Plain", {"a": 1})
+    events = recorder.stop_recording()
+    assert [(e.event_name, e.event_data, e.source) for e in events] == [
+        ("MarketDataReceived", {"symbol": "BTC/USDT", "price": 67500.0, "volume": 1.5}, "Agent"),
+        ("Plain", {"a": 1}, None),
+    ]
+    assert events[0].event_type == f"{__name__}:MarketDataReceived"
+    assert events[1].event_type is None
+    assert recorder.events == events
+
+
+def test_publish_return_value_and_subscribers_are_unchanged(bus: ServiceBus) -> None:
+    seen: list[Any] = []
+    bus.subscribe("E", seen.append)
+    event = MarketDataReceived("X", 1.0, 1.0)
+    with EventRecorder("s") as recorder:
+        recorder.start_recording(bus)
+        assert bus.publish("E", event, "src") == "delivered E"
+    assert seen == [event]
+    assert seen[0] is event  # subscribers get the very object, not a copy
+
+
+def test_publish_exceptions_pass_through_unchanged(bus: ServiceBus) -> None:
+    boom = ValueError("subscriber failed")
+
+    def fail(_: object) -> None:
+        raise boom
+
+    bus.subscribe("E", fail)
+    with EventRecorder("s") as recorder:
+        recorder.start_recording(bus)
+        with pytest.raises(ValueError, match="subscriber failed") as caught:
+            bus.publish("E", {"x": 1})
+        assert caught.value is boom
+        with pytest.raises(TypeError):
+            bus.publish()  # type: ignore[call-arg]
+    assert [e.event_name for e in recorder.events] == ["E"]  # the attempt is recorded
+
+
+def test_stop_restores_the_bus_exactly(bus: ServiceBus) -> None:
+    class_publish = type(bus).publish
+    other = ServiceBus()
+    recorder = EventRecorder("s")
+    recorder.start_recording(bus)
+    assert "publish" in vars(bus)  # an instance attribute: other buses are untouched
+    assert "publish" not in vars(other)
+    recorder.stop_recording()
+    assert "publish" not in vars(bus)
+    assert type(bus).publish is class_publish
+    bus.publish("after", {})
+    assert recorder.events == []
+
+
+def test_stop_restores_an_instance_attribute_that_was_there(bus: ServiceBus) -> None:
+    def custom(event_name: str, event: object, source: str | None = None) -> str:
+        return "custom"
+
+    bus.publish = custom  # type: ignore[method-assign]
+    recorder = EventRecorder("s")
+    recorder.start_recording(bus)
+    assert bus.publish("E", {}) == "custom"
+    recorder.stop_recording()
+    assert vars(bus)["publish"] is custom
+
+
+def test_context_manager_stops_on_exit_even_after_an_error(bus: ServiceBus) -> None:
+    recorder = EventRecorder("s")
+
+    def bot_run() -> None:
+        with recorder:
+            recorder.start_recording(bus)
+            bus.publish("E", {})
+            raise RuntimeError("bot crashed")
+
+    with pytest.raises(RuntimeError, match="bot crashed"):
+        bot_run()
+    assert not recorder.is_recording
+    assert "publish" not in vars(bus)
+    assert len(recorder.events) == 1
+
+
+def test_a_later_mutation_does_not_change_the_recording(bus: ServiceBus) -> None:
+    event = MarketDataReceived("BTC", 1.0, 1.0)
+    payload = {"prices": [1.0], "order": {"id": 1}}
+    with EventRecorder("s") as recorder:
+        recorder.start_recording(bus)
+        bus.publish("A", event)
+        bus.publish("B", payload)
+        event.price = 99.0
+        payload["prices"].append(2.0)  # type: ignore[attr-defined]
+        payload["order"]["id"] = 2  # type: ignore[index]
+    assert recorder.events[0].event_data["price"] == 1.0
+    assert recorder.events[1].event_data == {"prices": [1.0], "order": {"id": 1}}
+
+
+def test_many_threads_lose_nothing_and_keep_each_threads_order(bus: ServiceBus) -> None:
+    threads, per_thread = 8, 400
+    start = threading.Barrier(threads)
+
+    def publisher(t: int) -> None:
+        start.wait()
+        for i in range(per_thread):
+            bus.publish("Tick", {"thread": t, "seq": i}, f"t{t}")
+
+    with EventRecorder("threads") as recorder:
+        recorder.start_recording(bus)
+        workers = [threading.Thread(target=publisher, args=(t,)) for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    events = recorder.events
+    assert len(events) == threads * per_thread
+    for t in range(threads):
+        assert [e.event_data["seq"] for e in events if e.source == f"t{t}"] == list(
+            range(per_thread)
+        )
+    offsets = [e.timestamp_offset_ms for e in events]
+    assert offsets == sorted(offsets)  # file order and time order agree
+
+
+def test_offsets_come_from_the_monotonic_ns_clock(
+    bus: ServiceBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = iter([5_000_000_000, 5_000_000_000 + 1_234_567, 5_000_000_000 + 2_500_000_001])
+    clock = time.perf_counter_ns
+    monkeypatch.setattr(time, "perf_counter_ns", lambda: next(ticks, clock()))
+    recorder = EventRecorder("clock")
+    recorder.start_recording(bus)
+    bus.publish("A", {})
+    bus.publish("B", {})
+    monkeypatch.undo()
+    recorder.stop_recording()
+    assert [e.timestamp_offset_ms for e in recorder.events] == [1.234567, 2500.000001]
+
+
+def test_start_time_is_wall_clock_utc_iso(bus: ServiceBus) -> None:
+    before = datetime.now(timezone.utc)
+    with EventRecorder("wall") as recorder:
+        recorder.start_recording(bus)
+    start = recorder.to_cassette().header.start_time
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", start)
+    parsed = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    assert abs((parsed - before).total_seconds()) < 5
+
+
+def test_save_uses_the_seed_default_name(bus: ServiceBus, tmp_path: Path) -> None:
+    with EventRecorder("bull run/2025", tmp_path / "recordings") as recorder:
+        recorder.start_recording(bus)
+        bus.publish("A", {"x": 1})
+        path = recorder.save()
+    assert path.parent == tmp_path / "recordings"
+    assert re.fullmatch(r"bull_run_2025_\d{8}_\d{6}\.json", path.name)
+    cassette = read_cassette(path)
+    assert cassette.header.session_name == "bull run/2025"
+    assert cassette.header.total_events == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("x.yaml", "x.yaml"), ("x.jsonl.gz", "x.jsonl.gz"), ("plain", "plain.json")],
+)
+def test_save_suffix_picks_the_format(
+    bus: ServiceBus, tmp_path: Path, name: str, expected: str
+) -> None:
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording(bus)
+    bus.publish("A", {"x": 1})
+    recorder.stop_recording()
+    path = recorder.save(name)
+    assert path == tmp_path / expected
+    assert [e.event_name for e in read_cassette(path).events] == ["A"]
+
+
+def test_save_absolute_path_and_bad_suffix(bus: ServiceBus, tmp_path: Path) -> None:
+    recorder = EventRecorder("s", tmp_path / "unused")
+    recorder.start_recording(bus)
+    recorder.stop_recording()
+    target = tmp_path / "elsewhere" / "r.yml"
+    assert recorder.save(target) == target
+    with pytest.raises(CassetteError, match="unknown cassette format"):
+        recorder.save("r.txt")
+
+
+def test_saved_duration_covers_the_session(bus: ServiceBus, tmp_path: Path) -> None:
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording(bus)
+    bus.publish("A", {})
+    time.sleep(0.02)
+    recorder.stop_recording()
+    header = read_cassette(recorder.save("d.json")).header
+    assert header.duration_ms >= 20
+    assert header.duration_ms >= recorder.events[-1].timestamp_offset_ms
+
+
+def test_manual_record_with_metadata_and_idle_record() -> None:
+    recorder = EventRecorder("manual")
+    assert recorder.record("Ignored", {}) is None  # not recording yet
+    recorder.start_recording()
+    event = recorder.record("Order", {"id": 1}, source=42, metadata={"trace": b"\x01"})  # type: ignore[arg-type]
+    assert event is not None
+    assert event.source == "42"
+    assert event.metadata == {"trace": {"__bytes__": "AQ=="}}
+    recorder.stop_recording()
+    assert recorder.events == [event]
+
+
+def test_before_record_can_drop_and_change_events(bus: ServiceBus) -> None:
+    def redact(event: RecordedEvent) -> RecordedEvent | None:
+        if event.event_name == "Heartbeat":
+            return None
+        return dataclasses.replace(event, event_data={**event.event_data, "secret": "***"})
+
+    with EventRecorder("s", before_record=redact) as recorder:
+        recorder.start_recording(bus)
+        bus.publish("Heartbeat", {})
+        bus.publish("Login", {"user": "a", "secret": "hunter2"})
+    assert [e.event_data for e in recorder.events] == [{"user": "a", "secret": "***"}]
+
+
+def test_a_failing_before_record_keeps_the_event(
+    bus: ServiceBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: RecordedEvent) -> RecordedEvent:
+        raise KeyError("oops")
+
+    with EventRecorder("s", before_record=broken) as recorder:
+        recorder.start_recording(bus)
+        assert bus.publish("E", {"x": 1}) == "delivered E"
+    assert [e.event_data for e in recorder.events] == [{"x": 1}]
+    assert "before_record hook failed" in caplog.text
+
+
+def test_status_goes_to_logging_not_stdout(
+    bus: ServiceBus,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.INFO, logger="pytest_eventrecorder")
+    with EventRecorder("logged", tmp_path) as recorder:
+        recorder.start_recording(bus)
+        bus.publish("E", {})
+        recorder.save("l.json")
+    assert capsys.readouterr() == ("", "")
+    messages = [r.getMessage() for r in caplog.records if r.name == "pytest_eventrecorder"]
+    assert any("Recording 'logged'" in m for m in messages)
+    assert any("Saved 1 events" in m for m in messages)
+
+
+def test_two_buses_one_session() -> None:
+    market, orders = ServiceBus(), ServiceBus()
+    with EventRecorder("both") as recorder:
+        recorder.start_recording(market)
+        recorder.start_recording(orders)
+        market.publish("Price", {})
+        orders.publish("Order", {})
+    assert [e.event_name for e in recorder.events] == ["Price", "Order"]
+    assert "publish" not in vars(market)
+    assert "publish" not in vars(orders)
+
+
+def test_an_object_that_is_not_a_bus_is_refused_and_nothing_starts() -> None:
+    recorder = EventRecorder("s")
+    with pytest.raises(TypeError, match="no adapter knows how to attach"):
+        recorder.start_recording(object())
+    assert not recorder.is_recording
+
+
+def test_restart_begins_a_new_session(bus: ServiceBus) -> None:
+    recorder = EventRecorder("s")
+    recorder.start_recording(bus)
+    bus.publish("First", {})
+    recorder.stop_recording()
+    recorder.start_recording(bus)
+    bus.publish("Second", {})
+    recorder.stop_recording()
+    assert [e.event_name for e in recorder.events] == ["Second"]
+
+
+def test_async_bus_publish_is_recorded_and_awaited() -> None:
+    class AsyncBus:
+        async def publish(self, event_name: str, event: object, source: str | None = None) -> str:
+            await asyncio.sleep(0)
+            return f"async {event_name}"
+
+    bus = AsyncBus()
+    with EventRecorder("async") as recorder:
+        recorder.start_recording(bus)
+        assert asyncio.run(bus.publish("E", {"x": 1})) == "async E"
+    assert [e.event_name for e in recorder.events] == ["E"]
+
+
+def test_bad_arguments_are_refused_early(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="session_name"):
+        EventRecorder("  ")
+    with pytest.raises(CassetteError, match="unknown cassette format"):
+        EventRecorder("s", stream_to=tmp_path / "live.txt")
+
+
+# --------------------------------------------------------------------------- stream_to
+
+
+def test_stream_to_has_each_event_on_disk_before_publish_returns(
+    bus: ServiceBus, tmp_path: Path
+) -> None:
+    live = tmp_path / "live.jsonl"
+    on_disk: list[list[str]] = []
+    bus.subscribe("E", lambda _: on_disk.append([e.event_name for e in iter_events(live)]))
+    with EventRecorder("live", stream_to=live) as recorder:
+        recorder.start_recording(bus)
+        bus.publish("E", {"i": 0})
+        bus.publish("E", {"i": 1})
+    assert on_disk == [["E"], ["E", "E"]]
+    assert read_header(live).total_events == 2  # the header is finalized on stop
+
+
+CHILD = """
+import os, signal, sys
+from pytest_eventrecorder import EventRecorder
+
+class ServiceBus:
+    def publish(self, event_name, event, source=None):
+        return None
+
+bus = ServiceBus()
+recorder = EventRecorder("crash", stream_to=sys.argv[1])
+recorder.start_recording(bus)
+for i in range(int(sys.argv[2])):
+    bus.publish("OrderPlaced", {"seq": i, "note": "✓"}, "bot")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_stream_to_survives_sigkill(tmp_path: Path, suffix: str) -> None:
+    live = tmp_path / f"crash{suffix}"
+    n = 250
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(CHILD))
+    done = subprocess.run(
+        [sys.executable, str(script), str(live), str(n)], capture_output=True, timeout=60
+    )
+    assert done.returncode == -9, done.stderr.decode()
+    events = list(iter_events(live))
+    assert [e.event_data["seq"] for e in events] == list(range(n))
+    assert read_header(live).session_name == "crash"
