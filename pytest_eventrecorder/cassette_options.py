@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .cassette import RecordedEvent
@@ -49,8 +49,6 @@ class CassetteOptions:
     redact: tuple[str, ...] = ()
     before_record_event: BeforeRecordEvent | None = None
     events_module: str | None = None
-    explicit: frozenset[str] = field(default=frozenset(), compare=False)
-    """The option names some layer set (the rest are defaults)."""
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
@@ -67,7 +65,7 @@ class CassetteOptions:
         return lambda event: event.event_name in names
 
 
-OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions) if f.name != "explicit")
+OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions))
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def merge_options(layers: Sequence[Layer], *, ci: bool) -> CassetteOptions:
             merged[key] = _check(key, value, layer.label)
     if "record_mode" not in merged and ci:
         merged["record_mode"] = CI_RECORD_MODE
-    options = CassetteOptions(**merged, explicit=frozenset(merged))
+    options = CassetteOptions(**merged)
     return replace(options, record_mode=MODE_SYNONYMS.get(options.record_mode, options.record_mode))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from .cassette import CassetteError
 from .cassette_options import (
     RECORD_MODES,
     CassetteOptions,
@@ -212,16 +213,24 @@ def open_cassette(
     path = path_for(request, options, folder)
     settings = request.config.stash[SETTINGS]
     mode = _mode(settings, options, path)
-    return EventCassette(
-        options,
-        path,
-        bus_for(request, options.bus, "event_cassette"),
-        nodeid=request.node.nodeid,
-        mode=mode,
-        hook=_hook_call(request.node),
-        rerun_id=rerun_id(request.node),
-        shown_path=shown_path(request.config, path),
-    )
+    bus = bus_for(request, options.bus, "event_cassette")
+    try:
+        return EventCassette(
+            options,
+            path,
+            bus,
+            nodeid=request.node.nodeid,
+            mode=mode,
+            hook=_hook_call(request.node),
+            rerun_id=rerun_id(request.node),
+            shown_path=shown_path(request.config, path),
+        )
+    except CassetteError as exc:
+        pytest.fail(
+            f"cannot replay the cassette: {exc}\n"
+            f"Fix the file, or re-record it with: {rerecord_command(rerun_id(request.node))}",
+            pytrace=False,
+        )
 
 
 def _mode(settings: Settings, options: CassetteOptions, path: Path) -> Mode:

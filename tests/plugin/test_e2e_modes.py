@@ -244,3 +244,20 @@ def test_replay_speed_precedence(
     )
     monkeypatch.setenv("EXPECTED_SPEED", expected)
     run_inprocess(*cli).assert_outcomes(passed=1)
+
+
+def test_a_broken_cassette_is_a_clear_error(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, BOT_TEST)
+    path = cassette_file(project, "test_bot_orders")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"events": [{"event_name": "PriceTick"}]}')
+    result = run_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot replay the cassette: *test_bot_orders.json*required field is missing*",
+            "*re-record it with: pytest test_bot.py::test_bot_orders --record-mode=all",
+        ]
+    )

@@ -41,7 +41,6 @@ def test_later_layers_win_key_by_key() -> None:
         ("B",),
         2.0,
     )
-    assert options.explicit == {"bus", "record_mode", "inputs", "speed"}
 
 
 def test_defaults() -> None:
