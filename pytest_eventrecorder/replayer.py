@@ -106,6 +106,9 @@ class EventReplayer:
         self._stop_requested = False
         self._attention = False
         """Cheap per-event check: has pause() or stop() been called?"""
+        self._paused_at = 0
+        self._pause_debt_ns = 0
+        """Time spent paused that the schedule has not been shifted by yet."""
         self.state = "idle"
         self.position = 0
         self.current_offset_ms = 0.0
@@ -226,6 +229,7 @@ class EventReplayer:
         with self._lock:
             if self.state == "playing":
                 self.state = "paused"
+                self._paused_at = self.clock.now_ns()
                 self._resumed.clear()
                 self._attention = True
                 self._interrupt.set()
@@ -235,6 +239,7 @@ class EventReplayer:
         with self._lock:
             if self.state == "paused":
                 self.state = "playing"
+                self._pause_debt_ns += self.clock.now_ns() - self._paused_at
                 self._attention = self._stop_requested
                 if not self._stop_requested:
                     self._interrupt.clear()
@@ -325,10 +330,8 @@ class EventReplayer:
         """Wait for the event's turn; returns the anchor (moved by any pause) and whether
         the replay was stopped meanwhile."""
         while True:
-            if not self._resumed.is_set():
-                began = self.clock.now_ns()
-                self._resumed.wait()
-                anchor += self.clock.now_ns() - began
+            self._resumed.wait()  # at once, unless paused
+            anchor += self._settle_pause()
             if self._stop_requested:
                 return anchor, True
             if plan.instant:
@@ -396,17 +399,21 @@ class EventReplayer:
         self, plan: _Plan, event: RecordedEvent, anchor: int
     ) -> tuple[int, bool]:
         while True:
-            if not self._resumed.is_set():
-                began = self.clock.now_ns()
-                while not self._resumed.is_set():
-                    await asyncio.sleep(PAUSE_POLL_S)
-                anchor += self.clock.now_ns() - began
+            while not self._resumed.is_set():
+                await asyncio.sleep(PAUSE_POLL_S)
+            anchor += self._settle_pause()
             if self._stop_requested:
                 return anchor, True
             deadline = anchor if plan.instant else plan.deadline(anchor, event)
             await self.clock.sleep_until_async(deadline, self._interrupt)
             if self._playing_on() and self.clock.now_ns() >= deadline:
                 return anchor, False
+
+    def _settle_pause(self) -> int:
+        """The pause time to shift the schedule by, now that the replay goes on."""
+        with self._lock:
+            debt, self._pause_debt_ns = self._pause_debt_ns, 0
+        return debt
 
     def _playing_on(self) -> bool:
         """Neither paused nor stopped."""
@@ -459,6 +466,7 @@ class EventReplayer:
                 raise RuntimeError("this replayer is already replaying; stop() it or use another")
             self._stop_requested = False
             self._attention = False
+            self._pause_debt_ns = 0
             self._interrupt.clear()
             self._resumed.set()
             self.state = "playing"
