@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import sys
 import tempfile
 import warnings
 import zlib
@@ -32,6 +33,7 @@ from .cassette import (
     RecordedEvent,
     adopt_event,
 )
+from .serialize import UNSERIALIZABLE_TAG
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -450,8 +452,8 @@ def _document(header: CassetteHeader, events: Iterable[RecordedEvent]) -> dict[s
 
 
 def _write_json(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
-    text = json.dumps(_document(header, events), indent=2, ensure_ascii=False, allow_nan=False)
-    out.write(text.encode("utf-8") + b"\n")
+    text = _as_text(_json_dump, _document(header, events))
+    out.write(text.encode("utf-8", _JSON_ESCAPE) + b"\n")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -471,14 +473,15 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def _write_yaml(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
-    text = yaml.dump(
-        _document(header, events),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-    )
+    text = _as_text(_yaml_dump, _document(header, events))
     out.write(text.encode("utf-8"))
+
+
+def _yaml_dump(doc: JSONValue) -> str:
+    text: str = yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+    return text
 
 
 def _write_jsonl(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
@@ -488,12 +491,45 @@ def _write_jsonl(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEv
 
 
 _WRITERS = {"json": _write_json, "yaml": _write_yaml, "jsonl": _write_jsonl}
+_JSON_ESCAPE = "backslashreplace"
+"""A lone surrogate (text decoded with ``surrogateescape``...) has no UTF-8 form; only JSON
+strings can hold one, and there its ``\\udXXX`` escape reads back as the same code point."""
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def encode_line(obj: dict[str, JSONValue]) -> bytes:
     """One JSON Lines record."""
-    return (_ENCODER.encode(obj) + "\n").encode("utf-8")
+    return (_as_text(_ENCODER.encode, obj) + "\n").encode("utf-8", _JSON_ESCAPE)
+
+
+def _as_text(dump: Callable[[Any], str], doc: JSONValue) -> str:
+    """``dump(doc)``; an int too long to write as text (``sys.get_int_max_str_digits``)
+    becomes an unserializable marker instead of failing the whole write (or the publish)."""
+    try:
+        return dump(doc)
+    except ValueError:
+        return dump(_mark_long_ints(doc))
+
+
+def _mark_long_ints(value: JSONValue) -> JSONValue:
+    if type(value) is dict:
+        return {key: _mark_long_ints(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_mark_long_ints(item) for item in value]
+    if type(value) is int and value.bit_length() > _INT_TEXT_BITS:
+        return {
+            UNSERIALIZABLE_TAG: "builtins.int",
+            "reason": f"an integer of {value.bit_length()} bits is too long to write as text",
+        }
+    return value
+
+
+def _json_dump(doc: JSONValue) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+# A little under the bits of the shortest int that text conversion refuses (0: no limit).
+_INT_TEXT_BITS = int((getattr(sys, "get_int_max_str_digits", int)() or 10**9) * 3.3)
 
 
 @contextlib.contextmanager
