@@ -288,11 +288,18 @@ def parse_iso(text: str) -> datetime:
 
 
 def shift_iso(text: str, delta_ms: float) -> str:
-    """``text`` moved by ``delta_ms``, written back the way :func:`utc_now_iso` writes."""
-    moved = parse_iso(text) + timedelta(milliseconds=delta_ms)
-    if moved.tzinfo is None:
-        return moved.isoformat(timespec="milliseconds")
-    utc = moved.astimezone(timezone.utc)
+    """``text`` moved by ``delta_ms``, written back the way :func:`utc_now_iso` writes.
+
+    A ``ValueError`` (never an ``OverflowError``) when the result is past the year 9999."""
+    try:
+        moved = parse_iso(text) + timedelta(milliseconds=delta_ms)
+        if moved.tzinfo is None:
+            return moved.isoformat(timespec="milliseconds")
+        utc = moved.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(
+            f"start time {text} moved by {delta_ms:g} ms is outside the years 1 to 9999"
+        ) from None
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -212,8 +212,8 @@ class EventReplayer:
         if moved_ms:
             try:
                 start_time = shift_iso(start_time, moved_ms)
-            except ValueError:
-                log.debug("start time %r is not ISO-8601; the slice keeps it", start_time)
+            except ValueError as exc:  # not ISO-8601, or moved past the year 9999
+                log.debug("start time kept as it is in the slice: %s", exc)
         cassette = Cassette.build(
             self.header.session_name,
             events,
