@@ -39,6 +39,8 @@ log = logging.getLogger("pytest_eventrecorder")
 
 Format = Literal["json", "yaml", "jsonl"]
 SUFFIXES: dict[str, Format] = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl"}
+YAML_EXPANSION = 4
+"""A YAML cassette may hold at most this many values per byte once its aliases are expanded."""
 BLOCK_BYTES = 1 << 20
 """A ``.jsonl`` file is read this many bytes at a time (whole lines), never all at once."""
 
@@ -355,21 +357,29 @@ def _load_yaml(text: str, path: Path) -> JSONValue:
     except (yaml.YAMLError, RecursionError) as exc:
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
     try:
-        return _plain(raw, set())
+        return _plain(raw, set(), [YAML_EXPANSION * len(text) + 1000])
     except CassetteError as exc:
         raise exc.located(path=path) from None
     except RecursionError:
         raise CassetteError("nested too deeply to read", path=path) from None
 
 
-def _plain(value: Any, active: set[int]) -> JSONValue:
-    """YAML values brought down to what JSON can hold (YAML reads bare dates as dates)."""
+def _plain(value: Any, active: set[int], budget: list[int]) -> JSONValue:
+    """YAML values brought down to what JSON can hold (YAML reads bare dates as dates).
+
+    ``budget`` holds how many more values may be visited: aliases may repeat a block, but
+    not expand a small file into billions of values ("billion laughs")."""
     if isinstance(value, dict | list):
         if id(value) in active:
             raise CassetteError("a YAML alias refers back to its own anchor")
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise CassetteError(
+                f"YAML aliases expand to more than {YAML_EXPANSION} values per byte of the file"
+            )
         active.add(id(value))
         try:
-            return _plain_container(value, active)
+            return _plain_container(value, active, budget)
         finally:
             active.discard(id(value))
     if isinstance(value, datetime | date):
@@ -381,14 +391,16 @@ def _plain(value: Any, active: set[int]) -> JSONValue:
     raise CassetteError(f"YAML type {type(value).__name__} has no JSON equivalent")
 
 
-def _plain_container(value: dict[Any, Any] | list[Any], active: set[int]) -> JSONValue:
+def _plain_container(
+    value: dict[Any, Any] | list[Any], active: set[int], budget: list[int]
+) -> JSONValue:
     if isinstance(value, list):
-        return [_plain(v, active) for v in value]
+        return [_plain(v, active, budget) for v in value]
     out = {}
     for key, item in value.items():
         if not isinstance(key, str):
             raise CassetteError(f"mapping keys must be strings, got {key!r}")
-        out[key] = _plain(item, active)
+        out[key] = _plain(item, active, budget)
     return out
 
 
