@@ -354,6 +354,10 @@ def _load_yaml(text: str, path: Path) -> JSONValue:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise CassetteError(f"not valid YAML: {exc.problem}", path=path, line=line) from None
+    except yaml.reader.ReaderError as exc:  # its str() spans two lines; errors are one line
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"character U+{exc.character:04X} is not allowed ({exc.reason})"
+        raise CassetteError(f"not valid YAML: {problem}", path=path, line=line) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
     try:
