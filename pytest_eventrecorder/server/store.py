@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
@@ -670,7 +670,7 @@ def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     starts: array[int] = array("q")
     lengths: array[int] = array("q")
     columns = Columns()
-    loads, from_dict = json.JSONDecoder().decode, RecordedEvent.from_dict
+    loads, from_dict = _STRICT_JSON.decode, RecordedEvent.from_dict
     with open(path, "rb") as stream:
         position = len(stream.readline())
         for lineno, line in enumerate(stream, start=2):
@@ -679,7 +679,7 @@ def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
                 continue
             try:
                 raw = loads(line.decode())
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 if position == key[1] and not line.endswith(b"\n"):
                     log.warning("%s: line %d is incomplete; it was skipped", filename, lineno)
                     break
@@ -694,10 +694,20 @@ def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     return EventIndex(filename, path, key, header, columns, _pread_reader(path, starts, lengths))
 
 
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number; cassettes hold finite numbers only")
+
+
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant)
+"""As the cassette reader decodes: NaN and Infinity refused (they are not JSON either)."""
+
+
 def _line_error(exc: Exception, filename: str, lineno: int) -> BrokenRecording:
     if isinstance(exc, CassetteError):
         return _public_error(exc.located(line=lineno), filename)
     problem = "not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else f"not valid JSON: {exc}"
+    if isinstance(exc, RecursionError):
+        problem = "nested too deeply to read"
     return BrokenRecording(str(CassetteError(problem, path=filename, line=lineno)))
 
 
