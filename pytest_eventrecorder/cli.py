@@ -95,6 +95,8 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     if isinstance(exc, ValueError | LookupError) and str(exc):
         return str(exc)
+    if isinstance(exc, RecursionError):  # a cassette may nest data deeper than Python can walk
+        return "the cassette holds event data nested too deeply to process"
     return f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
 
 

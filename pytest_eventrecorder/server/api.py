@@ -207,6 +207,12 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return _error(exc.code or 400, _describe(exc))
 
 
+@api.errorhandler(RecursionError)
+def _too_deep(exc: RecursionError) -> tuple[Response, int]:
+    # A cassette may hold data nested deeper than Python can walk (diff, search, JSON out)
+    return _error(422, "the recording holds event data nested too deeply to process")
+
+
 @api.errorhandler(Exception)
 def _unexpected(exc: Exception) -> tuple[Response, int]:
     log.exception("Unexpected error serving %s %s", request.method, request.path)
