@@ -360,6 +360,8 @@ def _load_yaml(text: str, path: Path) -> JSONValue:
         raise CassetteError(f"not valid YAML: {problem}", path=path, line=line) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
+    except ValueError as exc:  # an int too long to convert (sys.get_int_max_str_digits)
+        raise CassetteError(f"not valid YAML: {exc}", path=path) from None
     try:
         return _plain(raw, set(), [YAML_EXPANSION * len(text) + 1000])
     except CassetteError as exc:
