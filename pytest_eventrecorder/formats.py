@@ -522,11 +522,16 @@ def encode_line(obj: dict[str, JSONValue]) -> bytes:
 
 def _as_text(dump: Callable[[Any], str], doc: JSONValue) -> str:
     """``dump(doc)``; an int too long to write as text (``sys.get_int_max_str_digits``)
-    becomes an unserializable marker instead of failing the whole write (or the publish)."""
+    becomes an unserializable marker instead of failing the whole write (or the publish).
+
+    Data nested deeper than Python can walk (a hand-made file) is a ``ValueError``."""
     try:
-        return dump(doc)
-    except ValueError:
-        return dump(_mark_long_ints(doc))
+        try:
+            return dump(doc)
+        except ValueError:
+            return dump(_mark_long_ints(doc))
+    except RecursionError:
+        raise ValueError("event data is nested too deeply to write in this format") from None
 
 
 def _mark_long_ints(value: JSONValue) -> JSONValue:
