@@ -103,10 +103,8 @@ class RecordedEvent:
 
         Unknown keys are ignored, so files from newer versions still load.
         """
-        if type(raw) is dict and cls is RecordedEvent and _is_plain_event(raw):
-            event = _new(cls)
-            _set(event, "__dict__", dict(raw))
-            return event
+        if type(raw) is dict and cls is RecordedEvent:
+            return adopt_event(dict(raw), index)
         return _checked_event(cls, raw, index)
 
     def shifted(self, delta_ms: float) -> RecordedEvent:
@@ -123,42 +121,56 @@ def make_event(
     metadata: Mapping[str, JSONValue] | None = None,
 ) -> RecordedEvent:
     """``RecordedEvent(...)`` without the dataclass ``__init__`` cost, for trusted values."""
+    fields = {
+        "timestamp_offset_ms": offset_ms,
+        "event_name": event_name,
+        "event_data": event_data,
+        "source": source,
+    }
+    # Unset optional fields are left to the class defaults: a smaller dict per event.
+    if event_type is not None:
+        fields["event_type"] = event_type
+    if metadata is not None:
+        fields["metadata"] = metadata
     event = _new(RecordedEvent)
-    _set(
-        event,
-        "__dict__",
-        {
-            "timestamp_offset_ms": offset_ms,
-            "event_name": event_name,
-            "event_data": event_data,
-            "source": source,
-            "event_type": event_type,
-            "metadata": metadata,
-        },
-    )
+    _set(event, "__dict__", fields)
     return event
 
 
 def adopt_event(raw: object, index: int | None = None) -> RecordedEvent:
     """:meth:`RecordedEvent.from_dict` for a freshly parsed object nobody else holds: the
     event takes it over instead of copying it (the hot path when streaming a file)."""
-    if type(raw) is dict and _is_plain_event(raw):
-        event = _new(RecordedEvent)
-        _set(event, "__dict__", raw)
-        return event
+    if type(raw) is dict:
+        try:  # the common case, checked fast; anything else gets the full check
+            offset = raw["timestamp_offset_ms"]
+            if (
+                type(offset) in _NUMBERS
+                and 0 <= offset < _INF  # rejects NaN too
+                and type(raw["event_name"]) is str
+                and type(raw["source"]) in _OPTIONAL_TEXT
+                and "event_data" in raw
+                and (len(raw) == 4 or _known_extras(raw))
+            ):
+                event = _new(RecordedEvent)
+                _set(event, "__dict__", raw)
+                return event
+        except KeyError:
+            pass
     return _checked_event(RecordedEvent, raw, index)
 
 
-def _is_plain_event(raw: dict[str, Any]) -> bool:
-    """The common case, checked fast: exactly the four seed fields, all well-typed."""
-    if len(raw) != 4 or "event_data" not in raw:
-        return False
-    offset: Any = raw.get("timestamp_offset_ms")
-    kind = type(offset)
-    if not ((kind is float or kind is int) and 0 <= offset < _INF):  # rejects NaN too
-        return False
-    source = raw.get("source", 0)
-    return type(raw.get("event_name")) is str and (source is None or type(source) is str)
+_NUMBERS = frozenset((int, float))
+_OPTIONAL_TEXT = frozenset((str, type(None)))
+_OPTIONAL_MAPPING = frozenset((dict, type(None)))
+
+
+def _known_extras(raw: dict[str, Any]) -> bool:
+    """Only the optional fields besides the seed's four, well-typed."""
+    return (
+        raw.keys() <= _EVENT_KEYS
+        and type(raw.get("event_type")) in _OPTIONAL_TEXT
+        and type(raw.get("metadata")) in _OPTIONAL_MAPPING
+    )
 
 
 def _checked_event(cls: type[RecordedEvent], raw: object, index: int | None) -> RecordedEvent:

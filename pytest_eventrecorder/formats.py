@@ -128,8 +128,7 @@ def iter_event_blocks(path: str | os.PathLike[str]) -> Iterator[EventBlock]:
     p = Path(path)
     fmt, _ = cassette_format(p)
     if fmt != "jsonl":
-        events = list(read_cassette(p).events)
-        yield EventBlock(0, events, True)
+        yield EventBlock(0, list(read_cassette(p).events), True)
         return
     with _JsonlReader(p) as reader:
         yield from reader.blocks()
@@ -198,12 +197,12 @@ class _JsonlReader:
     def blocks(self) -> Iterator[EventBlock]:
         index = 0
         for chunk, final in _chain(self._pending, self._chunks):
-            events = self._parse_chunk(chunk, final, index)
-            if events:
-                yield EventBlock(index, events, b'"__' in chunk)
+            tagged = b'"__' in chunk
+            for events in self._batches(chunk, final, index):
+                yield EventBlock(index, events, tagged)
                 index += len(events)
 
-    def _parse_chunk(self, chunk: bytes, final: bool, index: int) -> list[RecordedEvent]:
+    def _batches(self, chunk: bytes, final: bool, index: int) -> Iterator[list[RecordedEvent]]:
         first_line = self._line + 1
         self._line += chunk.count(b"\n")
         try:
@@ -214,12 +213,50 @@ class _JsonlReader:
                 raise CassetteError(
                     f"not valid UTF-8 (byte {exc.start} of the line)", path=self.path, line=line
                 ) from None
-            # The writer stopped inside a multi-byte character: parse the whole lines before it.
+            # The writer stopped inside a multi-byte character: the whole lines before it stand.
             text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")
-            events = _parse_lines(text, self.path, first_line, index, final=False)
+            yield from _parse_text(text, self.path, first_line, index, False)
             _warn_truncated(self.path, line)
-            return events
-        return _parse_lines(text, self.path, first_line, index, final)
+            return
+        yield from _parse_text(text, self.path, first_line, index, final)
+
+
+def _parse_text(
+    text: str, path: Path, line: int, index: int, final: bool
+) -> Iterator[list[RecordedEvent]]:
+    """The events of whole lines of text, a small batch at a time, so a streamed event is
+    garbage long before the file is read (and the garbage collector has little to scan)."""
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the newline that ends the last line
+    partial = final and not text.endswith("\n")
+    for start in range(0, len(lines), BATCH_LINES):
+        batch = lines[start : start + BATCH_LINES]
+        rows = _parse_batch(batch)
+        offsets = None
+        if rows is None:  # something unusual in there: line by line, exactly
+            last = partial and start + len(batch) == len(lines)
+            offsets, rows = _parse_each(batch, path, line + start, last)
+        events = _adopt_rows(rows, offsets, index, path, line + start)
+        index += len(events)
+        yield events
+
+
+def _adopt_rows(
+    rows: list[Any], offsets: list[int] | None, index: int, path: Path, line: int
+) -> list[RecordedEvent]:
+    """Events from parsed lines (``offsets``: each row's line within the batch, when
+    blank lines were skipped); a bad one is an error naming its line and index."""
+    try:
+        return [adopt_event(raw) for raw in rows]
+    except CassetteError:
+        for number, raw in enumerate(rows):  # again, one by one, to say where
+            try:
+                adopt_event(raw, index + number)
+            except CassetteError as exc:
+                offset = number if offsets is None else offsets[number]
+                raise exc.located(path=path, line=line + offset) from None
+        raise
 
 
 def _chain(
@@ -235,49 +272,46 @@ def _reject_constant(name: str) -> None:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-_BLANK = object()
-_TRUNCATED = object()
+
+BATCH_LINES = 64
+"""Lines parsed with one decoder call: JSON object keys are then shared, not rebuilt."""
 
 
-def _parse_lines(text: str, path: Path, line: int, index: int, final: bool) -> list[RecordedEvent]:
-    """Each line of ``text`` holds one JSON event; blank lines are skipped."""
-    events: list[RecordedEvent] = []
-    append = events.append
-    pos, end = 0, len(text)
-    while pos < end:
-        try:
-            raw, stop = _scan(text, pos)
-        except (StopIteration, ValueError, RecursionError):
-            stop = end
-        if stop >= end or text[stop] != "\n":  # not the usual tidy line: look closer
-            raw, stop = _parse_line(text, pos, path, line, final)
-            if raw is _TRUNCATED:
-                break
-        if raw is not _BLANK:
-            try:
-                append(adopt_event(raw, index))
-            except CassetteError as exc:
-                raise exc.located(path=path, line=line) from None
-            index += 1
-        pos = stop + 1
-        line += 1
-    return events
+def _parse_batch(lines: list[str]) -> list[Any] | None:
+    """The lines' values, when each line holds one JSON object; else ``None``.
 
-
-def _parse_line(text: str, pos: int, path: Path, line: int, final: bool) -> tuple[Any, int]:
-    """One line the fast scan did not take: blank, padded, truncated or broken."""
-    newline = text.find("\n", pos)
-    stop = len(text) if newline < 0 else newline
-    body = text[pos:stop]
-    if not body.strip():
-        return _BLANK, stop
+    Any line that is blank, cut short or broken changes how many objects the joined text
+    holds (or makes it invalid), so the count check sends such batches line by line. Only
+    two lines that merge into one object *and* a third that splits into two, in the same
+    batch, could pass unnoticed; no crash, cut or disk error writes that.
+    """
     try:
-        return _DECODER.decode(body), stop
-    except (ValueError, RecursionError) as exc:
-        if final and newline < 0:
-            _warn_truncated(path, line)
-            return _TRUNCATED, stop
-        raise _line_error(exc, path, line) from None
+        rows = _scan("[" + ",".join(lines) + "]", 0)[0]
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return rows if len(rows) == len(lines) else None
+
+
+def _parse_each(
+    lines: list[str], path: Path, line: int, last_is_partial: bool
+) -> tuple[list[int], list[Any]]:
+    """Line by line, for a batch that did not parse whole: blank lines are skipped, a cut-off
+    last line is reported and dropped, and anything else broken is an error naming its line.
+    Returns each value's line offset within the batch, and the values."""
+    offsets: list[int] = []
+    rows: list[Any] = []
+    for offset, body in enumerate(lines):
+        if not body.strip():
+            continue
+        try:
+            rows.append(_DECODER.decode(body))
+        except (ValueError, RecursionError) as exc:
+            if last_is_partial and offset == len(lines) - 1:
+                _warn_truncated(path, line + offset)
+                break
+            raise _line_error(exc, path, line + offset) from None
+        offsets.append(offset)
+    return offsets, rows
 
 
 def _line_error(exc: BaseException, path: Path, line: int) -> CassetteError:

@@ -156,30 +156,58 @@ class EventRecorder:
             return None
         now = time.perf_counter_ns()
         data = snapshot(event)  # outside the lock: threads snapshot in parallel
-        name = event_name if type(event_name) is str else str(event_name)
+        if type(event_name) is not str:
+            event_name = str(event_name)
         if source is not None and type(source) is not str:
             source = str(source)
         kind = event_type_of(event)
         extra = snapshot(dict(metadata)) if metadata else None
         if self.before_record is not None:
-            provisional = make_event(self._offset(now), name, data, source, kind, extra)
-            changed = self._before_record(provisional)
-            if changed is None:
+            hooked = self._hooked(now, event_name, data, source, kind, extra)
+            if hooked is None:
                 return None
-            # The hook may hand back anything: keep the file writable.
-            name, source, kind = str(changed.event_name), changed.source, changed.event_type
-            data = snapshot(changed.event_data)
-            extra = snapshot(dict(changed.metadata)) if changed.metadata else None
+            event_name, data, source, kind, extra = hooked
         with self._lock:
             if not self._recording:
                 return None
             # Offsets only grow in file order, even when threads race to the lock.
-            now = self._last_ns = now if now > self._last_ns else self._last_ns
-            recorded = make_event(self._offset(now), name, data, source, kind, extra)
+            if now > self._last_ns:
+                self._last_ns = now
+            else:
+                now = self._last_ns
+            recorded = make_event(
+                (now - self._start_ns) / 1e6, event_name, data, source, kind, extra
+            )
             self._events.append(recorded)
             if self._stream is not None:
                 self._append_to_stream(self._stream, recorded)
         return recorded
+
+    def _hooked(
+        self,
+        now: int,
+        name: str,
+        data: JSONValue,
+        source: str | None,
+        kind: str | None,
+        extra: Mapping[str, JSONValue] | None,
+    ) -> tuple[str, JSONValue, str | None, str | None, Mapping[str, JSONValue] | None] | None:
+        """The event's fields as ``before_record`` leaves them (``None``: dropped)."""
+        changed = self._before_record(
+            make_event(self._offset(now), name, data, source, kind, extra)
+        )
+        if changed is None:
+            return None
+        # The hook may hand back anything: keep the file writable.
+        meta = snapshot(dict(changed.metadata)) if changed.metadata else None
+        source = None if changed.source is None else str(changed.source)
+        return (
+            str(changed.event_name),
+            snapshot(changed.event_data),
+            source,
+            changed.event_type,
+            meta,
+        )
 
     def _offset(self, now_ns: int) -> float:
         return (now_ns - self._start_ns) / 1e6

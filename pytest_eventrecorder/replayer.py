@@ -130,7 +130,7 @@ class EventReplayer:
     def __len__(self) -> int:
         if self._cassette is not None:
             return len(self._cassette.events)
-        return sum(len(block.events) for block in self._blocks())
+        return sum(1 for _ in self)
 
     def _blocks(self) -> Iterator[EventBlock]:
         assert self.path is not None
@@ -299,32 +299,42 @@ class EventReplayer:
         return result
 
     def _run(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
-        publish = plan.adapter.publish
+        publish, progress, total = plan.adapter.publish, plan.progress, plan.total
         rebuild, keep, instant = plan.rebuild, plan.keep, plan.instant
         plain = rebuild.module is None
-        for run, fresh in self._runs(plan):
-            handover = plain and fresh
-            for index, event in run:
-                if keep is not None and not keep(event):
-                    continue
-                if not instant or self._attention:
-                    anchor, stopped = self._await(plan, event, anchor)
-                    if stopped:
-                        return
-                self.current_offset_ms = event.timestamp_offset_ms
-                try:
-                    # Freshly read data with nothing to restore goes to the bus as it is.
-                    outcome = publish(event, event.event_data if handover else rebuild(event))
-                except Exception as exc:
-                    self._failed(plan, result, index, event, exc)
-                    outcome = None
-                if outcome is not None and inspect.iscoroutine(outcome):
-                    outcome.close()
-                    raise TypeError(
-                        "the bus's publish() is a coroutine function; "
-                        "use `await replayer.replay_async(...)`"
-                    )
-                self._count(plan, result)
+        published = 0
+        try:
+            for run, fresh in self._runs(plan):
+                handover = plain and fresh
+                for index, event in run:
+                    if keep is not None and not keep(event):
+                        continue
+                    if not instant or self._attention:
+                        self.position = published  # kept current while waiting, for status
+                        anchor, stopped = self._await(plan, event, anchor)
+                        if stopped:
+                            return
+                        self.current_offset_ms = event.timestamp_offset_ms
+                    try:
+                        # Freshly read data with nothing to restore goes to the bus as it is.
+                        outcome = publish(event, event.event_data if handover else rebuild(event))
+                    except Exception as exc:
+                        self._failed(plan, result, index, event, exc)
+                        outcome = None
+                    if outcome is not None and inspect.iscoroutine(outcome):
+                        outcome.close()
+                        raise TypeError(
+                            "the bus's publish() is a coroutine function; "
+                            "use `await replayer.replay_async(...)`"
+                        )
+                    published += 1
+                    if progress is not None:
+                        progress(published, total)
+                if instant and published:  # an instant replay updates its status per run
+                    self.position = published
+                    self.current_offset_ms = event.timestamp_offset_ms
+        finally:
+            result.published = self.position = published
 
     def _await(self, plan: _Plan, event: RecordedEvent, anchor: int) -> tuple[int, bool]:
         """Wait for the event's turn; returns the anchor (moved by any pause) and whether

@@ -56,7 +56,10 @@ def snapshot(obj: object) -> JSONValue:
         return obj
     if kind is float:
         return _finite(cast(float, obj))
-    return _convert(obj, 0, set())
+    try:  # the top level inline: most events are one small object
+        return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, {id(obj)})
+    except Exception as exc:  # a broken property or model_dump must not reach the publisher
+        return _marker(obj, f"{type(exc).__name__}: {exc}")
 
 
 def event_type_of(obj: object) -> str | None:

@@ -597,12 +597,23 @@ def test_jsonl_is_read_in_blocks_not_whole(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(formats, "BLOCK_BYTES", 256)
     events = [RecordedEvent(i, "E", {"i": i, "pad": "x" * 40}) for i in range(40)]
     path = write_cassette(tmp_path / "big.jsonl", Cassette.build("big", events))
-    blocks = list(iter_event_blocks(path))
+    blocks = [(block.first_index, list(block.events)) for block in iter_event_blocks(path)]
     assert len(blocks) > 5
-    assert [b.first_index for b in blocks] == [
-        sum(len(b.events) for b in blocks[:i]) for i in range(len(blocks))
+    assert [first for first, _ in blocks] == [
+        sum(len(events) for _, events in blocks[:i]) for i in range(len(blocks))
     ]
-    assert [e for b in blocks for e in b.events] == events
+    assert [e for _, events in blocks for e in events] == events
+
+
+def test_unread_events_of_a_block_still_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "BLOCK_BYTES", 256)
+    events = [RecordedEvent(i, "E", {"i": i, "pad": "x" * 40}) for i in range(40)]
+    path = write_cassette(tmp_path / "skip.jsonl", Cassette.build("skip", events))
+    firsts = [block.first_index for block in iter_event_blocks(path)]  # events left unread
+    assert firsts == sorted(set(firsts))
+    assert firsts[-1] > 30
 
 
 def test_a_line_longer_than_a_block_is_read_whole(
