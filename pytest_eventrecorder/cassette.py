@@ -140,23 +140,35 @@ def make_event(
 def adopt_event(raw: object, index: int | None = None) -> RecordedEvent:
     """:meth:`RecordedEvent.from_dict` for a freshly parsed object nobody else holds: the
     event takes it over instead of copying it (the hot path when streaming a file)."""
-    if type(raw) is dict:
-        try:  # the common case, checked fast; anything else gets the full check
-            offset = raw["timestamp_offset_ms"]
-            if (
-                type(offset) in _NUMBERS
-                and 0 <= offset < _INF  # rejects NaN too
-                and type(raw["event_name"]) is str
-                and type(raw["source"]) in _OPTIONAL_TEXT
-                and "event_data" in raw
-                and (len(raw) == 4 or _known_extras(raw))
-            ):
-                event = _new(RecordedEvent)
-                _set(event, "__dict__", raw)
-                return event
-        except KeyError:
-            pass
-    return _checked_event(RecordedEvent, raw, index)
+    return adopt_events([raw], index)[0]
+
+
+def adopt_events(rows: list[Any], first_index: int | None = 0) -> list[RecordedEvent]:
+    """:func:`adopt_event` for many parsed rows at once; a bad row raises the
+    :class:`CassetteError` of the full check, with its index (``first_index`` + position)."""
+    events: list[RecordedEvent] = []
+    append = events.append
+    for raw in rows:
+        if type(raw) is dict:
+            try:  # the common case, checked fast; anything else gets the full check
+                offset = raw["timestamp_offset_ms"]
+                if (
+                    type(offset) in _NUMBERS
+                    and 0 <= offset < _INF  # rejects NaN too
+                    and type(raw["event_name"]) is str
+                    and type(raw["source"]) in _OPTIONAL_TEXT
+                    and "event_data" in raw
+                    and (len(raw) == 4 or _known_extras(raw))
+                ):
+                    event = _new(RecordedEvent)
+                    _set(event, "__dict__", raw)
+                    append(event)
+                    continue
+            except KeyError:
+                pass
+        index = None if first_index is None else first_index + len(events)
+        append(_checked_event(RecordedEvent, raw, index))
+    return events
 
 
 _NUMBERS = frozenset((int, float))

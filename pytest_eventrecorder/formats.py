@@ -31,7 +31,7 @@ from .cassette import (
     CassetteHeader,
     JSONValue,
     RecordedEvent,
-    adopt_event,
+    adopt_events,
 )
 from .serialize import UNSERIALIZABLE_TAG
 
@@ -248,15 +248,11 @@ def _adopt_rows(
     """Events from parsed lines (``offsets``: each row's line within the batch, when
     blank lines were skipped); a bad one is an error naming its line and index."""
     try:
-        return [adopt_event(raw) for raw in rows]
-    except CassetteError:
-        for number, raw in enumerate(rows):  # again, one by one, to say where
-            try:
-                adopt_event(raw, index + number)
-            except CassetteError as exc:
-                offset = number if offsets is None else offsets[number]
-                raise exc.located(path=path, line=line + offset) from None
-        raise
+        return adopt_events(rows, index)
+    except CassetteError as exc:
+        number = (index if exc.index is None else exc.index) - index
+        offset = number if offsets is None else offsets[number]
+        raise exc.located(path=path, line=line + offset) from None
 
 
 def _chain(
@@ -453,7 +449,7 @@ def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[R
                 f"required list is missing or not a list (got {type(events_raw).__name__})",
                 field="events",
             )
-        events = tuple(adopt_event(item, i) for i, item in enumerate(events_raw))
+        events = tuple(adopt_events(events_raw))
     except CassetteError as exc:
         raise exc.located(path=path) from None
     return header, events

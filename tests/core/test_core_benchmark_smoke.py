@@ -20,6 +20,6 @@ def test_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("|")]
     assert table[0].startswith("| Measurement | naive reference | pytest-eventrecorder |")
-    assert len(table) == 10
+    assert len(table) == 11
     assert all(line.rstrip().endswith(("| PASS |", "| MISS |")) for line in table[2:])
     assert list(tmp_path.iterdir()) == []  # scratch files live in a temporary folder
