@@ -154,6 +154,19 @@ class EventRecorder:
         """
         if not self._recording:
             return None
+        try:
+            return self._record(event_name, event, source, metadata)
+        except Exception:  # an event that cannot even be named must not break the publisher
+            log.exception("could not record event %r; it is left out", event_name)
+            return None
+
+    def _record(
+        self,
+        event_name: str,
+        event: object,
+        source: str | None,
+        metadata: Mapping[str, JSONValue] | None,
+    ) -> RecordedEvent | None:
         now = time.perf_counter_ns()
         data = snapshot(event)  # outside the lock: threads snapshot in parallel
         if type(event_name) is not str:

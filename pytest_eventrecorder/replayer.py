@@ -61,7 +61,7 @@ class _Plan:
     keep: EventPredicate | None
     """Applied while streaming; ``None`` when there is no filter or it was applied already."""
     selected: list[tuple[int, RecordedEvent]] | None
-    """For a recording in memory: the (index, event) pairs to replay, filtered up front."""
+    """For a filtered recording in memory: the (index, event) pairs that passed."""
     progress: ProgressCallback | None
     total: int
     continue_on_error: bool
@@ -141,6 +141,9 @@ class EventReplayer:
         events may be handed to the bus as they are (freshly read, nothing to restore)."""
         if plan.selected is not None:
             yield plan.selected, False
+            return
+        if self._cassette is not None:
+            yield enumerate(self._cassette.events), False
             return
         for block in self._blocks():
             yield enumerate(block.events, block.first_index), not block.tagged
@@ -451,9 +454,10 @@ class EventReplayer:
         adapter = adapter_for(bus)
         selected = None
         if self._cassette is not None:
-            pairs = enumerate(self._cassette.events)
-            selected = [(i, e) for i, e in pairs if keep(e)] if keep else list(pairs)
-            keep, total = None, len(selected)
+            events = self._cassette.events
+            if keep is not None:  # filtered up front: each predicate runs once per event
+                selected = [(i, e) for i, e in enumerate(events) if keep(e)]
+            keep, total = None, len(events if selected is None else selected)
         elif progress is not None:  # a second pass over the file, only to know the total
             total = len(self) if keep is None else sum(1 for e in self if keep(e))
         else:

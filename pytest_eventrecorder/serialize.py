@@ -467,7 +467,8 @@ def _typed_kwargs(cls: type, data: dict[str, Any], names: set[str]) -> dict[str,
 @functools.lru_cache(maxsize=512)
 def _hints(cls: type) -> dict[str, Any]:
     """Field types: the class's annotations, and its ``__init__``'s for plain classes."""
-    hints = _resolved_hints(vars(cls)["__init__"]) if "__init__" in vars(cls) else {}
+    init = next((vars(k)["__init__"] for k in cls.__mro__[:-1] if "__init__" in vars(k)), None)
+    hints = {} if init is None else _resolved_hints(init)
     hints.pop("return", None)
     hints.update(_resolved_hints(cls))
     return hints

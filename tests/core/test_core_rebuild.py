@@ -40,7 +40,9 @@ class Fill(pydantic.BaseModel):
 
 
 class OrderFilled(pydantic.BaseModel):
-    order_id: UUID
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    order_id: UUID = pydantic.Field(alias="orderId")
     side: Side
     fills: list[Fill]
     fee: Decimal
@@ -79,6 +81,10 @@ class PlainAlert:
     def __init__(self, level: str, when: datetime) -> None:
         self.level = level
         self.when = when
+
+
+class UrgentAlert(PlainAlert):
+    pass
 
 
 class Snapshot:
@@ -169,8 +175,11 @@ def test_plain_classes_are_rebuilt_through_init_or_attributes(
     def publish(b: ServiceBus) -> None:
         b.publish("PlainAlert", ev.PlainAlert("high", AT))
         b.publish("Snapshot", snap)
+        b.publish("UrgentAlert", ev.UrgentAlert("max", AT))
 
-    alert, snapshot_back = replayed(record(bus, publish), name)
+    alert, snapshot_back, urgent = replayed(record(bus, publish), name)
+    assert isinstance(urgent, ev.UrgentAlert)
+    assert urgent.when == AT  # typed through the inherited __init__
     assert isinstance(alert, ev.PlainAlert)
     assert alert.level == "high"
     assert alert.when == AT

@@ -272,6 +272,23 @@ def test_a_failing_before_record_keeps_the_event(
     assert "before_record hook failed" in caplog.text
 
 
+def test_record_never_raises_into_the_publisher(caplog: pytest.LogCaptureFixture) -> None:
+    class BadName:
+        def __str__(self) -> str:
+            raise RuntimeError("no name")
+
+        def __repr__(self) -> str:
+            return "<BadName>"
+
+    recorder = EventRecorder("s")
+    recorder.start_recording()
+    assert recorder.record(BadName(), {"x": 1}) is None  # type: ignore[arg-type]
+    assert recorder.record("Fine", {}) is not None
+    recorder.stop_recording()
+    assert [e.event_name for e in recorder.events] == ["Fine"]
+    assert "could not record event <BadName>" in caplog.text
+
+
 def test_status_goes_to_logging_not_stdout(
     bus: ServiceBus,
     tmp_path: Path,
