@@ -12,6 +12,7 @@ from .formats import (
     read_cassette,
     read_header,
     write_cassette,
+    write_events,
 )
 from .recorder import EventRecorder
 from .replayer import EventReplayer, ReplayError, ReplayResult
@@ -44,4 +45,5 @@ __all__ = [
     "read_header",
     "snapshot",
     "write_cassette",
+    "write_events",
 ]

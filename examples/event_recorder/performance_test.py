@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pytest_eventrecorder import CassetteHeader, EventReplayer, RecordedEvent
-from pytest_eventrecorder.formats import write_events
+from pytest_eventrecorder import CassetteHeader, EventReplayer, RecordedEvent, write_events
 
 DAY_MS = 24 * 3600 * 1000.0
 
