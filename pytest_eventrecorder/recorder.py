@@ -60,6 +60,7 @@ class EventRecorder:
         self.metadata = dict(metadata or {})
         self.stream_error: OSError | None = None
         self._lock = threading.Lock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
         self._events: list[RecordedEvent] = []
         self._adapters: list[BusAdapter] = []
         self._stream: EventStream | None = None
@@ -180,7 +181,8 @@ class EventRecorder:
             if hooked is None:
                 return None
             event_name, data, source, kind, extra = hooked
-        with self._lock:
+        self._acquire()  # not `with`: twice as fast, and this runs on every publish
+        try:
             if not self._recording:
                 return None
             # Offsets only grow in file order, even when threads race to the lock.
@@ -194,6 +196,8 @@ class EventRecorder:
             self._events.append(recorded)
             if self._stream is not None:
                 self._append_to_stream(self._stream, recorded)
+        finally:
+            self._release()
         return recorded
 
     def _hooked(

@@ -27,7 +27,7 @@ from collections.abc import Set as AbcSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any, cast
+from typing import Any
 
 from .cassette import JSONValue, RecordedEvent, parse_iso
 
@@ -49,13 +49,17 @@ class EventRebuildError(ValueError):
 # --------------------------------------------------------------------------- snapshot
 
 
-def snapshot(obj: object) -> JSONValue:
+def snapshot(obj: Any) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
     kind = type(obj)
     if kind in _ATOMS:
         return obj
     if kind is float:
-        return _finite(cast(float, obj))
+        return _finite(obj)
+    if kind is dict:
+        flat = _flat_copy(obj)
+        if flat is not None:
+            return flat
     try:  # the top level inline: most events are one small object
         return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, {id(obj)})
     except Exception as exc:  # a broken property or model_dump must not reach the publisher
@@ -91,14 +95,14 @@ def _finite(value: float) -> JSONValue:
     return value if value - value == 0 else _float_tag(value)  # inf - inf and nan are nan
 
 
-def _convert(obj: object, depth: int, active: set[int]) -> JSONValue:
+def _convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
     """Snapshot of one value; ``active`` holds the ids of the containers being converted
     (a value met again while its own conversion is under way refers back to itself)."""
     kind = type(obj)
     if kind in _ATOMS:
         return obj
     if kind is float:
-        return _finite(cast(float, obj))
+        return _finite(obj)
     if depth > MAX_DEPTH:
         return _marker(obj, f"nested deeper than {MAX_DEPTH} levels")
     key = id(obj)
@@ -129,7 +133,22 @@ def _converter(cls: type) -> Converter:
     return found
 
 
+def _flat_copy(obj: Mapping[Any, Any]) -> dict[str, JSONValue] | None:
+    """A copy of a mapping of text keys to plain values (the usual event), else ``None``."""
+    for key, value in obj.items():
+        kind = type(value)
+        if type(key) is not str or kind not in _FLAT or (kind is float and value - value != 0):
+            return None
+    return dict(obj)
+
+
+_FLAT = _ATOMS | {float}
+
+
 def _dict(obj: Mapping[Any, Any], depth: int, active: set[int]) -> JSONValue:
+    flat = _flat_copy(obj)
+    if flat is not None:
+        return flat
     out = {}
     for key, value in obj.items():
         kind = type(value)
