@@ -260,9 +260,14 @@ class EventRecorder:
 
     @property
     def events(self) -> list[RecordedEvent]:
-        """The events recorded so far, oldest first."""
+        """The events recorded so far, oldest first (a copy)."""
         with self._lock:
             return list(self._events)
+
+    @property
+    def event_count(self) -> int:
+        """How many events are recorded so far, without copying them."""
+        return len(self._events)
 
     def _header(self) -> CassetteHeader:
         end = self._stop_ns if self._stop_ns is not None else time.perf_counter_ns()

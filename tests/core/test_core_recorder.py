@@ -41,6 +41,7 @@ def test_records_name_data_source_and_type(bus: ServiceBus) -> None:
     bus.publish("MarketDataReceived", MarketDataReceived("BTC/USDT", 67500.0, 1.5), "Agent")
     bus.publish("Plain", {"a": 1})
     events = recorder.stop_recording()
+    assert recorder.event_count == 2
     assert [(e.event_name, e.event_data, e.source) for e in events] == [
         ("MarketDataReceived", {"symbol": "BTC/USDT", "price": 67500.0, "volume": 1.5}, "Agent"),
         ("Plain", {"a": 1}, None),
