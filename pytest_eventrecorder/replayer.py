@@ -42,7 +42,12 @@ class ReplayError:
 
 @dataclass
 class ReplayResult:
-    """What a replay did."""
+    """What a replay did.
+
+    ``total`` is how many events the replay was to publish: known up front for recordings in
+    memory, or when a progress callback asked for it (a streamed file is then read twice);
+    otherwise it is the number published.
+    """
 
     published: int = 0
     total: int = 0
@@ -78,8 +83,9 @@ class _Plan:
 class EventReplayer:
     """Loads a recording (any format, or a :class:`Cassette`) and replays it.
 
-    ``.jsonl`` files are streamed from disk on every pass; other formats are loaded once.
-    A glob pattern picks the newest matching file.
+    ``.jsonl`` files are streamed from disk on every pass (so a broken line further down
+    stops a replay there, with a :class:`CassetteError` naming it); other formats are loaded
+    and checked whole, once. A glob pattern picks the newest matching file.
     """
 
     def __init__(
