@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..cassette import Cassette, JSONValue, RecordedEvent
 from ..config import EventRecorderConfig
@@ -265,6 +265,9 @@ def _body() -> dict[str, Any]:
 
 def _parse_body() -> dict[str, Any]:
     data = request.get_data(cache=True)
+    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+        # Werkzeug cuts a chunked body off at the limit instead of refusing it
+        raise RequestEntityTooLarge()
     if not data.strip():
         return {}
     if request.mimetype != "application/json":
