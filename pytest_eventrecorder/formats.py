@@ -147,7 +147,11 @@ class _JsonlReader:
         self._chunks = self._read_chunks()
         self._line = 1
         self._pending: list[tuple[bytes, bool]] = []
-        self.header = self._read_header()
+        try:
+            self.header = self._read_header()
+        except BaseException:  # no `with` block will close what __init__ opened
+            self.__exit__()
+            raise
 
     def __enter__(self) -> _JsonlReader:
         return self
