@@ -229,6 +229,17 @@ def test_no_file_name_reaches_outside_the_folder(
     assert sorted(recordings.parent.rglob("*")) == before
 
 
+def test_the_watch_sees_a_file_opened_outside_the_folder(
+    layout: tuple[Path, Path], watch: Watch
+) -> None:
+    """The guard above can fail: reading the secret through the symlink is caught."""
+    recordings, _ = layout
+    with watch:
+        (recordings / "link.json").read_bytes()
+        (recordings / "session.json").read_bytes()
+    assert [event for event, _ in watch.escapes(recordings.parent, recordings)] == ["open"]
+
+
 HOSTILE_SESSION_NAMES = [
     "../../escape",
     "..\\..\\escape",
@@ -408,6 +419,8 @@ def test_stateful_api_workflows_never_get_a_5xx(app: Flask) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     names = ("session.json", "session.jsonl", "other.yaml", "link.json")
 
+    calls: list[str] = []
+
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any, **kwargs: Any) -> None:
             params = case.path_parameters or {}
@@ -416,6 +429,7 @@ def test_stateful_api_workflows_never_get_a_5xx(app: Flask) -> None:
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+            calls.append(f"{case.method} {case.formatted_path} {response.status_code}")
 
     Workflow.run(
         settings=settings(
@@ -427,3 +441,5 @@ def test_stateful_api_workflows_never_get_a_5xx(app: Flask) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
+    assert len(calls) >= 30
+    assert any(" 200" in call for call in calls)
