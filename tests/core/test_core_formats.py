@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
 import json
 import os
@@ -591,6 +593,16 @@ def test_bad_jsonl_header_is_an_error_on_line_1(tmp_path: Path, text: str, probl
     with pytest.raises(CassetteError, match=problem) as caught:
         read_header(path)
     assert caught.value.line == 1
+
+
+def test_a_bad_header_leaves_no_file_open(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "h.jsonl", "[1]\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with contextlib.suppress(CassetteError):
+            read_header(path)
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_jsonl_is_read_in_blocks_not_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
