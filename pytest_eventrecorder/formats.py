@@ -656,7 +656,11 @@ class EventStream:
         self._fsync = fsync
         self._raw = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         self._packed = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if gz else None
-        self._write(encode_line(header.to_dict()))
+        try:
+            self._write(encode_line(header.to_dict()))
+        except BaseException:  # a full disk, say: do not leak the open file
+            self._raw.close()
+            raise
 
     def append(self, event: RecordedEvent) -> None:
         self._write(encode_line(event.to_dict()))
