@@ -19,8 +19,9 @@ import pytest
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, settings
-from rel_support import START
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rel_support import START, any_text, fuzz, json_values
 
 from pytest_eventrecorder import Cassette, EventRecorderConfig, RecordedEvent, write_cassette
 from pytest_eventrecorder.server import EventRecorderServer, create_app
@@ -443,3 +444,57 @@ def test_stateful_api_workflows_never_get_a_5xx(app: Flask) -> None:
     )
     assert len(calls) >= 30
     assert any(" 200" in call for call in calls)
+
+
+# --------------------------------------------------------------------------- arbitrary requests
+
+BODY_KEYS = (
+    "session_name",
+    "metadata",
+    "event_name",
+    "event_data",
+    "source",
+    "source_filename",
+    "event_indices",
+    "new_session_name",
+    "from_ms",
+    "to_ms",
+    "speed",
+)
+QUERY_KEYS = ("event_name", "source", "limit", "offset", "q", "field", "value", "from_ms")
+QUERY_KEYS += ("to_ms", "buckets", "by", "sort", "order", "a", "b", "ignore_field")
+GETS = [
+    "/api/recordings",
+    "/api/recording/session.jsonl/events",
+    "/api/recording/other.yaml/events",
+    "/api/recording/session.json/timeline",
+    "/api/diff",
+]
+_scalars = st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats() | any_text
+bodies = st.dictionaries(st.sampled_from(BODY_KEYS), json_values | _scalars, max_size=6)
+queries = st.lists(
+    st.tuples(
+        st.sampled_from(QUERY_KEYS),
+        any_text.map(lambda t: t.encode("utf-8", "surrogatepass").decode("latin-1"))
+        | st.sampled_from(["0", "-1", "1e309", "nan", "inf", "99999999999999999999", "a.b.*"]),
+    ),
+    max_size=5,
+)
+
+
+@fuzz(300)
+@given(url=st.sampled_from(POSTS), body=bodies)
+def test_arbitrary_json_bodies_never_get_a_5xx(app: Flask, url: str, body: dict[str, Any]) -> None:
+    client = app.test_client()
+    response = client.post(url, data=json.dumps(body), content_type="application/json")
+    no_5xx(response, (url, body))
+    client.post("/api/replay/stop")
+
+
+@fuzz(300)
+@given(url=st.sampled_from(GETS), query=queries)
+def test_arbitrary_query_strings_never_get_a_5xx(
+    app: Flask, url: str, query: list[tuple[str, str]]
+) -> None:
+    response = app.test_client().get(url, query_string=query)
+    no_5xx(response, (url, query))
