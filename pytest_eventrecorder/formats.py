@@ -682,11 +682,13 @@ class EventStream:
     def close(self) -> None:
         if self._raw.closed:
             return
-        if self._packed is not None:
-            self._packed.close()
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
+        try:
+            if self._packed is not None:
+                self._packed.close()
+            self._raw.flush()
+            os.fsync(self._raw.fileno())
+        finally:  # a full disk must not leak the file: it is closed whatever failed
+            self._raw.close()
 
     def finalize(self, header: CassetteHeader) -> None:
         """Close, then rewrite the file atomically with the final header (counts, duration)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -242,6 +243,8 @@ class EventRecorder:
             stream.append(event)
         except OSError as exc:
             self._stream = None
+            with contextlib.suppress(OSError):  # the disk that just failed may fail again
+                stream.close()
             self._stream_failed(exc)
 
     def _stream_failed(self, exc: OSError) -> None:
