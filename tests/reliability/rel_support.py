@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,11 +23,16 @@ SUFFIXES = FORMATS + tuple(f"{s}.gz" for s in FORMATS)
 """Every suffix a cassette may have."""
 
 
+FUZZ_SCALE = int(os.environ.get("EVENTRECORDER_FUZZ_SCALE", "1"))
+"""Multiplies every example budget: ``EVENTRECORDER_FUZZ_SCALE=20 pytest tests/reliability``
+for a deep run; CI keeps 1 (the suite then runs in about a minute)."""
+
+
 def fuzz(max_examples: int) -> settings:
     """Derandomized (CI runs the same examples every time), no deadline (shared machine),
     no example database (nothing written outside the test's folders)."""
     return settings(
-        max_examples=max_examples,
+        max_examples=max_examples * FUZZ_SCALE,
         deadline=None,
         derandomize=True,
         database=None,

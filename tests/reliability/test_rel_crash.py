@@ -207,6 +207,12 @@ def fill_disk(monkeypatch: pytest.MonkeyPatch, full: Path, room: int) -> None:
     monkeypatch.setattr(formats_module, "open", opener, raising=False)
 
 
+def open_files_under(folder: Path) -> list[str]:
+    """Files under ``folder`` this process still has open."""
+    names = (os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd"))
+    return [name for name in names if Path(name).is_relative_to(folder)]
+
+
 def recorded(recorder: EventRecorder, count: int) -> list[RecordedEvent]:
     bus = _Bus()
     recorder.start_recording(bus)
@@ -263,6 +269,7 @@ def test_a_disk_filling_up_mid_stream_never_reaches_the_publisher(
     assert recorder.stream_error.errno == errno.ENOSPC
     assert "No space left on device" in caplog.text
     assert "call save() to keep them" in caplog.text
+    assert open_files_under(full) == [], "the failed stream's file was left open"
     streamed = read_leniently(full / "live.jsonl")
     assert streamed == events[: len(streamed)]  # what reached the disk is a clean prefix
     monkeypatch.undo()
