@@ -8,6 +8,7 @@ from another origin are refused (no cross-site requests from a page the user vis
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import logging
@@ -211,6 +212,18 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 def _too_deep(exc: RecursionError) -> tuple[Response, int]:
     # A cassette may hold data nested deeper than Python can walk (diff, search, JSON out)
     return _error(422, "the recording holds event data nested too deeply to process")
+
+
+@api.errorhandler(OSError)
+def _cannot_write(exc: OSError) -> tuple[Response, int]:
+    # The folder is full, read-only or gone: say so (a live recording stays in memory)
+    log.error("Cannot write to the recordings folder: %s", exc)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return _error(
+        507 if full else 500,
+        f"the server cannot write to its recordings folder ({exc.strerror or exc}); "
+        "nothing was lost: make room or fix the folder's permissions, then try again",
+    )
 
 
 @api.errorhandler(Exception)
