@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -24,12 +25,14 @@ import pytest
 from pytest_eventrecorder import (
     Cassette,
     EventRecorder,
+    EventRecorderConfig,
     RecordedEvent,
     iter_events,
     read_cassette,
     write_cassette,
 )
 from pytest_eventrecorder import formats as formats_module
+from pytest_eventrecorder.server import create_app
 
 CHILD = Path(__file__).with_name("rel_child.py")
 START = "2025-01-02T03:04:05.678Z"
@@ -338,3 +341,51 @@ def test_a_read_only_folder_gives_clear_errors_and_keeps_the_events(
     assert report["kept"] == [{"i": i} for i in range(5)]
     assert report["left_in_folder"] == ["old.json"]
     assert read_cassette(read_only / "old.json") == PREVIOUS
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "words"),
+    [("full", 507, "No space left on device"), ("read-only", 500, "Permission denied")],
+)
+def test_the_dashboard_keeps_a_live_recording_it_cannot_save(
+    monkeypatch: pytest.MonkeyPatch,
+    folders: tuple[Path, Path],
+    failure: str,
+    status: int,
+    words: str,
+) -> None:
+    full, _ = folders
+    client = create_app(EventRecorderConfig(recordings_dir=full), testing=True).test_client()
+    assert client.post("/api/record/start", json={"session_name": "live"}).status_code == 200
+    for i in range(5):
+        client.post("/api/record/event", json={"event_name": "E", "event_data": {"i": i}})
+    if failure == "full":
+        fill_disk(monkeypatch, full, 0)
+    else:
+        monkeypatch.setattr(tempfile, "mkstemp", read_only_mkstemp(full))
+
+    response = client.post("/api/record/stop")
+    assert response.status_code == status
+    assert words in response.get_json()["error"]
+    assert "nothing was lost" in response.get_json()["error"]
+    assert client.get("/api/record/status").get_json()["total_events"] == 5
+    assert [p.name for p in full.iterdir()] == []
+
+    monkeypatch.undo()  # the disk has room again / the folder is writable again
+    stopped = client.post("/api/record/stop").get_json()
+    saved = read_cassette(full / stopped["filename"])
+    assert [e.event_data for e in saved.events] == [{"i": i} for i in range(5)]
+
+
+def read_only_mkstemp(folder: Path) -> Any:
+    real = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> Any:
+        if Path(kwargs.get("dir") or ".").resolve() == folder.resolve():
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        return real(*args, **kwargs)
+
+    return mkstemp
