@@ -3,7 +3,8 @@
 Shared by the pytest plugin (teardown verification), the CLI ``diff`` command and the
 dashboard's ``/api/diff``. Expected is the recorded side, actual the new one; every field
 line reads ``path: expected != actual``, as pytest's assertion rewriting does. Values are
-equal when Python's ``==`` says so, as in a plain ``assert`` (``1 == 1.0 == True``).
+equal when they are the same JSON value: numbers by ``==`` (``1 == 1.0``), but a boolean never
+equals a number (``true`` turning into ``1`` is a change a test must see).
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ class _Matcher:
             exp, act = getattr(expected, name), getattr(actual, name)
             if name == "event_data" and self.ignore:
                 exp, act = drop_fields(exp, self.ignore), drop_fields(act, self.ignore)
-            if exp != act:
+            if not same_value(exp, act):
                 return False
         return True
 
@@ -388,9 +389,26 @@ def field_diff(expected: Any, actual: Any, path: str) -> list[str]:
                 dict(enumerate(expected)), dict(enumerate(actual)), i, f"{path}.{i}"
             )
         ]
-    if expected == actual:
+    if same_value(expected, actual):
         return []
     return [f"{path}: {_show(expected)} != {_show(actual)}"]
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """Equal as JSON values: ``==``, except that booleans and numbers never match."""
+    return bool(expected == actual) and not _bool_mismatch(expected, actual)
+
+
+def _bool_mismatch(a: Any, b: Any) -> bool:
+    """Whether two ``==`` values differ in a bool-versus-number position."""
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is not tb
+    if ta is dict and tb is dict:
+        return any(_bool_mismatch(value, b[key]) for key, value in a.items())
+    if ta in (list, tuple) and tb in (list, tuple):
+        return any(map(_bool_mismatch, a, b))
+    return False
 
 
 def _member_diff(

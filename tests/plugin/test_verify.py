@@ -156,9 +156,13 @@ def test_bad_ignore_fields_are_a_clear_error(bad: Any) -> None:
         compare_events([], [], ignore_fields=bad)
 
 
-def test_values_compare_as_python_equality_does() -> None:
+def test_numbers_compare_by_value_but_booleans_are_not_numbers() -> None:
     assert compare_events([ev("A", {"v": 1})], [ev("A", {"v": 1.0})]) == []
-    assert compare_events([ev("A", {"v": 1})], [ev("A", {"v": True})]) == []
+    recorded, now = ev("A", {"v": [1, {"w": 0}]}), ev("A", {"v": [True, {"w": False}]})
+    changed = compare_events([recorded], [now])
+    assert [d.field_diffs for d in changed] == [
+        ("event_data.v.0: 1 != True", "event_data.v.1.w: 0 != False")
+    ]
     assert (
         compare_events([ev("A", {"v": 1}), ev("B")], [ev("B"), ev("A", {"v": 1.0})], ordered=False)
         == []
@@ -167,7 +171,7 @@ def test_values_compare_as_python_equality_does() -> None:
 
 def test_data_equal_in_value_but_not_in_form_still_aligns() -> None:
     expected = [ev("A", {"v": 1, "w": 2}), ev("B", {"v": 1})]
-    actual = [ev("A", {"w": 2, "v": 1.0}), ev("C"), ev("B", {"v": True})]
+    actual = [ev("A", {"w": 2, "v": 1.0}), ev("C"), ev("B", {"v": 1.0})]
     result = match_events(expected, actual)
     assert kinds(result.differences) == [("unexpected", "C", None, 1)]
     assert result.pairs == {0: 0, 2: 1}
