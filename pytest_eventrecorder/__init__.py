@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .cassette import FORMAT_VERSION, Cassette, CassetteError, CassetteHeader, RecordedEvent
+from .cassette_options import RECORD_MODES
+from .cassette_session import CassetteReplay, EventCassette
 from .clock import RealClock, VirtualClock
 from .config import ConfigError, EventRecorderConfig
 from .formats import (
@@ -23,10 +25,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FORMAT_VERSION",
+    "RECORD_MODES",
     "Cassette",
     "CassetteError",
     "CassetteHeader",
+    "CassetteReplay",
     "ConfigError",
+    "EventCassette",
     "EventRebuildError",
     "EventRecorder",
     "EventRecorderConfig",

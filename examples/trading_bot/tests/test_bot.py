@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from trading_bot import ServiceBus, TradingBot, live_feed
 
-from pytest_eventrecorder.cassette_session import EventCassette
+from pytest_eventrecorder import EventCassette
 
 
 @pytest.mark.event_cassette(inputs=["PriceTick"])
