@@ -17,6 +17,7 @@ import enum
 import functools
 import importlib
 import inspect
+import keyword
 import numbers
 import types
 import typing
@@ -61,6 +62,11 @@ def snapshot(obj: Any) -> JSONValue:
         if flat is not None:
             return flat
     try:  # the top level inline: most events are one small object
+        flat_fields = _FLAT_FIELDS.get(kind)
+        if flat_fields is not None:
+            flat = flat_fields(obj)
+            if flat is not None:
+                return flat
         return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, {id(obj)})
     except Exception as exc:  # a broken property or model_dump must not reach the publisher
         return _marker(obj, f"{type(exc).__name__}: {exc}")
@@ -125,11 +131,15 @@ _CONVERTER_CACHE: dict[type, Converter] = {}
 def _converter(cls: type) -> Converter:
     """How to snapshot instances of ``cls``, worked out once per class."""
     found = next((conv for test, conv in _CONVERTERS if test(cls)), None)
+    flat_fields = None
     if found is None:
         fields = _structured_fields(cls)
         found = _object_converter(_slot_names(cls)) if fields is None else _fields_converter(fields)
+        flat_fields = None if fields is None else _flat_fields_function(cls, fields)
     if len(_CONVERTER_CACHE) < _CACHE_SIZE:
         _CONVERTER_CACHE[cls] = found
+        if flat_fields is not None:
+            _FLAT_FIELDS[cls] = flat_fields
     return found
 
 
@@ -277,6 +287,38 @@ def _fields_converter(names: tuple[str, ...]) -> Converter:
         return out
 
     return convert
+
+
+FlatFields = Callable[[Any], "dict[str, JSONValue] | None"]
+_FLAT_FIELDS: dict[type, FlatFields] = {}
+"""Per dataclass/attrs class: its fields as a dict when every value is flat, else ``None``."""
+_MAX_FLAT_FIELDS = 64
+
+
+def _flat_fields_function(cls: type, names: tuple[str, ...]) -> FlatFields | None:
+    """:func:`_fields_converter` unrolled for the usual event, whose fields are all plain
+    values (read as ``obj.<name>``, just as ``getattr`` does): a generated function, as
+    :mod:`dataclasses` makes ``__init__``, since a loop costs twice as much per event.
+    The names come from the class definition, never from data."""
+    if not names or len(names) > _MAX_FLAT_FIELDS:
+        return None
+    if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        return None
+    values = [f"v{i}" for i in range(len(names))]
+    loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(values, names, strict=True))
+    flat = " and ".join(
+        f"(type({v}) in atoms or type({v}) is float and {v} - {v} == 0)" for v in values
+    )
+    items = ", ".join(f"{n!r}: {v}" for v, n in zip(values, names, strict=True))
+    source = (
+        f"def flat_fields(obj):\n    {loads}\n"
+        f"    if {flat}:\n        return {{{items}}}\n    return None\n"
+    )
+    namespace: dict[str, Any] = {"atoms": _ATOMS, "float": float, "type": type}
+    # Only identifiers checked above go into the source (never data), as in dataclasses.
+    exec(compile(source, f"<flat fields of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    function: FlatFields = namespace["flat_fields"]
+    return function
 
 
 def _object_converter(slots: tuple[str, ...]) -> Converter:
