@@ -24,12 +24,16 @@ from .cassette import (
     utc_now_iso,
 )
 from .formats import EventStream, cassette_format, write_cassette
-from .serialize import event_type_of, snapshot
+from .serialize import event_type_of, snapshot, type_name
 
 log = logging.getLogger("pytest_eventrecorder")
 
 BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | None"]
 """Called on each event before it is kept; return a changed event, or ``None`` to drop it."""
+
+_Entry = tuple[int, str, JSONValue, "str | None", type, "Mapping[str, JSONValue] | None"]
+"""An event as the hot path keeps it: (perf_counter_ns, name, data, source, class of the
+published object, metadata); it becomes a :class:`RecordedEvent` when first asked for."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -62,12 +66,13 @@ class EventRecorder:
         self.stream_error: OSError | None = None
         self._lock = threading.Lock()
         self._acquire, self._release = self._lock.acquire, self._lock.release
-        self._events: list[RecordedEvent] = []
+        self._events: list[RecordedEvent | _Entry] = []
+        self._built = 0
+        """How many of ``_events``, from the start, are RecordedEvents already."""
         self._adapters: list[BusAdapter] = []
         self._stream: EventStream | None = None
         self._recording = False
         self._start_ns = 0
-        self._last_ns = 0
         self._stop_ns: int | None = None
         self._start_time = ""
 
@@ -87,7 +92,7 @@ class EventRecorder:
             return
         try:
             # The adapter ignores what the sink returns; record() returns the event for callers.
-            adapter.attach(cast(EventSink, self.record))
+            adapter.attach(cast(EventSink, self._keep))
         except BaseException:
             if began:
                 self.stop_recording()
@@ -98,7 +103,8 @@ class EventRecorder:
 
     def _begin(self) -> None:
         self._events = []
-        self._start_ns = self._last_ns = time.perf_counter_ns()
+        self._built = 0
+        self._start_ns = time.perf_counter_ns()
         self._stop_ns = None
         self._start_time = utc_now_iso()
         if self.stream_to is not None:
@@ -120,7 +126,7 @@ class EventRecorder:
             self._finish_stream(stream)
         if was_recording:
             log.info("Recorded %d events in %r", len(self._events), self.session_name)
-        return list(self._events)
+        return self.events
 
     def _finish_stream(self, stream: EventStream) -> None:
         try:
@@ -149,61 +155,80 @@ class EventRecorder:
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
     ) -> RecordedEvent | None:
-        """Record one event (adapters call this for each publish); never raises into them.
+        """Record one event; never raises into the caller.
 
         Returns the event as recorded, or ``None`` when not recording or dropped by
         ``before_record``.
         """
+        kept = self._keep(event_name, event, source, metadata)
+        if kept is None or isinstance(kept, RecordedEvent):
+            return kept
+        return self._built_event(kept)
+
+    def _keep(
+        self,
+        event_name: str,
+        event: object,
+        source: str | None = None,
+        metadata: Mapping[str, JSONValue] | None = None,
+    ) -> RecordedEvent | _Entry | None:
+        """:meth:`record` without building the RecordedEvent, which waits until the events
+        are asked for: what adapters call on every publish. Never raises into them."""
         if not self._recording:
             return None
         try:
-            return self._record(event_name, event, source, metadata)
+            data = snapshot(event)  # outside the lock: threads snapshot in parallel
+            if type(event_name) is not str:
+                event_name = str(event_name)
+            if source is not None and type(source) is not str:
+                source = str(source)
+            extra = snapshot(dict(metadata)) if metadata else None
+            if self.before_record is not None or self.stream_to is not None:
+                return self._keep_now(event_name, event, data, source, extra)
+            self._acquire()  # not `with`: twice as fast, and this runs on every publish
+            try:
+                if not self._recording:
+                    return None
+                # The clock is read under the lock: offsets only grow in file order.
+                entry = (time.perf_counter_ns(), event_name, data, source, type(event), extra)
+                self._events.append(entry)
+            finally:
+                self._release()
+            return entry
         except Exception:  # an event that cannot even be named must not break the publisher
             log.exception("could not record event %r; it is left out", event_name)
             return None
 
-    def _record(
+    def _keep_now(
         self,
-        event_name: str,
+        name: str,
         event: object,
+        data: JSONValue,
         source: str | None,
-        metadata: Mapping[str, JSONValue] | None,
+        extra: Mapping[str, JSONValue] | None,
     ) -> RecordedEvent | None:
-        now = time.perf_counter_ns()
-        data = snapshot(event)  # outside the lock: threads snapshot in parallel
-        if type(event_name) is not str:
-            event_name = str(event_name)
-        if source is not None and type(source) is not str:
-            source = str(source)
+        """:meth:`_keep` when a ``before_record`` hook or a stream needs the RecordedEvent."""
         kind = event_type_of(event)
-        extra = snapshot(dict(metadata)) if metadata else None
-        if self.before_record is not None:
-            hooked = self._hooked(now, event_name, data, source, kind, extra)
+        hook = self.before_record
+        if hook is not None:
+            hooked = self._hooked(hook, name, data, source, kind, extra)
             if hooked is None:
                 return None
-            event_name, data, source, kind, extra = hooked
-        self._acquire()  # not `with`: twice as fast, and this runs on every publish
-        try:
+            name, data, source, kind, extra = hooked
+        with self._lock:
             if not self._recording:
                 return None
-            # Offsets only grow in file order, even when threads race to the lock.
-            if now > self._last_ns:
-                self._last_ns = now
-            else:
-                now = self._last_ns
             recorded = make_event(
-                (now - self._start_ns) / 1e6, event_name, data, source, kind, extra
+                self._offset(time.perf_counter_ns()), name, data, source, kind, extra
             )
             self._events.append(recorded)
             if self._stream is not None:
                 self._append_to_stream(self._stream, recorded)
-        finally:
-            self._release()
         return recorded
 
     def _hooked(
         self,
-        now: int,
+        hook: BeforeRecord,
         name: str,
         data: JSONValue,
         source: str | None,
@@ -211,9 +236,8 @@ class EventRecorder:
         extra: Mapping[str, JSONValue] | None,
     ) -> tuple[str, JSONValue, str | None, str | None, Mapping[str, JSONValue] | None] | None:
         """The event's fields as ``before_record`` leaves them (``None``: dropped)."""
-        changed = self._before_record(
-            make_event(self._offset(now), name, data, source, kind, extra)
-        )
+        offset = self._offset(time.perf_counter_ns())  # the final one is read under the lock
+        changed = self._before_record(hook, make_event(offset, name, data, source, kind, extra))
         if changed is None:
             return None
         # The hook may hand back anything: keep the file writable.
@@ -230,10 +254,13 @@ class EventRecorder:
     def _offset(self, now_ns: int) -> float:
         return (now_ns - self._start_ns) / 1e6
 
-    def _before_record(self, event: RecordedEvent) -> RecordedEvent | None:
-        assert self.before_record is not None
+    def _built_event(self, entry: _Entry) -> RecordedEvent:
+        now, name, data, source, cls, extra = entry
+        return make_event(self._offset(now), name, data, source, type_name(cls), extra)
+
+    def _before_record(self, hook: BeforeRecord, event: RecordedEvent) -> RecordedEvent | None:
         try:
-            return self.before_record(event)
+            return hook(event)
         except Exception:
             log.exception("before_record hook failed; the event is kept unchanged")
             return event
@@ -265,7 +292,18 @@ class EventRecorder:
     def events(self) -> list[RecordedEvent]:
         """The events recorded so far, oldest first (a copy)."""
         with self._lock:
-            return list(self._events)
+            return list(self._built_events())
+
+    def _built_events(self) -> list[RecordedEvent]:
+        """``_events`` with every entry the hot path kept built into its RecordedEvent, once
+        (call with the lock held)."""
+        events = self._events
+        for i in range(self._built, len(events)):
+            entry = events[i]
+            if type(entry) is tuple:
+                events[i] = self._built_event(entry)
+        self._built = len(events)
+        return cast(list[RecordedEvent], events)
 
     @property
     def event_count(self) -> int:
@@ -285,7 +323,7 @@ class EventRecorder:
     def to_cassette(self) -> Cassette:
         """The recording so far as a :class:`Cassette` (works while still recording)."""
         with self._lock:
-            events = tuple(self._events)
+            events = tuple(self._built_events())
             header = self._header()
         duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
         return Cassette(

@@ -74,7 +74,11 @@ def snapshot(obj: Any) -> JSONValue:
 
 def event_type_of(obj: object) -> str | None:
     """``"module:QualName"`` of a typed event, ``None`` for plain data."""
-    cls = type(obj)
+    return type_name(type(obj))
+
+
+def type_name(cls: type) -> str | None:
+    """:func:`event_type_of` for an event of class ``cls``."""
     try:
         return _TYPE_NAMES[cls]
     except KeyError:
