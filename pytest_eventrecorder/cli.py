@@ -324,7 +324,7 @@ def info(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
         if not as_json:
             _print_summary(summary, first=len(summaries) == 1)
     if as_json:
-        click.echo(json.dumps(summaries, indent=2, ensure_ascii=False))
+        click.echo(_json_text(summaries))
     ctx.exit(EXIT_ERROR if failed else 0)
 
 
@@ -381,6 +381,13 @@ def _print_summary(summary: dict[str, Any], *, first: bool) -> None:
         click.echo(f"  {title:<12} {len(counts)}")
         for key, count in counts.items():
             click.echo(f"    {count:>9}  {_shown(key)}")
+
+
+def _json_text(value: object) -> str:
+    """Indented JSON for ``--json``; a lone surrogate in recorded text (no UTF-8 form) is
+    written as its ``\\udXXX`` escape, as cassettes write it."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _shown(text: str) -> str:
@@ -475,7 +482,7 @@ def timeline(
 
 
 def _timeline_line(index: int, event: RecordedEvent) -> str:
-    color = _PALETTE[zlib.crc32(event.event_name.encode()) % len(_PALETTE)]
+    color = _PALETTE[zlib.crc32(event.event_name.encode("utf-8", "surrogatepass")) % len(_PALETTE)]
     return "  ".join(
         (
             click.style(f"{index:>7}", dim=True),
@@ -658,15 +665,13 @@ def diff(
     differences = diff_cassettes(a, b, ignore_fields=ignore_fields)
     if as_json:
         click.echo(
-            json.dumps(
+            _json_text(
                 {
                     "equal": not differences,
                     "differences": [d.to_dict() for d in differences],
                     "a": _brief(expected, a),
                     "b": _brief(actual, b),
-                },
-                indent=2,
-                ensure_ascii=False,
+                }
             )
         )
     elif differences:
