@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
-from rel_support import START, SUFFIXES, any_text, fuzz, json_values
+from rel_support import START, SUFFIXES, any_text, event_lists, fuzz, json_values, session_names
 
 from pytest_eventrecorder import (
     Cassette,
@@ -455,3 +455,34 @@ def test_the_api_answers_every_nasty_file_with_4xx(client: FlaskClient, recordin
         check_api_on(client, name)
         response = client.get(f"/api/diff?a={name}&b=nested-500.jsonl")
         assert response.status_code < 500, (name, response.get_data(as_text=True))
+
+
+# --------------------------------------------------------------------------- valid but strange
+
+
+@fuzz(40)
+@given(events=event_lists, name=session_names, suffix=st.sampled_from(SUFFIXES))
+def test_the_cli_shows_any_valid_cassette(
+    tmp_path: Path, events: list[RecordedEvent], name: str, suffix: str
+) -> None:
+    """Names and data with control characters, escapes and lone surrogates are printed
+    (escaped where needed), never an error: every command succeeds on a valid file."""
+    with scratch(tmp_path) as folder:
+        path = write_cassette(folder / f"c{suffix}", Cassette.build(name, events, start_time=START))
+        for args in (
+            ("info", path),
+            ("info", "--json", path),
+            ("timeline", path),
+            ("validate", path),
+            ("diff", path, path),
+            ("diff", "--json", path, path),
+            ("filter", path, "-o", folder / "f.jsonl", "--where", "source != 'x'"),
+            ("filter", path, "-o", folder / "half.yaml", "--to-ms", "1e6"),
+        ):
+            code, lines = run_cli(*args)
+            assert code == 0, (args, lines)
+            assert not any(line.startswith("Error") for line in lines), (args, lines)
+        for flag in ((), ("--json",)):  # differences are reported, with the same text
+            code, lines = run_cli("diff", *flag, path, folder / "half.yaml")
+            assert code in (0, 1), lines
+            assert not any(line.startswith("Error") for line in lines), lines
