@@ -486,3 +486,34 @@ def test_the_cli_shows_any_valid_cassette(
             code, lines = run_cli("diff", *flag, path, folder / "half.yaml")
             assert code in (0, 1), lines
             assert not any(line.startswith("Error") for line in lines), lines
+
+
+@fuzz(25)
+@given(events=event_lists, name=session_names, suffix=st.sampled_from(SUFFIXES))
+def test_the_api_serves_any_valid_cassette(
+    client: FlaskClient,
+    recordings: Path,
+    events: list[RecordedEvent],
+    name: str,
+    suffix: str,
+) -> None:
+    filename = f"{next(_names)}{suffix}"
+    write_cassette(recordings / filename, Cassette.build(name, events, start_time=START))
+    for url in (
+        f"/api/recording/{filename}",
+        f"/api/recording/{filename}/events?limit=1000",
+        f"/api/recording/{filename}/events?q=%C3%A9&field=*",
+        f"/api/recording/{filename}/fields",
+        f"/api/recording/{filename}/timeline",
+        f"/api/diff?a={filename}&b=good.json",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True))
+        response.get_json()  # the body is JSON a browser can parse
+    page = client.get(f"/api/recording/{filename}/events?limit=1000").get_json()
+    assert [e["event_name"] for e in page["events"]] == [e.event_name for e in events]
+    if events:
+        body = {"source_filename": filename, "event_indices": [0], "new_session_name": "c"}
+        assert client.post("/api/recording/create", json=body).status_code == 201
+    assert client.post(f"/api/replay/start/{filename}", json={"speed": 1000}).status_code == 200
+    assert client.post("/api/replay/stop").status_code == 200
