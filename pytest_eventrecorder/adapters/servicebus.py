@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from .hookspecs import hookimpl
 from .patching import Patches
 
 _P = inspect.Parameter
+log = logging.getLogger("pytest_eventrecorder")
 
 
 class MethodAdapter:
@@ -53,6 +55,9 @@ class MethodAdapter:
         self._positional = _plain_positional(self._signature)
         self._args = (name_arg, event_arg, source_arg)
         self._check_parameters()
+        self._positions = _positions(self._positional, self._args)
+        self._needs_source = source_arg is not None and self._requires(source_arg)
+        self._replay_arity = _replay_arity(self._positional, self._args)
         self._patches = Patches()
 
     def _check_parameters(self) -> None:
@@ -83,14 +88,7 @@ class MethodAdapter:
 
     def _wrap(self, sink: EventSink) -> Callable[..., Any]:
         original = self._original
-
-        def capture(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-            try:
-                name, event, source = self._extract(args, kwargs)
-            except TypeError:
-                return  # a wrong call: the original raises the TypeError its caller expects
-            sink(name, event, source)
-
+        capture = self._capture(sink)
         if inspect.iscoroutinefunction(original):
 
             @functools.wraps(original)
@@ -106,6 +104,47 @@ class MethodAdapter:
             return original(*args, **kwargs)
 
         return recording_publish
+
+    def _capture(self, sink: EventSink) -> Callable[[tuple[Any, ...], dict[str, Any]], None]:
+        """Hands one call's event to ``sink``. A call with every argument by position (the
+        usual one) takes them from their known places; any other is bound to the signature."""
+        plans = self._positions
+        capture_bound = functools.partial(self._capture_bound, sink)
+        if not plans:
+            return capture_bound
+
+        def capture(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            plan = None if kwargs else plans.get(len(args))
+            if plan is None:
+                capture_bound(args, kwargs)
+                return
+            name_at, event_at, source_at, source = plan
+            try:
+                name = args[name_at]
+                if type(name) is not str:
+                    name = str(name)
+                if source_at is not None:
+                    source = args[source_at]
+                if source is not None and type(source) is not str:
+                    source = str(source)
+            except Exception:  # only the original's own errors may reach the caller
+                log.exception("could not capture an event from %s()", self.method)
+                return
+            sink(name, args[event_at], source)
+
+        return capture
+
+    def _capture_bound(
+        self, sink: EventSink, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        try:
+            name, event, source = self._extract(args, kwargs)
+        except TypeError:
+            return  # a wrong call: the original raises the TypeError its caller expects
+        except Exception:  # only the original's own errors may reach the caller
+            log.exception("could not capture an event from %s()", self.method)
+            return
+        sink(name, event, source)
 
     def _extract(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -135,12 +174,20 @@ class MethodAdapter:
     # ------------------------------------------------------------------ replay
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
+        # Looked up on every call: the plugin may wrap the method while a replay runs.
+        publish = getattr(self.bus, self.method)
+        arity = self._replay_arity
+        if arity:
+            source = event.source
+            if arity == 3 and (source is not None or self._needs_source):
+                return publish(event.event_name, payload, source)
+            return publish(event.event_name, payload)
         name_arg, event_arg, source_arg = self._args
         values: dict[str, object] = {name_arg: event.event_name, event_arg: payload}
-        if source_arg is not None and (event.source is not None or self._requires(source_arg)):
+        if source_arg is not None and (event.source is not None or self._needs_source):
             values[source_arg] = event.source
         args, kwargs = self._call_arguments(values)
-        return getattr(self.bus, self.method)(*args, **kwargs)
+        return publish(*args, **kwargs)
 
     def _requires(self, arg: str) -> bool:
         param = self._signature.parameters.get(arg) if self._signature else None
@@ -193,6 +240,47 @@ def _plain_positional(
         return None
     defaults = {p.name: p.default for p in params if p.default is not _P.empty}
     return len(params) - len(defaults), tuple(p.name for p in params), defaults
+
+
+_Plan = tuple[int, int, "int | None", Any]
+"""Where a plain call has the name, the event and the source, or (``None``, the source's
+default) when the call leaves the source out."""
+
+
+def _positions(
+    plain: tuple[int, tuple[str, ...], dict[str, Any]] | None,
+    arg_names: tuple[str, str, str | None],
+) -> dict[int, _Plan]:
+    """A :data:`_Plan` for each number of positional arguments a plain call may have."""
+    name_arg, event_arg, source_arg = arg_names
+    if plain is None or name_arg not in plain[1] or event_arg not in plain[1]:
+        return {}
+    required, names, defaults = plain
+    name_at, event_at = names.index(name_arg), names.index(event_arg)
+    source_at = names.index(source_arg) if source_arg in names else None
+    plans: dict[int, _Plan] = {}
+    for count in range(required, len(names) + 1):
+        if name_at >= count or event_at >= count:
+            continue  # a left-out name or event: the general binder handles it
+        if source_at is not None and source_at < count:
+            plans[count] = (name_at, event_at, source_at, None)
+        else:
+            plans[count] = (name_at, event_at, None, defaults.get(source_arg or ""))
+    return plans
+
+
+def _replay_arity(
+    plain: tuple[int, tuple[str, ...], dict[str, Any]] | None,
+    arg_names: tuple[str, str, str | None],
+) -> int:
+    """3 (or 2, with no source) when replay may pass ``(name, event[, source])`` by
+    position because they are the method's first parameters; 0 when it needs keywords."""
+    name_arg, event_arg, source_arg = arg_names
+    if plain is None or plain[1][:2] != (name_arg, event_arg):
+        return 0
+    if source_arg is None:
+        return 2
+    return 3 if plain[1][2:3] == (source_arg,) else 0
 
 
 def _bind_plain(
