@@ -9,7 +9,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -65,10 +68,11 @@ class EventRecorder:
         self.metadata = dict(metadata or {})
         self.stream_error: OSError | None = None
         self._lock = threading.Lock()
-        self._acquire, self._release = self._lock.acquire, self._lock.release
         self._events: list[RecordedEvent | _Entry] = []
         self._built = 0
         """How many of ``_events``, from the start, are RecordedEvents already."""
+        self._cutoff: int | None = None
+        """How many of ``_events`` were there when recording stopped (later ones are left out)."""
         self._adapters: list[BusAdapter] = []
         self._stream: EventStream | None = None
         self._recording = False
@@ -104,6 +108,7 @@ class EventRecorder:
     def _begin(self) -> None:
         self._events = []
         self._built = 0
+        self._cutoff = None
         self._start_ns = time.perf_counter_ns()
         self._stop_ns = None
         self._start_time = utc_now_iso()
@@ -121,11 +126,13 @@ class EventRecorder:
             was_recording, self._recording = self._recording, False
             if was_recording:
                 self._stop_ns = time.perf_counter_ns()
+                # A publish that got past the check in _keep() before this may still append.
+                self._cutoff = len(self._events)
             stream, self._stream = self._stream, None
         if stream is not None:
             self._finish_stream(stream)
         if was_recording:
-            log.info("Recorded %d events in %r", len(self._events), self.session_name)
+            log.info("Recorded %d events in %r", self.event_count, self.session_name)
         return self.events
 
     def _finish_stream(self, stream: EventStream) -> None:
@@ -160,10 +167,7 @@ class EventRecorder:
         Returns the event as recorded, or ``None`` when not recording or dropped by
         ``before_record``.
         """
-        kept = self._keep(event_name, event, source, metadata)
-        if kept is None or isinstance(kept, RecordedEvent):
-            return kept
-        return self._built_event(kept)
+        return cast("RecordedEvent | None", self._keep(event_name, event, source, metadata, True))
 
     def _keep(
         self,
@@ -171,9 +175,11 @@ class EventRecorder:
         event: object,
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
+        built: bool = False,
     ) -> RecordedEvent | _Entry | None:
-        """:meth:`record` without building the RecordedEvent, which waits until the events
-        are asked for: what adapters call on every publish. Never raises into them."""
+        """What adapters call on every publish: :meth:`record`, but unless ``built`` is
+        asked for, the event is kept as an entry that becomes a RecordedEvent when the
+        events are asked for. Never raises into the publisher."""
         if not self._recording:
             return None
         try:
@@ -183,17 +189,12 @@ class EventRecorder:
             if source is not None and type(source) is not str:
                 source = str(source)
             extra = snapshot(dict(metadata)) if metadata else None
-            if self.before_record is not None or self.stream_to is not None:
+            if built or self.before_record is not None or self.stream_to is not None:
                 return self._keep_now(event_name, event, data, source, extra)
-            self._acquire()  # not `with`: twice as fast, and this runs on every publish
-            try:
-                if not self._recording:
-                    return None
-                # The clock is read under the lock: offsets only grow in file order.
-                entry = (time.perf_counter_ns(), event_name, data, source, type(event), extra)
-                self._events.append(entry)
-            finally:
-                self._release()
+            # No lock (it would double the cost): list.append is atomic, entries are put in
+            # clock order when built, and stop_recording() cuts off what comes after it.
+            entry = (time.perf_counter_ns(), event_name, data, source, type(event), extra)
+            self._events.append(entry)
             return entry
         except Exception:  # an event that cannot even be named must not break the publisher
             log.exception("could not record event %r; it is left out", event_name)
@@ -207,7 +208,9 @@ class EventRecorder:
         source: str | None,
         extra: Mapping[str, JSONValue] | None,
     ) -> RecordedEvent | None:
-        """:meth:`_keep` when a ``before_record`` hook or a stream needs the RecordedEvent."""
+        """:meth:`_keep` when the RecordedEvent is needed now: for the caller of
+        :meth:`record`, a ``before_record`` hook or a stream. It is built under the lock, so
+        it is the very one kept, and none is kept after :meth:`stop_recording` returns."""
         kind = event_type_of(event)
         hook = self.before_record
         if hook is not None:
@@ -292,23 +295,27 @@ class EventRecorder:
     def events(self) -> list[RecordedEvent]:
         """The events recorded so far, oldest first (a copy)."""
         with self._lock:
-            return list(self._built_events())
+            return self._built_events()
 
     def _built_events(self) -> list[RecordedEvent]:
-        """``_events`` with every entry the hot path kept built into its RecordedEvent, once
-        (call with the lock held)."""
-        events = self._events
-        for i in range(self._built, len(events)):
-            entry = events[i]
-            if type(entry) is tuple:
-                events[i] = self._built_event(entry)
-        self._built = len(events)
-        return cast(list[RecordedEvent], events)
+        """A copy of the events, each entry the hot path kept built into its RecordedEvent
+        once, in place (call with the lock held)."""
+        events, start = self._events, self._built
+        end = self.event_count
+        if start < end:
+            fresh = [
+                e if isinstance(e, RecordedEvent) else self._built_event(e)
+                for e in events[start:end]
+            ]
+            floor = cast(RecordedEvent, events[start - 1]).timestamp_offset_ms if start else 0.0
+            events[start:end] = _in_clock_order(fresh, floor)
+            self._built = end
+        return cast(list[RecordedEvent], events[:end])
 
     @property
     def event_count(self) -> int:
         """How many events are recorded so far, without copying them."""
-        return len(self._events)
+        return len(self._events) if self._cutoff is None else self._cutoff
 
     def _header(self) -> CassetteHeader:
         end = self._stop_ns if self._stop_ns is not None else time.perf_counter_ns()
@@ -316,7 +323,7 @@ class EventRecorder:
             session_name=self.session_name,
             start_time=self._start_time or utc_now_iso(),
             duration_ms=(end - self._start_ns) / 1e6 if self._start_ns else 0.0,
-            total_events=len(self._events),
+            total_events=self.event_count,
             metadata=self.metadata,
         )
 
@@ -354,5 +361,22 @@ class EventRecorder:
         if not path.is_absolute():
             path = self.output_dir / path
         write_cassette(path, self.to_cassette())
-        log.info("Saved %d events to %s", len(self._events), path)
+        log.info("Saved %d events to %s", self.event_count, path)
         return path
+
+
+def _in_clock_order(events: list[RecordedEvent], floor_ms: float) -> list[RecordedEvent]:
+    """``events`` with offsets that only grow: threads append without a lock, so one may
+    append after another an event whose clock it read first. A stable sort keeps each
+    thread's own order; one read before ``floor_ms`` (the last event already built, or the
+    start) is moved up to it."""
+    if any(a.timestamp_offset_ms > b.timestamp_offset_ms for a, b in pairwise(events)):
+        events.sort(key=_offset_ms)
+    for i, event in enumerate(events):
+        if event.timestamp_offset_ms >= floor_ms:
+            break
+        events[i] = replace(event, timestamp_offset_ms=floor_ms)
+    return events
+
+
+_offset_ms = attrgetter("timestamp_offset_ms")

@@ -7,7 +7,10 @@ import math
 from typing import Any
 
 import attrs
+from core_helpers import ServiceBus
 
+from pytest_eventrecorder import EventRecorder, RecordedEvent
+from pytest_eventrecorder.recorder import _in_clock_order
 from pytest_eventrecorder.serialize import (
     FLOAT_TAG,
     UNSERIALIZABLE_TAG,
@@ -83,3 +86,48 @@ def test_names_that_are_not_identifiers_get_no_generated_code() -> None:
     assert generated(Tick("X", 1.0)) == {"symbol": "X", "price": 1.0}
     assert generated(Tick("X", math.nan)) is None
     assert generated(Tick("X", [1])) is None  # type: ignore[arg-type]
+
+
+def test_events_read_in_clock_order_keep_each_threads_order() -> None:
+    events = [RecordedEvent(t, f"e{i}", i) for i, t in enumerate([1.0, 3.0, 2.0, 3.0, 2.0])]
+    ordered = _in_clock_order(list(events), 0.0)
+    assert [e.event_name for e in ordered] == ["e0", "e2", "e4", "e1", "e3"]  # stable
+    assert [e.timestamp_offset_ms for e in _in_clock_order(list(events[:3]), 2.5)] == [
+        2.5,
+        2.5,
+        3.0,
+    ]
+
+
+def test_an_event_appended_after_stop_returned_is_left_out(bus: ServiceBus) -> None:
+    recorder = EventRecorder("late")
+
+    class StopsTheRecorder:
+        """Stops the recording while its publish is being recorded, past the first check."""
+
+        model_fields = ()
+
+        def model_dump(self, **options: object) -> dict[str, int]:
+            recorder.stop_recording()
+            return {"x": 1}
+
+    recorder.start_recording(bus)
+    bus.publish("Before", {"x": 0})
+    bus.publish("Racing", StopsTheRecorder())
+    assert [e.event_name for e in recorder.events] == ["Before"]
+    assert recorder.event_count == 1
+    recorder.start_recording()
+    assert recorder.record("Racing", StopsTheRecorder()) is None
+    assert recorder.events == []
+
+
+def test_record_returns_the_very_event_kept(bus: ServiceBus) -> None:
+    with EventRecorder("same") as recorder:
+        recorder.start_recording(bus)
+        bus.publish("A", {"x": 1})
+        kept = recorder.record("B", {"x": 2})
+        bus.publish("C", {"x": 3})
+    assert [e.event_name for e in recorder.events] == ["A", "B", "C"]
+    assert recorder.events[1] is kept
+    assert recorder.events == recorder.events  # built once, the same objects each time
+    assert all(a is b for a, b in zip(recorder.events, recorder.events, strict=True))
