@@ -18,6 +18,7 @@ import functools
 import importlib
 import inspect
 import keyword
+import math
 import numbers
 import types
 import typing
@@ -311,14 +312,21 @@ def _flat_fields_function(cls: type, names: tuple[str, ...]) -> FlatFields | Non
     values = [f"v{i}" for i in range(len(names))]
     loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(values, names, strict=True))
     flat = " and ".join(
-        f"(type({v}) in atoms or type({v}) is float and {v} - {v} == 0)" for v in values
+        f"((t := type({v})) is float and -inf < {v} < inf or t is str or t in atoms)"
+        for v in values
     )
     items = ", ".join(f"{n!r}: {v}" for v, n in zip(values, names, strict=True))
     source = (
         f"def flat_fields(obj):\n    {loads}\n"
         f"    if {flat}:\n        return {{{items}}}\n    return None\n"
     )
-    namespace: dict[str, Any] = {"atoms": _ATOMS, "float": float, "type": type}
+    namespace: dict[str, Any] = {
+        "atoms": _ATOMS,
+        "float": float,
+        "inf": math.inf,
+        "str": str,
+        "type": type,
+    }
     # Only identifiers checked above go into the source (never data), as in dataclasses.
     exec(compile(source, f"<flat fields of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     function: FlatFields = namespace["flat_fields"]
