@@ -97,6 +97,43 @@ def test_publishers_racing_a_stop_lose_nothing_and_record_nothing_after(
         assert read_cassette(stream).events == tuple(frozen)
 
 
+def contiguous_per_thread(events: list[RecordedEvent] | tuple[RecordedEvent, ...]) -> None:
+    by_thread: dict[int, list[int]] = defaultdict(list)
+    for event in events:
+        by_thread[event.event_data["t"]].append(event.event_data["seq"])
+    for seqs in by_thread.values():
+        assert seqs == list(range(len(seqs))), "a thread's events are missing or out of order"
+    offsets = [e.timestamp_offset_ms for e in events]
+    assert offsets == sorted(offsets)
+
+
+def test_reading_and_saving_while_threads_publish_gives_consistent_snapshots(
+    tmp_path: Path,
+) -> None:
+    bus = Bus()
+    recorder = EventRecorder("busy", tmp_path)
+    stopping, quit_ = threading.Event(), threading.Event()
+    publishers = [Publisher(n, bus, stopping, quit_) for n in range(PUBLISHERS)]
+    recorder.start_recording(bus)
+    for publisher in publishers:
+        publisher.start()
+    sizes = []
+    for round_ in range(10):
+        contiguous_per_thread(recorder.events)
+        saved = read_cassette(recorder.save(f"busy{round_ % 2}.jsonl")).events
+        contiguous_per_thread(saved)
+        sizes.append(len(saved))
+    stopping.set()
+    recorder.stop_recording()
+    quit_.set()
+    for publisher in publishers:
+        publisher.join(timeout=30)
+    assert [p.error for p in publishers] == [None] * PUBLISHERS
+    assert sizes == sorted(sizes)
+    assert sizes[-1] > sizes[0], "the publishers were not running meanwhile"
+    contiguous_per_thread(read_cassette(recorder.save("final.json")).events)
+
+
 # --------------------------------------------------------------------------- replay control
 
 
