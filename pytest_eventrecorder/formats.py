@@ -592,7 +592,7 @@ _INT_TEXT_BITS = int((getattr(sys, "get_int_max_str_digits", int)() or 10**9) * 
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     """A binary file that replaces ``path`` only once fully written and synced."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = _draft_for(path)
     tmp = Path(tmp_name)
     try:
         os.chmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette is an ordinary file
@@ -610,6 +610,14 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _draft_for(path: Path) -> tuple[int, str]:
+    """A temporary file beside ``path``; an error (a read-only folder) names ``path``."""
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def _mode_for(path: Path) -> int:
@@ -654,12 +662,19 @@ class EventStream:
             raise CassetteError("streaming needs a .jsonl or .jsonl.gz file", path=self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
-        self._raw = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        # Written aside, then renamed over the path once the header is down: a full disk or
+        # a kill right at the start leaves the previous file there, never an empty one.
+        fd, tmp = _draft_for(self.path)
+        self._raw = os.fdopen(fd, "wb")
         self._packed = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if gz else None
         try:
+            os.chmod(fd, _mode_for(self.path))
             self._write(encode_line(header.to_dict()))
-        except BaseException:  # a full disk, say: do not leak the open file
-            self._raw.close()
+            os.replace(tmp, self.path)
+        except BaseException:  # do not leak the open file nor leave the draft behind
+            with contextlib.suppress(OSError):  # closing flushes: the full disk fails again
+                self._raw.close()
+            Path(tmp).unlink(missing_ok=True)
             raise
 
     def append(self, event: RecordedEvent) -> None:
