@@ -279,6 +279,23 @@ def test_a_disk_filling_up_mid_stream_never_reaches_the_publisher(
     assert read_cassette(recorder.save(spare / "kept.jsonl")).events == tuple(events)
 
 
+def test_a_stream_that_cannot_start_leaves_the_previous_file(
+    monkeypatch: pytest.MonkeyPatch, folders: tuple[Path, Path]
+) -> None:
+    """Streaming over an existing cassette replaces it only once the new header is down:
+    a full disk (or a kill) at the start never leaves an empty file at the path."""
+    full, _ = folders
+    target = write_cassette(full / "live.jsonl", PREVIOUS)
+    fill_disk(monkeypatch, full, 0)
+    recorder = EventRecorder("disk", full, stream_to=target)
+    with pytest.raises(OSError, match="No space left on device"):
+        recorder.start_recording(_Bus())
+    monkeypatch.undo()
+    assert read_cassette(target) == PREVIOUS
+    assert [p.name for p in full.iterdir()] == ["live.jsonl"]
+    assert open_files_under(full) == []
+
+
 def test_fsync_failing_with_enospc_keeps_the_old_file(
     monkeypatch: pytest.MonkeyPatch, folders: tuple[Path, Path]
 ) -> None:
@@ -335,7 +352,7 @@ def test_a_read_only_folder_gives_clear_errors_and_keeps_the_events(
     report: dict[str, Any] = json.loads(done.stdout)
 
     assert report["save_error"][0] == "PermissionError"
-    assert str(read_only) in report["save_error"][1]
+    assert str(read_only / "blocked.json") in report["save_error"][1]  # the file asked for
     assert report["stream_error"][0] == "PermissionError"
     assert str(read_only / "live.jsonl") in report["stream_error"][1]
     assert report["kept"] == [{"i": i} for i in range(5)]
