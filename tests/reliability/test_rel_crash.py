@@ -29,6 +29,7 @@ from pytest_eventrecorder import (
     RecordedEvent,
     iter_events,
     read_cassette,
+    read_header,
     write_cassette,
 )
 from pytest_eventrecorder import formats as formats_module
@@ -96,7 +97,7 @@ def test_sigkill_while_streaming_keeps_every_acknowledged_event(
     tmp_path: Path, suffix: str, seed: int
 ) -> None:
     rng = random.Random(seed)
-    path = tmp_path / f"live{suffix}"
+    path = write_cassette(tmp_path / f"live{suffix}", PREVIOUS)  # a stream replaces it
     child = Child("stream", path, seed)
     child.wait_for("ack", rng.randrange(1, 400))
     time.sleep(rng.random() / 200)  # land anywhere, mid-line included
@@ -104,6 +105,26 @@ def test_sigkill_while_streaming_keeps_every_acknowledged_event(
 
     events = read_leniently(path)
     assert len(events) >= len(acked), f"{len(acked)} acknowledged, {len(events)} read back"
+    assert [e.event_data["i"] for e in events] == list(range(len(events)))
+    assert {(e.event_name, e.source) for e in events} == {("Tick", "feed")}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_sigkill_while_a_stream_starts_leaves_the_previous_file_or_the_new_one(
+    tmp_path: Path, seed: int
+) -> None:
+    """Killed around start_recording(): the path holds the previous cassette or a readable
+    stream, never an empty or half-written file."""
+    path = write_cassette(tmp_path / "live.jsonl", PREVIOUS)
+    child = Child("stream", path, seed)
+    time.sleep(random.Random(seed).uniform(0.1, 0.8))  # the child is starting up meanwhile
+    acked = [line for line in child.kill() if line.startswith("ack")]
+    if read_header(path).session_name == "previous":
+        assert not acked
+        assert read_cassette(path) == PREVIOUS
+        return
+    events = read_leniently(path)
+    assert len(events) >= len(acked)
     assert [e.event_data["i"] for e in events] == list(range(len(events)))
     assert {(e.event_name, e.source) for e in events} == {("Tick", "feed")}
 
