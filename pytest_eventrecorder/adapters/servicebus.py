@@ -17,6 +17,7 @@ from typing import Any
 
 from ..cassette import RecordedEvent
 from .base import EventSink
+from .fastwrap import signature_wrapper
 from .hookspecs import hookimpl
 from .patching import Patches
 
@@ -88,6 +89,12 @@ class MethodAdapter:
 
     def _wrap(self, sink: EventSink) -> Callable[..., Any]:
         original = self._original
+        failed = functools.partial(
+            log.exception, "could not capture an event from %s()", self.method
+        )
+        fast = signature_wrapper(original, sink, failed, self._args)
+        if fast is not None:
+            return fast
         capture = self._capture(sink)
         if inspect.iscoroutinefunction(original):
 
