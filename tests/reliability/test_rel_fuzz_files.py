@@ -171,7 +171,7 @@ def scratch(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-@fuzz(40)
+@fuzz(60)
 @given(data=st.binary(max_size=300))
 def test_arbitrary_bytes_are_cassette_errors(tmp_path: Path, suffix: str, data: bytes) -> None:
     with scratch(tmp_path) as folder:
@@ -183,7 +183,7 @@ def test_arbitrary_bytes_are_cassette_errors(tmp_path: Path, suffix: str, data: 
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-@fuzz(60)
+@fuzz(80)
 @given(data=st.data(), compress_first=st.booleans())
 def test_mutated_cassettes_are_read_or_refused_cleanly(
     tmp_path: Path, suffix: str, data: st.DataObject, compress_first: bool
@@ -337,7 +337,7 @@ def check_cli_on(path: Path, folder: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-@fuzz(12)
+@fuzz(20)
 @given(data=st.data())
 def test_the_cli_reports_bad_files_in_one_line(
     tmp_path: Path, suffix: str, data: st.DataObject
@@ -402,7 +402,7 @@ _names = (f"f{n}" for n in itertools.count())
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-@fuzz(12)
+@fuzz(20)
 @given(data=st.data())
 def test_the_api_answers_bad_files_with_4xx(
     client: FlaskClient, recordings: Path, suffix: str, data: st.DataObject
