@@ -15,6 +15,7 @@ import math
 import os
 import re
 import socket
+import sys
 import warnings
 import zlib
 from collections import Counter
@@ -230,7 +231,7 @@ def _progress(items: Iterable[T], source: _Input, label: str) -> Iterator[Iterab
         items,
         length=length,
         label=f"{label} {source.path.name}",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
         update_min_steps=2000,
     ) as bar:
         yield bar
@@ -238,7 +239,7 @@ def _progress(items: Iterable[T], source: _Input, label: str) -> Iterator[Iterab
 
 def _progress_wanted(size: int) -> bool:
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    return size >= PROGRESS_MIN_BYTES and not in_ci and click.get_text_stream("stderr").isatty()
+    return size >= PROGRESS_MIN_BYTES and not in_ci and sys.stderr.isatty()
 
 
 # --------------------------------------------------------------------------- selection

@@ -266,7 +266,7 @@ def test_progress_wanted(
             return tty
 
     monkeypatch.setenv("CI", ci)
-    monkeypatch.setattr(cli_module.click, "get_text_stream", lambda name: Stream())
+    monkeypatch.setattr(cli_module.sys, "stderr", Stream())
     assert cli_module._progress_wanted(size) is wanted
 
 
