@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import inspect
 import logging
@@ -294,18 +295,25 @@ class EventReplayer:
             start_at_ms,
             continue_on_error,
         )
+        with self._session(plan, service_bus) as (result, anchor):
+            self._run(plan, result, anchor)
+        return result
+
+    @contextlib.contextmanager
+    def _session(self, plan: _Plan, bus: object) -> Iterator[tuple[ReplayResult, int]]:
+        """One replay's bookkeeping: its result and start anchor, its final state, and the
+        release of an adapter made for it (from a URL...)."""
         result = ReplayResult(total=plan.total)
         anchor = self._start()
         try:
-            self._run(plan, result, anchor)
+            yield result, anchor
         except BaseException:
             self._finish(result, failed=True)
             raise
         finally:
-            if plan.adapter is not service_bus:  # made here (from a URL...): release it
+            if plan.adapter is not bus:
                 plan.adapter.close()
         self._finish(result)
-        return result
 
     def _run(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
         publish, progress, total = plan.adapter.publish, plan.progress, plan.total
@@ -384,17 +392,8 @@ class EventReplayer:
             start_at_ms,
             continue_on_error,
         )
-        result = ReplayResult(total=plan.total)
-        anchor = self._start()
-        try:
+        with self._session(plan, service_bus) as (result, anchor):
             await self._run_async(plan, result, anchor)
-        except BaseException:
-            self._finish(result, failed=True)
-            raise
-        finally:
-            if plan.adapter is not service_bus:  # made here (from a URL...): release it
-                plan.adapter.close()
-        self._finish(result)
         return result
 
     async def _run_async(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
