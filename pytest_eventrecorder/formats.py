@@ -375,10 +375,26 @@ def _read_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     if not gz:
         return data
+    limit = max(MIN_INFLATE_LIMIT, MAX_INFLATE_RATIO * len(data))
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as packed:
+            inflated = packed.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise CassetteError(f"not a readable gzip file ({exc})", path=path) from None
+    if len(inflated) > limit:
+        raise CassetteError(
+            f"inflates to more than {limit:,} bytes ({MAX_INFLATE_RATIO}x its size): refused as a "
+            "likely gzip bomb; a big recording belongs in a streamed .jsonl.gz",
+            path=path,
+        )
+    return inflated
+
+
+MAX_INFLATE_RATIO = 200
+"""A whole-document ``.gz`` cassette may inflate to this many times its size (JSON compresses
+10-50x; a gzip bomb about 1000x) ..."""
+MIN_INFLATE_LIMIT = 256 * 1024 * 1024
+"""... or to this many bytes, whichever is more."""
 
 
 def _load_yaml(text: str, path: Path) -> JSONValue:

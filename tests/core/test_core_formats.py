@@ -741,3 +741,24 @@ def test_event_stream_gz_is_readable_before_close(tmp_path: Path) -> None:
 def test_event_stream_needs_jsonl(tmp_path: Path) -> None:
     with pytest.raises(CassetteError, match=r"streaming needs a \.jsonl"):
         EventStream(tmp_path / "x.json", CassetteHeader("s", "2025-10-17T10:00:00Z"))
+
+
+@pytest.mark.parametrize("suffix", [".json.gz", ".yaml.gz"])
+def test_a_gzip_bomb_is_refused_before_it_fills_memory(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024 * 1024)
+    path = tmp_path / f"bomb{suffix}"
+    path.write_bytes(gzip.compress(b" " * (64 * 1024 * 1024)))  # ~64 KB inflating 1000x
+    with pytest.raises(CassetteError, match="likely gzip bomb") as caught:
+        read_cassette(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_well_compressed_cassette_under_the_limit_still_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024)
+    events = [RecordedEvent(i, "Tick", {"price": 100.0}, "feed") for i in range(2000)]
+    path = write_cassette(tmp_path / "ticks.json.gz", Cassette.build("ticks", events))
+    assert len(read_cassette(path).events) == 2000
