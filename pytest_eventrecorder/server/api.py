@@ -76,7 +76,6 @@ class LiveRecording:
         self._lock = threading.Lock()
         self._recorder: EventRecorder | None = None
         self._started = 0.0
-        self._count = 0  # EventRecorder.events copies the list; counting keeps each call O(1)
 
     def start(self, session_name: str, metadata: dict[str, JSONValue] | None) -> dict[str, Any]:
         with self._lock:
@@ -86,16 +85,16 @@ class LiveRecording:
                 )
             recorder = EventRecorder(session_name, self._store.root, metadata=metadata)
             recorder.start_recording()
-            self._recorder, self._started, self._count = recorder, time.monotonic(), 0
+            self._recorder, self._started = recorder, time.monotonic()
         return {"status": "recording", "session_name": session_name}
 
     def record(
         self, name: str, data: JSONValue, source: str | None, metadata: dict[str, JSONValue] | None
     ) -> dict[str, Any]:
         with self._lock:
-            if self._active().record(name, data, source, metadata) is not None:
-                self._count += 1
-            return {"status": "recorded", "index": self._count - 1}
+            recorder = self._active()
+            recorder.record(name, data, source, metadata)
+            return {"status": "recorded", "index": recorder.event_count - 1}
 
     def stop(self) -> dict[str, Any]:
         with self._lock:
@@ -119,7 +118,7 @@ class LiveRecording:
             return {
                 "recording": True,
                 "session_name": recorder.session_name,
-                "total_events": self._count,
+                "total_events": recorder.event_count,
                 "elapsed_ms": round((time.monotonic() - self._started) * 1000, 3),
             }
 
