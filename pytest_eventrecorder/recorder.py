@@ -7,13 +7,13 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
+from time import perf_counter_ns
 from types import TracebackType
 from typing import cast
 
@@ -27,16 +27,19 @@ from .cassette import (
     utc_now_iso,
 )
 from .formats import EventStream, cassette_format, write_cassette
-from .serialize import event_type_of, snapshot, type_name
+from .serialize import Packed, event_type_of, pack, snapshot, type_name, unpack
 
 log = logging.getLogger("pytest_eventrecorder")
 
 BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | None"]
 """Called on each event before it is kept; return a changed event, or ``None`` to drop it."""
 
-_Entry = tuple[int, str, JSONValue, "str | None", type, "Mapping[str, JSONValue] | None"]
-"""An event as the hot path keeps it: (perf_counter_ns, name, data, source, class of the
-published object, metadata); it becomes a :class:`RecordedEvent` when first asked for."""
+_Entry = tuple[
+    int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
+]
+"""An event as the hot path keeps it: (perf_counter_ns, name, snapshot, source, class of the
+published object, metadata), or with the snapshot :func:`~.serialize.pack`-ed and no class;
+it becomes a :class:`RecordedEvent` when first asked for."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -109,7 +112,7 @@ class EventRecorder:
         self._events = []
         self._built = 0
         self._cutoff = None
-        self._start_ns = time.perf_counter_ns()
+        self._start_ns = perf_counter_ns()
         self._stop_ns = None
         self._start_time = utc_now_iso()
         if self.stream_to is not None:
@@ -125,7 +128,7 @@ class EventRecorder:
         with self._lock:
             was_recording, self._recording = self._recording, False
             if was_recording:
-                self._stop_ns = time.perf_counter_ns()
+                self._stop_ns = perf_counter_ns()
                 # A publish that got past the check in _keep() before this may still append.
                 self._cutoff = len(self._events)
             stream, self._stream = self._stream, None
@@ -164,10 +167,11 @@ class EventRecorder:
     ) -> RecordedEvent | None:
         """Record one event; never raises into the caller.
 
-        Returns the event as recorded, or ``None`` when not recording or dropped by
+        Returns a copy of the event as recorded, or ``None`` when not recording or dropped by
         ``before_record``.
         """
-        return cast("RecordedEvent | None", self._keep(event_name, event, source, metadata, True))
+        kept = self._keep(event_name, event, source, metadata, in_order=True)
+        return kept if kept is None or isinstance(kept, RecordedEvent) else self._built_event(kept)
 
     def _keep(
         self,
@@ -175,30 +179,55 @@ class EventRecorder:
         event: object,
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
-        built: bool = False,
+        in_order: bool = False,
     ) -> RecordedEvent | _Entry | None:
-        """What adapters call on every publish: :meth:`record`, but unless ``built`` is
-        asked for, the event is kept as an entry that becomes a RecordedEvent when the
-        events are asked for. Never raises into the publisher."""
+        """What adapters call on every publish; never raises into the publisher.
+
+        The event is kept as an entry that becomes a RecordedEvent when the events are
+        asked for, unless a ``before_record`` hook or a stream needs it now. ``in_order``
+        reads the clock and appends under the lock, so the offset is final at once."""
         if not self._recording:
             return None
         try:
-            data = snapshot(event)  # outside the lock: threads snapshot in parallel
             if type(event_name) is not str:
                 event_name = str(event_name)
             if source is not None and type(source) is not str:
                 source = str(source)
             extra = snapshot(dict(metadata)) if metadata else None
-            if built or self.before_record is not None or self.stream_to is not None:
-                return self._keep_now(event_name, event, data, source, extra)
+            if self.before_record is not None or self._stream is not None:
+                return self._keep_now(event_name, event, snapshot(event), source, extra)
+            # Snapshots are taken outside any lock, so threads take them in parallel.
+            packed = pack(event)
+            if in_order:
+                return self._append_in_order(event_name, event, packed, source, extra)
+            entry: _Entry
+            if packed is None:
+                entry = (perf_counter_ns(), event_name, snapshot(event), source, type(event), extra)
+            else:
+                entry = (perf_counter_ns(), event_name, packed, source, None, extra)
             # No lock (it would double the cost): list.append is atomic, entries are put in
             # clock order when built, and stop_recording() cuts off what comes after it.
-            entry = (time.perf_counter_ns(), event_name, data, source, type(event), extra)
             self._events.append(entry)
             return entry
         except Exception:  # an event that cannot even be named must not break the publisher
             log.exception("could not record event %r; it is left out", event_name)
             return None
+
+    def _append_in_order(
+        self,
+        name: str,
+        event: object,
+        packed: Packed | None,
+        source: str | None,
+        extra: Mapping[str, JSONValue] | None,
+    ) -> _Entry | None:
+        data, cls = (snapshot(event), type(event)) if packed is None else (packed, None)
+        with self._lock:
+            if not self._recording:
+                return None
+            entry = (perf_counter_ns(), name, data, source, cls, extra)
+            self._events.append(entry)
+        return entry
 
     def _keep_now(
         self,
@@ -221,9 +250,7 @@ class EventRecorder:
         with self._lock:
             if not self._recording:
                 return None
-            recorded = make_event(
-                self._offset(time.perf_counter_ns()), name, data, source, kind, extra
-            )
+            recorded = make_event(self._offset(perf_counter_ns()), name, data, source, kind, extra)
             self._events.append(recorded)
             if self._stream is not None:
                 self._append_to_stream(self._stream, recorded)
@@ -239,7 +266,7 @@ class EventRecorder:
         extra: Mapping[str, JSONValue] | None,
     ) -> tuple[str, JSONValue, str | None, str | None, Mapping[str, JSONValue] | None] | None:
         """The event's fields as ``before_record`` leaves them (``None``: dropped)."""
-        offset = self._offset(time.perf_counter_ns())  # the final one is read under the lock
+        offset = self._offset(perf_counter_ns())  # the final one is read under the lock
         changed = self._before_record(hook, make_event(offset, name, data, source, kind, extra))
         if changed is None:
             return None
@@ -259,7 +286,11 @@ class EventRecorder:
 
     def _built_event(self, entry: _Entry) -> RecordedEvent:
         now, name, data, source, cls, extra = entry
-        return make_event(self._offset(now), name, data, source, type_name(cls), extra)
+        if cls is None:
+            data, kind = unpack(cast(Packed, data))
+        else:
+            kind = type_name(cls)
+        return make_event(self._offset(now), name, data, source, kind, extra)
 
     def _before_record(self, hook: BeforeRecord, event: RecordedEvent) -> RecordedEvent | None:
         try:
@@ -318,7 +349,7 @@ class EventRecorder:
         return len(self._events) if self._cutoff is None else self._cutoff
 
     def _header(self) -> CassetteHeader:
-        end = self._stop_ns if self._stop_ns is not None else time.perf_counter_ns()
+        end = self._stop_ns if self._stop_ns is not None else perf_counter_ns()
         return CassetteHeader(
             session_name=self.session_name,
             start_time=self._start_time or utc_now_iso(),

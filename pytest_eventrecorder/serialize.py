@@ -136,15 +136,15 @@ _CONVERTER_CACHE: dict[type, Converter] = {}
 def _converter(cls: type) -> Converter:
     """How to snapshot instances of ``cls``, worked out once per class."""
     found = next((conv for test, conv in _CONVERTERS if test(cls)), None)
-    flat_fields = None
+    fields = None
     if found is None:
         fields = _structured_fields(cls)
         found = _object_converter(_slot_names(cls)) if fields is None else _fields_converter(fields)
-        flat_fields = None if fields is None else _flat_fields_function(cls, fields)
     if len(_CONVERTER_CACHE) < _CACHE_SIZE:
         _CONVERTER_CACHE[cls] = found
-        if flat_fields is not None:
-            _FLAT_FIELDS[cls] = flat_fields
+        shortcuts = None if fields is None else _flat_fields_function(cls, fields)
+        if shortcuts is not None:
+            _FLAT_FIELDS[cls], _PACKERS[cls] = shortcuts
     return found
 
 
@@ -299,38 +299,67 @@ _FLAT_FIELDS: dict[type, FlatFields] = {}
 """Per dataclass/attrs class: its fields as a dict when every value is flat, else ``None``."""
 _MAX_FLAT_FIELDS = 64
 
+Packed = tuple[Any, ...]
+"""A flat event as :func:`pack` keeps it: ``((type name, field names), *values)``."""
+Packer = Callable[[Any], "Packed | None"]
+_PACKERS: dict[type, Packer] = {}
 
-def _flat_fields_function(cls: type, names: tuple[str, ...]) -> FlatFields | None:
+
+def pack(obj: object) -> Packed | None:
+    """The snapshot of a dataclass or attrs event whose fields are all plain values, packed
+    as ``((type name, field names), *values)``; ``None`` for anything else, which takes
+    :func:`snapshot`. A recorder keeps millions of these: made only of text and numbers, a
+    packed event is dropped by the garbage collector's tracking on its first pass, where a
+    dict would be visited again by every later collection."""
+    packer = _PACKERS.get(type(obj))
+    return None if packer is None else packer(obj)
+
+
+def unpack(packed: Packed) -> tuple[dict[str, JSONValue], str | None]:
+    """The snapshot and type name (``"module:QualName"``) :func:`pack` packed."""
+    shape = packed[0]
+    return _UNPACKERS[shape](packed), shape[0]
+
+
+_UNPACKERS: dict[tuple[str | None, tuple[str, ...]], Callable[[Packed], dict[str, JSONValue]]] = {}
+
+
+def _flat_fields_function(cls: type, names: tuple[str, ...]) -> tuple[FlatFields, Packer] | None:
     """:func:`_fields_converter` unrolled for the usual event, whose fields are all plain
-    values (read as ``obj.<name>``, just as ``getattr`` does): a generated function, as
-    :mod:`dataclasses` makes ``__init__``, since a loop costs twice as much per event.
-    The names come from the class definition, never from data."""
+    values (read as ``obj.<name>``, just as ``getattr`` does), as a dict and as a
+    :func:`pack`: generated functions, as :mod:`dataclasses` makes ``__init__``, since a
+    loop costs twice as much per event. The names come from the class definition, never
+    from data."""
     if not names or len(names) > _MAX_FLAT_FIELDS:
         return None
     if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
         return None
-    values = [f"v{i}" for i in range(len(names))]
-    loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(values, names, strict=True))
+    local = [f"v{i}" for i in range(len(names))]
+    loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(local, names, strict=True))
     flat = " and ".join(
-        f"((t := type({v})) is float and -inf < {v} < inf or t is str or t in atoms)"
-        for v in values
+        f"((t := type({v})) is float and -inf < {v} < inf or t is str or t in atoms)" for v in local
     )
-    items = ", ".join(f"{n!r}: {v}" for v, n in zip(values, names, strict=True))
-    source = (
-        f"def flat_fields(obj):\n    {loads}\n"
-        f"    if {flat}:\n        return {{{items}}}\n    return None\n"
-    )
+    items = ", ".join(f"{n!r}: {v}" for v, n in zip(local, names, strict=True))
+    values = ", ".join(local)
     namespace: dict[str, Any] = {
         "atoms": _ATOMS,
         "float": float,
         "inf": math.inf,
         "str": str,
         "type": type,
+        "shape": (type_name(cls), names),
     }
-    # Only identifiers checked above go into the source (never data), as in dataclasses.
-    exec(compile(source, f"<flat fields of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    function: FlatFields = namespace["flat_fields"]
-    return function
+    unpacked = ", ".join(f"{n!r}: packed[{i}]" for i, n in enumerate(names, 1))
+    sources = [
+        f"def {function}(obj):\n    {loads}\n    if {flat}:\n        return {result}\n"
+        for function, result in (("flat_fields", f"{{{items}}}"), ("pack", f"(shape, {values},)"))
+    ]
+    sources.append(f"def unpack(packed):\n    return {{{unpacked}}}\n")
+    for source in sources:
+        # Only identifiers checked above go into the source (never data), as in dataclasses.
+        exec(compile(source, f"<flat {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    _UNPACKERS.setdefault(namespace["shape"], namespace["unpack"])
+    return namespace["flat_fields"], namespace["pack"]
 
 
 def _object_converter(slots: tuple[str, ...]) -> Converter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 from typing import Any
 
@@ -15,7 +16,9 @@ from pytest_eventrecorder.serialize import (
     FLOAT_TAG,
     UNSERIALIZABLE_TAG,
     _flat_fields_function,
+    pack,
     snapshot,
+    unpack,
 )
 
 
@@ -77,15 +80,39 @@ def test_slotted_attrs_class_takes_the_shortcut_too() -> None:
         assert snapshot(SlottedTick("ETH", 2.5)) == {"symbol": "ETH", "price": 2.5}
 
 
+def test_a_packed_event_is_left_alone_by_the_garbage_collector(bus: ServiceBus) -> None:
+    snapshot(Tick("warm", 0.0))
+    gc.collect()
+    gc.collect()  # the class's shape, shared by every packed Tick, is left alone from now on
+    packed = pack(Tick("BTC", 1.5))
+    assert packed is not None
+    gc.collect()
+    assert not gc.is_tracked(packed)  # a dict would be visited by every later collection
+    assert pack({"symbol": "BTC"}) is None
+    assert pack(Tick("BTC", 1.5, {"nested": 1})) is None
+    with EventRecorder("packed") as recorder:
+        recorder.start_recording(bus)
+        bus.publish("Tick", Tick("BTC", 1.5))
+    gc.collect()
+    assert recorder.events[0].event_data == {"symbol": "BTC", "price": 1.5, "volume": None}
+    assert recorder.events[0].event_type == f"{__name__}:Tick"
+
+
 def test_names_that_are_not_identifiers_get_no_generated_code() -> None:
     assert _flat_fields_function(Tick, ("class", "ok")) is None
     assert _flat_fields_function(Tick, ("a b",)) is None
     assert _flat_fields_function(Tick, ()) is None
     generated = _flat_fields_function(Tick, ("symbol", "price"))
     assert generated is not None
-    assert generated(Tick("X", 1.0)) == {"symbol": "X", "price": 1.0}
-    assert generated(Tick("X", math.nan)) is None
-    assert generated(Tick("X", [1])) is None  # type: ignore[arg-type]
+    as_dict, as_packed = generated
+    assert as_dict(Tick("X", 1.0)) == {"symbol": "X", "price": 1.0}
+    assert unpack(as_packed(Tick("X", 1.0))) == (
+        {"symbol": "X", "price": 1.0},
+        f"{__name__}:Tick",
+    )
+    for not_flat in (math.nan, [1]):
+        assert as_dict(Tick("X", not_flat)) is None  # type: ignore[arg-type]
+        assert as_packed(Tick("X", not_flat)) is None  # type: ignore[arg-type]
 
 
 def test_events_read_in_clock_order_keep_each_threads_order() -> None:
@@ -121,13 +148,17 @@ def test_an_event_appended_after_stop_returned_is_left_out(bus: ServiceBus) -> N
     assert recorder.events == []
 
 
-def test_record_returns_the_very_event_kept(bus: ServiceBus) -> None:
+def test_record_returns_a_copy_of_the_event_kept(bus: ServiceBus) -> None:
     with EventRecorder("same") as recorder:
         recorder.start_recording(bus)
         bus.publish("A", {"x": 1})
-        kept = recorder.record("B", {"x": 2})
+        kept = recorder.record("B", Tick("BTC", 1.0))
         bus.publish("C", {"x": 3})
     assert [e.event_name for e in recorder.events] == ["A", "B", "C"]
-    assert recorder.events[1] is kept
+    assert recorder.events[1] == kept
+    assert kept is not None
+    assert kept.event_type == f"{__name__}:Tick"
+    kept.event_data["price"] = 2.0  # the caller's copy: the recording stays as it was
+    assert recorder.events[1].event_data == {"symbol": "BTC", "price": 1.0, "volume": None}
     assert recorder.events == recorder.events  # built once, the same objects each time
     assert all(a is b for a, b in zip(recorder.events, recorder.events, strict=True))
