@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -100,23 +101,24 @@ def bench_pages(folder: Path, client: FlaskClient, count: int, pages: int) -> No
     rng = random.Random(1)
     offsets = [rng.randrange(max(1, count - 100)) for _ in range(pages)]
     plain = [
-        timed(lambda o=o: get_ok(client, f"/api/recording/{name}/events?offset={o}"))
-        for o in offsets
+        timed(partial(get_ok, client, f"/api/recording/{name}/events?offset={o}")) for o in offsets
     ]
     indexed = report("page of 100, any offset", plain, PAGE_TARGET_MS)
     by_name = f"/api/recording/{name}/events?event_name=OrderFilled&event_name=RiskCheck"
     report("first filtered page (2 names; match cached)", [timed(lambda: get_ok(client, by_name))])
     report(
         "filtered pages, any offset",
-        [timed(lambda o=o: get_ok(client, f"{by_name}&offset={o // 4}")) for o in offsets],
+        [timed(partial(get_ok, client, f"{by_name}&offset={o // 4}")) for o in offsets],
         PAGE_TARGET_MS,
     )
     report(
         "time-range pages (from_ms/to_ms)",
         [
             timed(
-                lambda o=o: get_ok(
-                    client, f"/api/recording/{name}/events?from_ms={o * 0.5}&to_ms={o * 0.5 + 500}"
+                partial(
+                    get_ok,
+                    client,
+                    f"/api/recording/{name}/events?from_ms={o * 0.5}&to_ms={o * 0.5 + 500}",
                 )
             )
             for o in offsets
@@ -130,7 +132,7 @@ def bench_pages(folder: Path, client: FlaskClient, count: int, pages: int) -> No
 
     reference = report(
         "reference: reload the file per page",
-        [timed(lambda o=o: reload_page(o)) for o in offsets[:3]],
+        [timed(partial(reload_page, o)) for o in offsets[:3]],
     )
     print(f"  => indexed pages are {reference / indexed:,.0f}x faster than reloading")
 

@@ -21,5 +21,7 @@ def test_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     table = [line for line in done.stdout.splitlines() if line.startswith("|")]
     assert table[0].startswith("| Measurement | naive reference | pytest-eventrecorder |")
     assert len(table) == 11
-    assert all(line.rstrip().endswith(("| PASS |", "| MISS |")) for line in table[2:])
+    verdicts = [line.rstrip().rsplit("|", 2)[-2].strip() for line in table[2:]]
+    assert set(verdicts) <= {"PASS", "MISS", ""}
+    assert verdicts.count("") == 1  # record() by hand: shown, with no target
     assert list(tmp_path.iterdir()) == []  # scratch files live in a temporary folder
