@@ -8,7 +8,8 @@ Three measurements (``--quick`` shrinks every size, for smoke tests; its verdict
    reference) against EventRecorder, which deep-snapshots every event, attached with
    ``start_recording(bus)``. Also shown, with no target: the same one-line wrapper the
    naive reference uses calling ``EventRecorder.record``, which builds and returns a
-   RecordedEvent on every call.
+   RecordedEvent on every call, and plain dict events (which the naive reference keeps
+   without copying).
 2. Timing of a 1x replay of events 2 ms apart: drift of the last event, median and p99 of
    the absolute error of every event against its recorded offset.
 3. Instant replay (``speed_multiplier=inf``) of a large cassette, each side in a fresh
@@ -121,9 +122,18 @@ class CountingAdapter:
 # --------------------------------------------------------------------------- 1. recording
 
 
-def _publish_loop(bus: ServiceBus, n: int) -> float:
-    """Seconds for ``n`` publishes of fresh trading events through ``bus.publish``."""
-    events = [MarketDataReceived("BTC/USDT", 67_500.0 + i % 100, 1_234.56) for i in range(n)]
+def _typed_events(n: int) -> list[Any]:
+    return [MarketDataReceived("BTC/USDT", 67_500.0 + i % 100, 1_234.56) for i in range(n)]
+
+
+def _dict_events(n: int) -> list[Any]:
+    return [
+        {"symbol": "BTC/USDT", "price": 67_500.0 + i % 100, "volume": 1_234.56} for i in range(n)
+    ]
+
+
+def _publish_loop(bus: ServiceBus, events: list[Any]) -> float:
+    """Seconds to publish fresh trading ``events`` through ``bus.publish``."""
     publish = bus.publish  # read after any recorder patched it
     gc.collect()
     began = time.perf_counter()
@@ -176,7 +186,9 @@ RECORDERS: dict[str, Callable[[ServiceBus, Path], Callable[[], None]]] = {
 }
 
 
-def bench_recording(sizes: Sizes, tmp: Path) -> dict[str, float]:
+def bench_recording(
+    sizes: Sizes, tmp: Path, make_events: Callable[[int], list[Any]]
+) -> dict[str, float]:
     """Median overhead per publish (µs) over the bare bus, rounds interleaved."""
     seconds: dict[str, list[float]] = {name: [] for name in RECORDERS}
     for _ in range(sizes.rounds):
@@ -184,7 +196,7 @@ def bench_recording(sizes: Sizes, tmp: Path) -> dict[str, float]:
             bus = ServiceBus()
             bus.subscribe("MarketDataReceived", lambda event: None)
             teardown = setup(bus, tmp)
-            seconds[name].append(_publish_loop(bus, sizes.publishes))
+            seconds[name].append(_publish_loop(bus, make_events(sizes.publishes)))
             teardown()
     per_publish = {k: statistics.median(v) / sizes.publishes * 1e6 for k, v in seconds.items()}
     bare = per_publish.pop("bare bus")
@@ -338,6 +350,7 @@ def _verdict(ok: bool | None) -> str:
 
 def report(
     recording: dict[str, float],
+    dicts: dict[str, float],
     isolated: tuple[bool, bool],
     timing: dict[str, Timing],
     instant: dict[str, Instant],
@@ -360,6 +373,13 @@ def report(
             "overhead of record() by hand, which returns each event (µs)",
             naive_rec,
             recording["record() by hand"],
+            "-",
+            None,
+        ),
+        _row(
+            "recording overhead, plain dict events, end to end (µs)",
+            dicts["naive"],
+            dicts["ours, end to end"],
             "-",
             None,
         ),
@@ -434,14 +454,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs; sizes: {sizes}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_core_") as folder:
         tmp = Path(folder)
-        recording = bench_recording(sizes, tmp)
+        recording = bench_recording(sizes, tmp, _typed_events)
+        dicts = bench_recording(sizes, tmp, _dict_events)
         isolated = isolation_check(tmp)
         print("recording done", flush=True)
         timing = bench_timing(sizes, tmp)
         print("timing done", flush=True)
         instant = bench_instant(sizes, tmp)
     print()
-    print("\n".join(report(recording, isolated, timing, instant, sizes)))
+    print("\n".join(report(recording, dicts, isolated, timing, instant, sizes)))
     print(NOTES)
     return 0
 
@@ -451,6 +472,7 @@ end to end: through start_recording(bus) / replay(bus), i.e. with the seed-bus a
 core (replay): into a bus that speaks the adapter protocol itself.
 record() by hand: the naive reference's one-line wrapper calling EventRecorder.record,
 which returns a new RecordedEvent per call; adapters skip that and keep a packed entry.
+plain dict events: the naive reference keeps the very dict; we keep a copy.
 The naive reference calls bus.publish itself, with no adapter in between."""
 
 

@@ -20,8 +20,8 @@ def test_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("|")]
     assert table[0].startswith("| Measurement | naive reference | pytest-eventrecorder |")
-    assert len(table) == 11
+    assert len(table) == 12
     verdicts = [line.rstrip().rsplit("|", 2)[-2].strip() for line in table[2:]]
     assert set(verdicts) <= {"PASS", "MISS", ""}
-    assert verdicts.count("") == 1  # record() by hand: shown, with no target
+    assert verdicts.count("") == 2  # record() by hand, dict events: shown, with no target
     assert list(tmp_path.iterdir()) == []  # scratch files live in a temporary folder

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import gc
 import math
 from typing import Any
 
 import attrs
+import pytest
 from core_helpers import ServiceBus
 
 from pytest_eventrecorder import EventRecorder, RecordedEvent
@@ -27,6 +29,14 @@ class Tick:
     symbol: str
     price: float
     volume: Any = None
+
+
+class _Flag(enum.Enum):
+    ON = 1
+
+
+class _Text(str):
+    pass
 
 
 @attrs.define
@@ -80,22 +90,55 @@ def test_slotted_attrs_class_takes_the_shortcut_too() -> None:
         assert snapshot(SlottedTick("ETH", 2.5)) == {"symbol": "ETH", "price": 2.5}
 
 
-def test_a_packed_event_is_left_alone_by_the_garbage_collector(bus: ServiceBus) -> None:
-    snapshot(Tick("warm", 0.0))
+@pytest.mark.parametrize(
+    "event",
+    [Tick("BTC", 1.5), {"symbol": "BTC", "price": 1.5, "n": 3, "ok": True, "none": None}],
+    ids=["dataclass", "dict"],
+)
+def test_a_packed_event_is_left_alone_by_the_garbage_collector(event: object) -> None:
+    pack(event)
     gc.collect()
-    gc.collect()  # the class's shape, shared by every packed Tick, is left alone from now on
-    packed = pack(Tick("BTC", 1.5))
+    gc.collect()  # the shape, shared by every event of that kind, is left alone from now on
+    packed = pack(event)
     assert packed is not None
     gc.collect()
     assert not gc.is_tracked(packed)  # a dict would be visited by every later collection
-    assert pack({"symbol": "BTC"}) is None
-    assert pack(Tick("BTC", 1.5, {"nested": 1})) is None
+    assert unpack(packed)[0] == snapshot(event)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Tick("BTC", 1.5, {"nested": 1}),
+        Tick("BTC", math.nan),
+        {"nested": [1]},
+        {"price": math.inf},
+        {1: "int key"},
+        {"flag": _Flag.ON},
+        {"symbol": _Text("BTC")},
+        [1, 2],
+        "text",
+    ],
+)
+def test_only_plain_values_are_packed(event: object) -> None:
+    assert pack(event) is None
+
+
+def test_packed_events_come_back_as_recorded(bus: ServiceBus) -> None:
     with EventRecorder("packed") as recorder:
         recorder.start_recording(bus)
         bus.publish("Tick", Tick("BTC", 1.5))
+        bus.publish("Quote", {"bid": 1.0, "ask": 1.5})
+        bus.publish("Quote", {"ask": 2.5, "bid": 2.0})  # another key order, another shape
+        bus.publish("Empty", {})
     gc.collect()
-    assert recorder.events[0].event_data == {"symbol": "BTC", "price": 1.5, "volume": None}
-    assert recorder.events[0].event_type == f"{__name__}:Tick"
+    assert [(e.event_data, e.event_type) for e in recorder.events] == [
+        ({"symbol": "BTC", "price": 1.5, "volume": None}, f"{__name__}:Tick"),
+        ({"bid": 1.0, "ask": 1.5}, None),
+        ({"ask": 2.5, "bid": 2.0}, None),
+        ({}, None),
+    ]
+    assert list(recorder.events[2].event_data) == ["ask", "bid"]
 
 
 def test_names_that_are_not_identifiers_get_no_generated_code() -> None:
