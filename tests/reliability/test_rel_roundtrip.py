@@ -3,11 +3,13 @@ convert (library and CLI) keep exactly what they should."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -36,6 +38,7 @@ from pytest_eventrecorder import (
 )
 from pytest_eventrecorder.cassette import shift_iso
 from pytest_eventrecorder.cli import main
+from pytest_eventrecorder.serialize import snapshot
 
 RUNNER = CliRunner()
 
@@ -77,6 +80,44 @@ def test_any_event_stream_round_trips_through_every_format(
         assert read_cassette(path) == cassette
         assert tuple(iter_events(path)) == cassette.events
         assert read_header(path) == cassette.header
+
+
+@dataclasses.dataclass
+class _Quote:
+    symbol: Any
+    price: Any
+
+
+class _Bus:
+    def publish(self, event_name: str, event: object, source: str | None = None) -> None:
+        """Delivers nowhere: only the recording matters here."""
+
+
+_plain = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4)
+_published = (
+    st.dictionaries(st.text(max_size=4), _plain | json_values, max_size=4)
+    | st.dictionaries(st.integers(0, 3) | st.text(max_size=2), _plain, max_size=3)
+    | st.builds(_Quote, _plain | json_values, _plain)
+    | json_values
+)
+
+
+@fuzz(80)
+@given(events=st.lists(_published, max_size=6))
+def test_what_is_recorded_is_the_snapshot_taken_at_publish_time(events: list[object]) -> None:
+    """Flat dicts and dataclasses are kept packed, the rest as snapshots: both read back as the
+    snapshot, with the event's type, in publish order."""
+    bus = _Bus()
+    expected = [(snapshot(event), type(event) is _Quote) for event in events]
+    with EventRecorder("packed") as recorder:
+        recorder.start_recording(bus)
+        for event in events:
+            bus.publish("E", event)
+    recorded = recorder.events
+    assert [(e.event_data, e.event_type is not None) for e in recorded] == expected
+    assert [e.event_type for e in recorded if e.event_type] == [
+        f"{__name__}:_Quote" for event in events if type(event) is _Quote
+    ]
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
