@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import textwrap
 import threading
 import time
@@ -380,3 +381,34 @@ def test_xdist_workers_record_and_replay_one_cassette_folder(
 
     run_n4(pytester, "--record-mode=all").assert_outcomes(passed=24)  # all re-record at once
     assert len(check_cassettes(cassettes)) == 17
+
+
+def test_a_dict_changed_by_another_thread_is_recorded_as_one_state_of_it() -> None:
+    """Keys and values are taken in one step: a recorded event never pairs a key with the
+    value of another. Here every key's value is the key itself, in every state of the dict."""
+    shared = {f"k{i}": f"k{i}" for i in range(4)}
+    done = threading.Event()
+
+    def mutate() -> None:
+        step = 0
+        while not done.is_set():
+            step += 1
+            del shared[next(iter(shared))]
+            shared[f"n{step}"] = f"n{step}"
+
+    bus, mutator = Bus(), threading.Thread(target=mutate, daemon=True)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        with EventRecorder("racing dict") as recorder:
+            recorder.start_recording(bus)
+            mutator.start()
+            for _ in range(20_000):
+                bus.publish("Shared", shared)
+    finally:
+        done.set()
+        mutator.join()
+        sys.setswitchinterval(previous)
+    recorded = [e.event_data for e in recorder.events]
+    assert len(recorded) == 20_000
+    assert all(isinstance(d, dict) and all(k == v for k, v in d.items()) for d in recorded)
