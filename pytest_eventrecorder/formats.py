@@ -144,8 +144,10 @@ class _JsonlReader:
         self._stream: io.BufferedIOBase = (
             gzip.GzipFile(fileobj=self._raw, mode="rb") if gz else self._raw
         )
+        # A streamed file is never held whole, but one line is: cap it like a whole .gz.
+        self._line_limit = _inflate_limit(os.fstat(self._raw.fileno()).st_size) if gz else None
         self._chunks = self._read_chunks()
-        self._line = 1
+        self._line = 0
         self._pending: list[tuple[bytes, bool]] = []
         try:
             self.header = self._read_header()
@@ -171,7 +173,9 @@ class _JsonlReader:
             raise CassetteError(
                 "a .jsonl cassette starts with a header line", path=self.path, line=1
             )
-        return _parse_header_line(first, self.path)
+        header = _parse_header_line(first, self.path)
+        self._line = 1
+        return header
 
     def _read_chunks(self) -> Generator[tuple[bytes, bool], None, None]:
         """Runs of whole lines; the final run (``True``) may end without a newline."""
@@ -180,12 +184,23 @@ class _JsonlReader:
             cut = data.rfind(b"\n") + 1
             if not cut:  # a line longer than a block: keep collecting it
                 parts.append(data)
+                self._check_line_length(parts)
                 continue
             parts.append(data[:cut])
             yield b"".join(parts), False
             parts = [data[cut:]] if cut < len(data) else []
         if parts:
             yield b"".join(parts), True
+
+    def _check_line_length(self, parts: list[bytes]) -> None:
+        limit = self._line_limit
+        if limit is not None and sum(map(len, parts)) > limit:
+            raise CassetteError(
+                f"a line inflates to more than {limit:,} bytes ({MAX_INFLATE_RATIO}x the "
+                "file's size): refused as a likely gzip bomb",
+                path=self.path,
+                line=self._line + 1,
+            )
 
     def _read_block(self) -> bytes:
         try:
@@ -375,7 +390,7 @@ def _read_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     if not gz:
         return data
-    limit = max(MIN_INFLATE_LIMIT, MAX_INFLATE_RATIO * len(data))
+    limit = _inflate_limit(len(data))
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as packed:
             inflated = packed.read(limit + 1)
@@ -390,9 +405,13 @@ def _read_bytes(path: Path) -> bytes:
     return inflated
 
 
+def _inflate_limit(gzip_size: int) -> int:
+    return max(MIN_INFLATE_LIMIT, MAX_INFLATE_RATIO * gzip_size)
+
+
 MAX_INFLATE_RATIO = 200
-"""A whole-document ``.gz`` cassette may inflate to this many times its size (JSON compresses
-10-50x; a gzip bomb about 1000x) ..."""
+"""A whole-document ``.gz`` cassette, or one line of a ``.jsonl.gz``, may inflate to this many
+times the file's size (JSON compresses 10-50x; a gzip bomb about 1000x) ..."""
 MIN_INFLATE_LIMIT = 256 * 1024 * 1024
 """... or to this many bytes, whichever is more."""
 

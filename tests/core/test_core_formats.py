@@ -755,6 +755,31 @@ def test_a_gzip_bomb_is_refused_before_it_fills_memory(
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("header", [b"", b'{"session_name": "s", "start_time": "2025-10-17"}\n'])
+def test_a_jsonl_gzip_bomb_line_is_refused_before_it_fills_memory(
+    tmp_path: Path, header: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024 * 1024)
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(header + b" " * (64 * 1024 * 1024)))  # one endless line
+    with pytest.raises(CassetteError, match="likely gzip bomb") as caught:
+        list(iter_events(path))
+    assert str(path) in str(caught.value)
+    assert f"line {2 if header else 1}" in str(caught.value)
+
+
+def test_a_long_well_compressed_jsonl_gz_still_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is per line: a stream may inflate far past it in total."""
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024)
+    events = (RecordedEvent(0, "Heartbeat", {"ok": True}, "feed") for _ in range(50_000))
+    path = write_events(tmp_path / "beats.jsonl.gz", CassetteHeader("s", "2025-10-17"), events)
+    inflated = len(gzip.decompress(path.read_bytes()))
+    assert inflated > formats.MAX_INFLATE_RATIO * path.stat().st_size  # past the cap in total
+    assert sum(1 for _ in iter_events(path)) == 50_000
+
+
 def test_a_well_compressed_cassette_under_the_limit_still_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
