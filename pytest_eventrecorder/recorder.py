@@ -27,7 +27,15 @@ from .cassette import (
     utc_now_iso,
 )
 from .formats import EventStream, cassette_format, write_cassette
-from .serialize import Packed, event_type_of, pack, snapshot, type_name, unpack
+from .serialize import (
+    Packed,
+    event_type_of,
+    pack,
+    snapshot,
+    snapshot_unpacked,
+    type_name,
+    unpack,
+)
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -167,11 +175,11 @@ class EventRecorder:
     ) -> RecordedEvent | None:
         """Record one event; never raises into the caller.
 
-        Returns a copy of the event as recorded, or ``None`` when not recording or dropped by
-        ``before_record``.
+        Returns the event as recorded (equal to the one :attr:`events` will hold), or ``None``
+        when not recording or dropped by ``before_record``.
         """
         kept = self._keep(event_name, event, source, metadata, in_order=True)
-        return kept if kept is None or isinstance(kept, RecordedEvent) else self._built_event(kept)
+        return kept if isinstance(kept, RecordedEvent) else None  # in order: built at once
 
     def _keep(
         self,
@@ -185,7 +193,7 @@ class EventRecorder:
 
         The event is kept as an entry that becomes a RecordedEvent when the events are
         asked for, unless a ``before_record`` hook or a stream needs it now. ``in_order``
-        reads the clock and appends under the lock, so the offset is final at once."""
+        reads the clock and appends under the lock, and returns the RecordedEvent."""
         if not self._recording:
             return None
         try:
@@ -198,13 +206,13 @@ class EventRecorder:
                 return self._keep_now(event_name, event, snapshot(event), source, extra)
             # Snapshots are taken outside any lock, so threads take them in parallel.
             packed = pack(event)
-            if in_order:
-                return self._append_in_order(event_name, event, packed, source, extra)
-            entry: _Entry
             if packed is None:
-                entry = (perf_counter_ns(), event_name, snapshot(event), source, type(event), extra)
+                data, cls = snapshot_unpacked(event), type(event)
             else:
-                entry = (perf_counter_ns(), event_name, packed, source, None, extra)
+                data, cls = packed, None
+            if in_order:
+                return self._append_in_order(event_name, data, source, cls, extra)
+            entry = (perf_counter_ns(), event_name, data, source, cls, extra)
             # No lock (it would double the cost): list.append is atomic, entries are put in
             # clock order when built, and stop_recording() cuts off what comes after it.
             self._events.append(entry)
@@ -216,18 +224,19 @@ class EventRecorder:
     def _append_in_order(
         self,
         name: str,
-        event: object,
-        packed: Packed | None,
+        data: JSONValue | Packed,
         source: str | None,
+        cls: type | None,
         extra: Mapping[str, JSONValue] | None,
-    ) -> _Entry | None:
-        data, cls = (snapshot(event), type(event)) if packed is None else (packed, None)
+    ) -> RecordedEvent | None:
+        """Keeps the entry and returns its event, both under the lock: the offset is final,
+        and belongs to this recording even if another thread restarts it right after."""
         with self._lock:
             if not self._recording:
                 return None
             entry = (perf_counter_ns(), name, data, source, cls, extra)
             self._events.append(entry)
-        return entry
+            return self._built_event(entry)
 
     def _keep_now(
         self,

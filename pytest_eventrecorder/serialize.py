@@ -22,6 +22,7 @@ import math
 import numbers
 import types
 import typing
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as AbcSequence
@@ -53,21 +54,26 @@ class EventRebuildError(ValueError):
 
 def snapshot(obj: Any) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
+    flat_fields = _FLAT_FIELDS.get(type(obj))
+    if flat_fields is not None:  # the usual event, one small object: inline
+        try:
+            flat = flat_fields(obj)
+        except Exception:  # the general path below marks what is broken
+            flat = None
+        if flat is not None:
+            return flat
+    return snapshot_unpacked(obj)
+
+
+def snapshot_unpacked(obj: Any) -> JSONValue:
+    """:func:`snapshot` of an object :func:`pack` refused: the shortcut it just tried is
+    not tried again (it would read every field once more)."""
     kind = type(obj)
     if kind in _ATOMS:
         return obj
     if kind is float:
         return _finite(obj)
-    if kind is dict:
-        flat = _flat_copy(obj)
-        if flat is not None:
-            return flat
-    try:  # the top level inline: most events are one small object
-        flat_fields = _FLAT_FIELDS.get(kind)
-        if flat_fields is not None:
-            flat = flat_fields(obj)
-            if flat is not None:
-                return flat
+    try:
         return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, {id(obj)})
     except Exception as exc:  # a broken property or model_dump must not reach the publisher
         return _marker(obj, f"{type(exc).__name__}: {exc}")
@@ -148,22 +154,25 @@ def _converter(cls: type) -> Converter:
     return found
 
 
-def _flat_copy(obj: Mapping[Any, Any]) -> dict[str, JSONValue] | None:
-    """A copy of a mapping of text keys to plain values (the usual event), else ``None``."""
+def _is_flat(obj: Mapping[Any, Any]) -> bool:
+    """Whether a mapping holds text keys and plain values only (the usual event)."""
     for key, value in obj.items():
         kind = type(value)
         if type(key) is not str or kind not in _FLAT or (kind is float and value - value != 0):
-            return None
-    return dict(obj)
+            return False
+    return True
 
 
 _FLAT = _ATOMS | {float}
 
 
 def _dict(obj: Mapping[Any, Any], depth: int, active: set[int]) -> JSONValue:
-    flat = _flat_copy(obj)
-    if flat is not None:
-        return flat
+    if type(obj) is dict:  # copied in one step: another thread changing it cannot break the loop
+        obj = obj.copy()
+        if _is_flat(obj):
+            return obj
+    elif _is_flat(obj):
+        return dict(obj)
     out = {}
     for key, value in obj.items():
         kind = type(value)
@@ -186,10 +195,14 @@ def _key(key: object) -> str:
 
 
 def _sequence(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    if type(obj) is list:  # copied in one step: one state of it, if another thread changes it
+        obj = obj.copy()
     return [v if type(v) in _ATOMS else _convert(v, depth, active) for v in obj]
 
 
 def _unordered(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    if type(obj) is set:  # copied in one step, or another thread could break the sort
+        obj = obj.copy()
     return _sequence(sorted(obj, key=_sort_key), depth, active)
 
 
@@ -307,42 +320,53 @@ _PACKERS: dict[type, Packer] = {}
 
 def pack(obj: object) -> Packed | None:
     """The snapshot of a dict, dataclass or attrs event whose values are all plain, packed
-    as ``((type name, keys), *values)``; ``None`` for anything else, which takes
-    :func:`snapshot`. A recorder keeps millions of these: made only of text and numbers, a
-    packed event is dropped by the garbage collector's tracking on its first pass, where a
-    dict would be visited again by every later collection."""
-    if type(obj) is not dict:
+    as ``((type name, keys), *values)``; ``None`` for anything else (take
+    :func:`snapshot_unpacked`). Never raises. A recorder keeps millions of these: made only
+    of text and numbers, a packed event is dropped by the garbage collector's tracking on
+    its first pass, where a dict would be visited again by every later collection."""
+    try:
+        if type(obj) is dict:
+            return _pack_dict(obj)
         packer = _PACKERS.get(type(obj))
         return None if packer is None else packer(obj)
-    # Dicts are the most common event: this path is inline, not a call. A copy (made in one
-    # step) gives keys and values that belong together, even if another thread changes obj.
-    copy = obj.copy()
-    keys = tuple(copy)
-    shape = _DICT_SHAPES.get(keys) or _dict_shape(keys)
-    if shape is None:
+    except Exception:  # e.g. a field never set: the general path marks it
         return None
-    packed = (shape, *copy.values())
-    for value in packed[1:]:
+
+
+def _pack_dict(obj: dict[Any, Any]) -> Packed | None:
+    # Copied in one step: keys and values that belong together, even if another thread
+    # changes obj meanwhile.
+    copy = obj.copy()
+    for key, value in copy.items():
         kind = type(value)
+        if type(key) is not str:
+            return None
         if kind is float:
             if value - value != 0:  # inf - inf and nan - nan are nan
                 return None
         elif kind is not str and kind not in _ATOMS:
             return None
-    return packed
+    keys = tuple(copy)
+    shape = _DICT_SHAPES.get(keys) or _dict_shape(keys)
+    return None if shape is None else (shape, *copy.values())
 
 
-def _dict_shape(keys: tuple[Any, ...]) -> Shape | None:
-    """The shape shared by every dict with these text keys: no extra tuple per event for
-    the garbage collector to see (``None``: keys that are not all text, or too many shapes)."""
-    if len(_DICT_SHAPES) >= _CACHE_SIZE or not all(type(k) is str for k in keys):
+def _dict_shape(keys: tuple[str, ...]) -> Shape | None:
+    """The shape shared by every dict with these keys, so that it is no extra tuple per
+    event for the garbage collector to see (``None``: keys too long to be worth keeping)."""
+    if len(keys) > _MAX_FLAT_FIELDS or sum(map(len, keys)) > _MAX_SHAPE_TEXT:
         return None
+    if len(_DICT_SHAPES) >= _CACHE_SIZE:
+        _DICT_SHAPES.clear()  # keys made from data (ids, say) must not pin memory for ever
     shape = _DICT_SHAPES[keys] = (None, keys)
     return shape
 
 
 Shape = tuple["str | None", tuple[str, ...]]
 _DICT_SHAPES: dict[tuple[str, ...], Shape] = {}
+_MAX_SHAPE_TEXT = 1024
+"""A dict whose keys hold more characters than this is not packed (at most 4 MiB of keys
+stay cached)."""
 
 
 def unpack(packed: Packed) -> tuple[dict[str, JSONValue], str | None]:
@@ -365,7 +389,7 @@ def _flat_fields_function(cls: type, names: tuple[str, ...]) -> tuple[FlatFields
     from data."""
     if not names or len(names) > _MAX_FLAT_FIELDS:
         return None
-    if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+    if not all(_is_plain_name(n) for n in names):
         return None
     local = [f"v{i}" for i in range(len(names))]
     loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(local, names, strict=True))
@@ -393,6 +417,16 @@ def _flat_fields_function(cls: type, names: tuple[str, ...]) -> tuple[FlatFields
         exec(compile(source, f"<flat {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     _UNPACKERS.setdefault(namespace["shape"], namespace["unpack"])
     return namespace["flat_fields"], namespace["pack"]
+
+
+def _is_plain_name(name: str) -> bool:
+    """Whether ``obj.<name>`` in generated code reads the attribute called ``name``: Python
+    normalizes identifiers in source (NFKC), so ``obj.\ufb01`` would read ``obj.fi``."""
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and unicodedata.normalize("NFKC", name) == name
+    )
 
 
 def _object_converter(slots: tuple[str, ...]) -> Converter:

@@ -13,6 +13,7 @@ import functools
 import inspect
 import keyword
 import types
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,7 @@ def _plain(params: list[inspect.Parameter]) -> bool:
         p.kind in _PLAIN
         and p.name.isidentifier()
         and not keyword.iskeyword(p.name)
+        and unicodedata.normalize("NFKC", p.name) == p.name  # source names are normalized
         and p.name not in _RESERVED
         and not p.name.startswith("_er_d")
         for p in params

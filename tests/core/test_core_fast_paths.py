@@ -12,7 +12,7 @@ import attrs
 import pytest
 from core_helpers import ServiceBus
 
-from pytest_eventrecorder import EventRecorder, RecordedEvent
+from pytest_eventrecorder import EventRecorder, RecordedEvent, serialize
 from pytest_eventrecorder.recorder import _in_clock_order
 from pytest_eventrecorder.serialize import (
     FLOAT_TAG,
@@ -20,6 +20,7 @@ from pytest_eventrecorder.serialize import (
     _flat_fields_function,
     pack,
     snapshot,
+    snapshot_unpacked,
     unpack,
 )
 
@@ -141,6 +142,68 @@ def test_packed_events_come_back_as_recorded(bus: ServiceBus) -> None:
     assert list(recorder.events[2].event_data) == ["ask", "bid"]
 
 
+@dataclasses.dataclass
+class _Unset:
+    a: int
+    b: int = dataclasses.field(init=False)  # never set
+
+
+def test_an_event_whose_packing_fails_is_kept_with_a_marker(bus: ServiceBus) -> None:
+    with EventRecorder("broken") as recorder:
+        recorder.start_recording(bus)
+        for i in range(3):  # the first works the class out, the next ones try the shortcut
+            bus.publish("Unset", _Unset(i))
+        kept = recorder.record("Unset", _Unset(9))
+    assert len(recorder.events) == 4
+    for event in [*recorder.events, kept]:
+        assert event is not None
+        assert event.event_data[UNSERIALIZABLE_TAG] == f"{__name__}._Unset"
+        assert event.event_data["reason"].startswith("AttributeError")
+
+
+def test_a_key_equal_to_a_known_text_key_is_still_converted(bus: ServiceBus) -> None:
+    class Tag(str):
+        def __str__(self) -> str:
+            return "tag:" + str.__str__(self)
+
+    class Alias:
+        def __hash__(self) -> int:
+            return hash("b")
+
+        def __eq__(self, other: object) -> bool:
+            return other == "b"
+
+        def __str__(self) -> str:
+            return "alias"
+
+    with EventRecorder("keys") as recorder:
+        recorder.start_recording(bus)
+        for event in ({"a": 1}, {"b": 1}, {Tag("a"): 1}, {Alias(): 2}):
+            bus.publish("E", event)
+    data = [e.event_data for e in recorder.events]
+    assert data == [{"a": 1}, {"b": 1}, {"tag:a": 1}, {"alias": 2}]
+
+
+def test_dict_shapes_from_data_pin_no_memory_and_never_stop_packing() -> None:
+    for i in range(2 * serialize._CACHE_SIZE):
+        assert pack({f"order-{i}": 1}) is not None
+    assert len(serialize._DICT_SHAPES) <= serialize._CACHE_SIZE
+    long_keys = {"k" * 2000: 1}
+    assert pack(long_keys) is None  # not worth a cached shape
+    assert snapshot_unpacked(long_keys) == long_keys
+    assert pack({"brand_new": 1}) is not None
+
+
+def test_field_names_python_would_normalize_are_read_by_their_own_name() -> None:
+    cls = dataclasses.make_dataclass("Ligature", [("\ufb01", int), ("fi", int)], init=False)
+    event = cls()
+    setattr(event, "\ufb01", 1)  # noqa: B010 - the very name, not Python's normalized one
+    event.fi = 2
+    for _ in range(2):
+        assert snapshot(event) == {"\ufb01": 1, "fi": 2}
+    assert pack(event) is None
+
+
 def test_names_that_are_not_identifiers_get_no_generated_code() -> None:
     assert _flat_fields_function(Tick, ("class", "ok")) is None
     assert _flat_fields_function(Tick, ("a b",)) is None
@@ -191,17 +254,15 @@ def test_an_event_appended_after_stop_returned_is_left_out(bus: ServiceBus) -> N
     assert recorder.events == []
 
 
-def test_record_returns_a_copy_of_the_event_kept(bus: ServiceBus) -> None:
+def test_record_returns_the_event_as_kept(bus: ServiceBus) -> None:
     with EventRecorder("same") as recorder:
         recorder.start_recording(bus)
         bus.publish("A", {"x": 1})
-        kept = recorder.record("B", Tick("BTC", 1.0))
-        bus.publish("C", {"x": 3})
-    assert [e.event_name for e in recorder.events] == ["A", "B", "C"]
-    assert recorder.events[1] == kept
-    assert kept is not None
-    assert kept.event_type == f"{__name__}:Tick"
-    kept.event_data["price"] = 2.0  # the caller's copy: the recording stays as it was
-    assert recorder.events[1].event_data == {"symbol": "BTC", "price": 1.0, "volume": None}
+        kept = [recorder.record("B", Tick("BTC", 1.0)), recorder.record("C", {"x": [1]})]
+        bus.publish("D", {"x": 3})
+    assert [e.event_name for e in recorder.events] == ["A", "B", "C", "D"]
+    assert recorder.events[1:3] == kept
+    assert kept[0] is not None
+    assert kept[0].event_type == f"{__name__}:Tick"
     assert recorder.events == recorder.events  # built once, the same objects each time
     assert all(a is b for a, b in zip(recorder.events, recorder.events, strict=True))

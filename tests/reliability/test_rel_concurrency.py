@@ -383,10 +383,16 @@ def test_xdist_workers_record_and_replay_one_cassette_folder(
     assert len(check_cassettes(cassettes)) == 17
 
 
-def test_a_dict_changed_by_another_thread_is_recorded_as_one_state_of_it() -> None:
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_a_dict_changed_by_another_thread_is_recorded_as_one_state_of_it(nested: bool) -> None:
     """Keys and values are taken in one step: a recorded event never pairs a key with the
-    value of another. Here every key's value is the key itself, in every state of the dict."""
-    shared = {f"k{i}": f"k{i}" for i in range(4)}
+    value of another, and is never lost to "dictionary changed size during iteration".
+    Here every key's value is the key itself (in a list, when nested), in every state."""
+
+    def value(key: str) -> object:
+        return [key] if nested else key
+
+    shared = {f"k{i}": value(f"k{i}") for i in range(4)}
     done = threading.Event()
 
     def mutate() -> None:
@@ -394,7 +400,7 @@ def test_a_dict_changed_by_another_thread_is_recorded_as_one_state_of_it() -> No
         while not done.is_set():
             step += 1
             del shared[next(iter(shared))]
-            shared[f"n{step}"] = f"n{step}"
+            shared[f"n{step}"] = value(f"n{step}")
 
     bus, mutator = Bus(), threading.Thread(target=mutate, daemon=True)
     previous = sys.getswitchinterval()
@@ -411,4 +417,4 @@ def test_a_dict_changed_by_another_thread_is_recorded_as_one_state_of_it() -> No
         sys.setswitchinterval(previous)
     recorded = [e.event_data for e in recorder.events]
     assert len(recorded) == 20_000
-    assert all(isinstance(d, dict) and all(k == v for k, v in d.items()) for d in recorded)
+    assert all(isinstance(d, dict) and all(value(k) == v for k, v in d.items()) for d in recorded)
