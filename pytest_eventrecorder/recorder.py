@@ -39,8 +39,9 @@ from .serialize import (
 
 log = logging.getLogger("pytest_eventrecorder")
 
-BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | None"]
-"""Called on each event before it is kept; return a changed event, or ``None`` to drop it."""
+BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | bool | None"]
+"""Called on each event before it is kept: return the event (changed or not) or ``True`` to
+keep it, ``False`` or ``None`` to drop it."""
 
 _Entry = tuple[
     int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
@@ -302,11 +303,23 @@ class EventRecorder:
         return make_event(self._offset(now), name, data, source, kind, extra)
 
     def _before_record(self, hook: BeforeRecord, event: RecordedEvent) -> RecordedEvent | None:
+        """The hook's verdict: the event to keep, or ``None``. A hook that fails, or answers
+        something else, drops the event: it may have been about to redact it."""
         try:
-            return hook(event)
+            answer = hook(event)
         except Exception:
-            log.exception("before_record hook failed; the event is kept unchanged")
-            return event
+            log.exception("before_record hook failed; the event is left out")
+            return None
+        if isinstance(answer, RecordedEvent):
+            return answer
+        if answer is True or answer is False or answer is None:
+            return event if answer else None
+        log.error(
+            "before_record returned %s; it must return a RecordedEvent, True (keep) or "
+            "False/None (drop): the event is left out",
+            type(answer).__name__,
+        )
+        return None
 
     def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> None:
         try:

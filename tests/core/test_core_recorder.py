@@ -261,7 +261,7 @@ def test_before_record_can_drop_and_change_events(bus: ServiceBus) -> None:
     assert [e.event_data for e in recorder.events] == [{"user": "a", "secret": "***"}]
 
 
-def test_a_failing_before_record_keeps_the_event(
+def test_a_failing_before_record_drops_the_event_it_may_have_redacted(
     bus: ServiceBus, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(event: RecordedEvent) -> RecordedEvent:
@@ -269,9 +269,27 @@ def test_a_failing_before_record_keeps_the_event(
 
     with EventRecorder("s", before_record=broken) as recorder:
         recorder.start_recording(bus)
-        assert bus.publish("E", {"x": 1}) == "delivered E"
-    assert [e.event_data for e in recorder.events] == [{"x": 1}]
-    assert "before_record hook failed" in caplog.text
+        assert bus.publish("E", {"secret": "hunter2"}) == "delivered E"
+    assert recorder.events == []
+    assert "before_record hook failed; the event is left out" in caplog.text
+
+
+def test_before_record_may_answer_true_or_false(bus: ServiceBus) -> None:
+    with EventRecorder("s", before_record=lambda e: e.event_name != "Noise") as recorder:
+        recorder.start_recording(bus)
+        for name in ("Keep", "Noise", "Keep"):
+            bus.publish(name, {})
+    assert [e.event_name for e in recorder.events] == ["Keep", "Keep"]
+
+
+def test_a_before_record_answer_of_another_kind_drops_the_event(
+    bus: ServiceBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    with EventRecorder("s", before_record=lambda e: e.event_data) as recorder:  # type: ignore[arg-type,return-value]
+        recorder.start_recording(bus)
+        bus.publish("E", {"secret": "hunter2"})
+    assert recorder.events == []
+    assert "before_record returned dict; it must return a RecordedEvent" in caplog.text
 
 
 def test_record_never_raises_into_the_publisher(caplog: pytest.LogCaptureFixture) -> None:
