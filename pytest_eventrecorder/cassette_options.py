@@ -4,7 +4,8 @@ Precedence, highest first: command line (``--record-mode``, ``--replay-speed``) 
 ``@pytest.mark.event_cassette(...)`` keyword arguments (the closest marker wins) >
 the ``event_recorder_config`` fixture > ini options > built-in defaults. Under ``CI=true``
 the built-in default record mode is ``none``, so CI never records silently; a mode set
-explicitly anywhere above still applies.
+explicitly anywhere above still applies. ``redact`` is the exception to precedence: the
+paths of every layer add up, so a marker can hide more than a conftest, never less.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class CassetteOptions:
 
 
 OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions))
+ACCUMULATED = frozenset({"redact"})
+"""Options whose values from every layer add up instead of the closest one winning."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,10 @@ def merge_options(layers: Sequence[Layer], *, ci: bool) -> CassetteOptions:
     for layer in layers:
         _reject_unknown(layer)
         for key, value in layer.values.items():
-            merged[key] = _check(key, value, layer.label)
+            checked = _check(key, value, layer.label)
+            if key in ACCUMULATED:
+                checked = tuple(dict.fromkeys((*merged.get(key, ()), *checked)))
+            merged[key] = checked
     if "record_mode" not in merged and ci:
         merged["record_mode"] = CI_RECORD_MODE
     options = CassetteOptions(**merged)

@@ -12,6 +12,7 @@ import inspect
 import logging
 import re
 import shlex
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +38,7 @@ _NEW_EVENT_GAP_MS = 0.001
 """Spacing given to appended events so they sort after the event they followed."""
 
 HookCall = Callable[[RecordedEvent], "RecordedEvent | bool | None"]
+"""The conftest hook: ``None`` means no opinion (the event is kept as it is)."""
 
 
 class CassetteMissingError(Exception):
@@ -50,11 +52,13 @@ class CassetteMissingError(Exception):
 
 
 def default_cassette_name(test_name: str, class_name: str | None = None) -> str:
-    """``<Class.>test_name[params].json`` with unsafe characters replaced and long names
-    shortened with a hash, so every test (and parameter set) gets its own file."""
-    stem = _UNSAFE.sub("_", f"{class_name}.{test_name}" if class_name else test_name)
-    if len(stem) > MAX_NAME:
-        digest = hashlib.sha1(stem.encode(), usedforsecurity=False).hexdigest()[:10]
+    """``<Class.>test_name[params].json``, so every test (and parameter set) gets its own
+    file: a name with unsafe characters replaced, or too long, ends with a hash of the real
+    one (``[a/b]`` and ``[a:b]`` must not share a cassette)."""
+    real = f"{class_name}.{test_name}" if class_name else test_name
+    stem = _UNSAFE.sub("_", real)
+    if stem != real or len(stem) > MAX_NAME:
+        digest = hashlib.sha1(real.encode(), usedforsecurity=False).hexdigest()[:10]
         stem = f"{stem[: MAX_NAME - 11]}-{digest}"
     return f"{stem}.json"
 
@@ -207,23 +211,26 @@ class EventCassette:
         return replace(kept, event_data=replace_fields(kept.event_data, self._redact, REDACTED))
 
     def _apply_hooks(self, event: RecordedEvent) -> RecordedEvent | None:
-        if self._hook is not None:
-            answer = self._hook(event)
-            if answer is False:
+        """The conftest hook (``None``: no opinion, as pluggy hooks go), then the marker's
+        ``before_record_event`` (``None`` drops, as vcrpy's ``before_record`` does)."""
+        answer = None if self._hook is None else self._hook(event)
+        if answer is not None:
+            kept = _verdict(answer, event, "pytest_eventrecorder_before_record_event")
+            if kept is None:
                 return None
-            if isinstance(answer, RecordedEvent):
-                event = answer
+            event = kept
         before = self.options.before_record_event
-        return event if before is None else before(event)
+        return event if before is None else _verdict(before(event), event, "before_record_event")
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         """Attach to the bus (not when running live, nor without a cassette to replay)."""
-        names = self.options.inputs
-        if self.mode == "replay" and isinstance(names, tuple) and names:
+        names, appends = self.options.inputs, self.options.record_mode == "new_episodes"
+        if self.mode == "replay" and isinstance(names, tuple) and names and not appends:
             # Injected inputs are never compared: drop them before the recorder snapshots
-            # them, which halves the capture cost of a replay.
+            # them, which halves the capture cost of a replay. new_episodes needs them, to
+            # place each new output after the input it answered.
             self.recorder.start_recording(None)
             self._adapter = adapter_for(self.bus)
             self._adapter.attach(_SkipNames(frozenset(names), self.recorder))
@@ -295,6 +302,19 @@ class EventCassette:
             log.info("Appended new events to %s", self.path)
 
 
+def _verdict(answer: object, event: RecordedEvent, hook: str) -> RecordedEvent | None:
+    """The event a hook's answer keeps: a RecordedEvent, or ``event`` for ``True``;
+    ``None`` for ``False`` or ``None``. Any other answer is a mistake worth failing on."""
+    if isinstance(answer, RecordedEvent):
+        return answer
+    if answer is True or answer is False or answer is None:
+        return event if answer else None
+    raise TypeError(
+        f"{hook} returned {type(answer).__name__}; it must return a RecordedEvent, "
+        "True (keep) or False/None (drop)"
+    )
+
+
 class _SkipNames:
     """A bus sink passing everything but the named events on to a recorder."""
 
@@ -349,45 +369,102 @@ def _close(awaitable: Awaitable[Any]) -> None:
 
 class CassetteReplay(EventReplayer):
     """The ``event_replay`` fixture: an :class:`EventReplayer` for the test's cassette, bound
-    to the test's bus, which also captures what the bus carries for assertions."""
+    to the test's bus, which also captures what the code under test publishes there."""
 
-    def __init__(self, path: Path, bus: object, *, speed: float, events_module: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        bus: object,
+        *,
+        speed: float,
+        events_module: str | None,
+        inputs: InputSelector | None = None,
+    ) -> None:
         super().__init__(path)
         self.bus = bus
         self.speed = speed
         self.events_module = events_module
+        self.inputs = inputs
+        """Which events :meth:`play` replays (the marker's ``inputs=``; ``None``: all)."""
         self.capture = EventRecorder(path.stem, path.parent)
+        self.replayed: list[RecordedEvent] = []
+        """The events :meth:`play` published, left out of :meth:`published`."""
 
     def play(self, **kwargs: Any) -> ReplayResult:
-        """Replay the whole cassette into the test's bus (``replay`` keyword arguments apply)."""
-        kwargs.setdefault("speed_multiplier", self.speed)
-        kwargs.setdefault("events_module_name", self.events_module)
-        return self.replay(self.bus, **kwargs)
+        """Replay the cassette into the test's bus: its inputs when the marker names them,
+        else every event (``replay`` keyword arguments apply, ``where=`` included)."""
+        chosen = self._choosing(kwargs)
+        result = self.replay(self.bus, **kwargs)
+        self.replayed.extend(chosen[: result.published])
+        return result
 
     async def play_async(self, **kwargs: Any) -> ReplayResult:
         """:meth:`play` for asyncio buses."""
+        chosen = self._choosing(kwargs)
+        result = await self.replay_async(self.bus, **kwargs)
+        self.replayed.extend(chosen[: result.published])
+        return result
+
+    def _choosing(self, kwargs: dict[str, Any]) -> list[RecordedEvent]:
+        """Sets ``play``'s defaults in ``kwargs``; returns the list that will hold, in
+        order, the events the replay picks (it picks each once, just before publishing)."""
         kwargs.setdefault("speed_multiplier", self.speed)
         kwargs.setdefault("events_module_name", self.events_module)
-        return await self.replay_async(self.bus, **kwargs)
+        chosen: list[RecordedEvent] = []
+        tests = [t for t in (self.inputs, kwargs.get("where")) if t is not None]
+
+        def pick(event: RecordedEvent) -> bool:
+            if all(test(event) for test in tests):
+                chosen.append(event)
+                return True
+            return False
+
+        kwargs["where"] = pick
+        return chosen
 
     def published(self, event_name: str | None = None) -> list[RecordedEvent]:
-        """What the bus carried during the test (replayed events included), optionally by name."""
-        return [e for e in self.capture.events if event_name in (None, e.event_name)]
+        """What the code under test published during the test, optionally only
+        ``event_name``: everything the bus carried except what :meth:`play` replayed."""
+        replayed = Counter(_identity(e) for e in self.replayed)
+        found = []
+        for event in self.capture.events:
+            key = _identity(event)
+            if replayed[key]:
+                replayed[key] -= 1
+            elif event_name in (None, event.event_name):
+                found.append(event)
+        return found
 
     def assert_published(self, event_name: str, *, count: int | None = None) -> list[RecordedEvent]:
-        """Fail unless ``event_name`` was published (exactly ``count`` times, if given)."""
+        """Fail unless the code under test published ``event_name`` (exactly ``count``
+        times, if given); events :meth:`play` replayed do not count."""
         found = self.published(event_name)
-        if not found or (count is not None and len(found) != count):
-            seen = sorted({e.event_name for e in self.capture.events}) or ["nothing"]
+        if len(found) != count if count is not None else not found:
+            seen = sorted({e.event_name for e in self.published()}) or ["nothing"]
             wanted = "at least once" if count is None else f"{count} time(s)"
             raise AssertionError(
                 f"expected {event_name!r} published {wanted}, got {len(found)}; "
-                f"the bus carried: {', '.join(seen)}"
+                f"the code under test published: {', '.join(seen)} "
+                f"(the {len(self.replayed)} events play() replayed are not counted)"
             )
         return found
 
     def assert_not_published(self, event_name: str) -> None:
-        """Fail if ``event_name`` was published."""
+        """Fail if the code under test published ``event_name`` (replayed events aside)."""
         found = self.published(event_name)
         if found:
             raise AssertionError(f"{event_name!r} was published {len(found)} time(s): {found[0]}")
+
+
+def _identity(event: RecordedEvent) -> tuple[str, str | None, object]:
+    """What tells a replayed event from another: name, source and data (a replayed typed
+    event may come back with 1.0 for 1, never with True for 1)."""
+    return event.event_name, event.source, _frozen(event.event_data)
+
+
+def _frozen(data: object) -> object:
+    if isinstance(data, dict):
+        return ("dict", frozenset((k, _frozen(v)) for k, v in data.items()))
+    if isinstance(data, list):
+        return ("list", tuple(_frozen(v) for v in data))
+    return ("bool", data) if isinstance(data, bool) else data

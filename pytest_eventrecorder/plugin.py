@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from . import pytest_hookspecs
-from .cassette_session import CassetteReplay, EventCassette, rerecord_command
+from .cassette_session import CassetteReplay, EventCassette
 from .pytest_support import (
     CASSETTE,
     MARKER_HELP,
@@ -30,7 +30,6 @@ from .pytest_support import (
     path_for,
     read_settings,
     report_header,
-    rerun_id,
     shown_path,
 )
 from .recorder import EventRecorder
@@ -114,12 +113,16 @@ def event_replay(
     path = path_for(request, options, event_cassette_dir)
     if not path.is_file():
         pytest.fail(
-            f"event_replay: no cassette at {shown_path(request.config, path)}; record it first "
-            f"(event_cassette fixture) with: {rerecord_command(rerun_id(request.node), 'once')}",
+            f"event_replay: no cassette at {shown_path(request.config, path)}. event_replay only "
+            "replays a cassette: record one with a test that uses the event_cassette fixture, "
+            "then name it here with @pytest.mark.event_cassette('<its cassette name>')",
             pytrace=False,
         )
     bus = bus_for(request, options.bus, "event_replay")
-    replay = CassetteReplay(path, bus, speed=options.speed, events_module=options.events_module)
+    inputs = None if options.inputs is None else options.input_test()
+    replay = CassetteReplay(
+        path, bus, speed=options.speed, events_module=options.events_module, inputs=inputs
+    )
     replay.capture.start_recording(bus)
     try:
         yield replay

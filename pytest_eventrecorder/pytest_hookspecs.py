@@ -5,8 +5,6 @@ Implement them in a ``conftest.py`` or a plugin, like any pytest hook.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pytest
 
 from .cassette import RecordedEvent
@@ -15,11 +13,12 @@ from .cassette import RecordedEvent
 @pytest.hookspec(firstresult=True)
 def pytest_eventrecorder_before_record_event(
     event: RecordedEvent, item: pytest.Item
-) -> RecordedEvent | Literal[False] | None:
+) -> RecordedEvent | bool | None:
     """Change or drop an event before a cassette keeps it (when recording and when
     capturing a replay's outputs, so comparisons see the same thing).
 
     Return a changed :class:`~pytest_eventrecorder.RecordedEvent` to keep instead,
-    ``False`` to drop the event, or ``None`` to leave it as it is. The first non-``None``
-    answer wins. Redaction (``redact=``) is applied afterwards.
+    ``False`` to drop the event, or ``None`` (no opinion) or ``True`` to leave it as it is.
+    The first non-``None`` answer wins; any other answer fails the test. The marker's
+    ``before_record_event`` runs next, then redaction (``redact=``).
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from plugin_e2e import BOT_TEST, Runner, cassette_file, write_test
@@ -113,10 +114,10 @@ def test_default_names_include_class_and_parametrize_ids(
     )
     run_inprocess().assert_outcomes(passed=2)
     folder = project.path / "cassettes" / "test_bot"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "TestBot.test_publish[BTC_USD].json",
-        "TestBot.test_publish[ETH].json",
-    ]
+    slashed, plain = sorted(p.name for p in folder.iterdir())
+    assert plain == "TestBot.test_publish[ETH].json"
+    # "/" is replaced, so a hash of the real id keeps "BTC:USD" from sharing the file
+    assert re.fullmatch(r"TestBot\.test_publish\[BTC_USD\]-[0-9a-f]{10}\.json", slashed)
 
 
 def test_explicit_name_picks_the_format(project: pytest.Pytester, run_inprocess: Runner) -> None:
@@ -198,9 +199,49 @@ def test_event_replay_fixture(project: pytest.Pytester, run_inprocess: Runner) -
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*event_replay: no cassette at *test_missing_cassette.json; record it first*",
+            "*event_replay: no cassette at *test_missing_cassette.json. event_replay only "
+            "replays a cassette: record one with a test that uses the event_cassette fixture*",
         ]
     )
+
+
+def test_event_replay_counts_only_what_the_code_under_test_published(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """play() replays the recorded orders too: they must not pass for the bot's own."""
+    write_test(project, BOT_TEST)
+    run_inprocess().assert_outcomes(passed=1)
+    write_test(
+        project,
+        """
+        import os
+        import pytest
+
+        ORDERS = int(os.environ["ORDERS"])
+
+        @pytest.mark.event_cassette("test_bot_orders.json")
+        def test_everything_replayed(service_bus, bot, event_replay):
+            event_replay.play()
+            assert len(event_replay.replayed) == 6
+            event_replay.assert_published("OrderPlaced", count=ORDERS)
+            assert event_replay.published("PriceTick") == []
+
+        @pytest.mark.event_cassette("test_bot_orders.json", inputs=["PriceTick"])
+        def test_inputs_replayed(service_bus, bot, event_replay):
+            event_replay.play()
+            assert [e.event_name for e in event_replay.replayed] == ["PriceTick"] * 4
+            if ORDERS:
+                event_replay.assert_published("OrderPlaced", count=ORDERS)
+            else:
+                event_replay.assert_not_published("OrderPlaced")
+    """,
+        name="test_bot",
+    )
+    monkeypatch.setenv("ORDERS", "2")
+    run_inprocess().assert_outcomes(passed=2)
+    monkeypatch.setenv("BOT_LIMIT", "0")  # the bot now places no order at all
+    monkeypatch.setenv("ORDERS", "0")
+    run_inprocess().assert_outcomes(passed=2)
 
 
 def test_report_header_and_metadata(project: pytest.Pytester, run_inprocess: Runner) -> None:

@@ -96,6 +96,50 @@ def test_a_failing_before_record_event_drops_the_event_and_fails_the_test(
     assert not cassette_file(project, "test_bot_orders").exists()
 
 
+def test_a_before_record_event_answering_true_or_false_keeps_or_drops(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(
+        project,
+        """
+        import pytest
+        from busapp import live_feed
+
+        @pytest.mark.event_cassette(
+            inputs=["PriceTick"], before_record_event=lambda e: e.event_name != "OrderPlaced"
+        )
+        def test_bot_orders(service_bus, bot, event_cassette):
+            event_cassette.play(live=lambda: live_feed(service_bus))
+    """,
+    )
+    run_inprocess().assert_outcomes(passed=1)
+    names = {e["event_name"] for e in recorded(project)}
+    assert "PriceTick" in names
+    assert "OrderPlaced" not in names
+
+
+def test_a_before_record_event_answer_of_another_kind_fails_the_test(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(
+        project,
+        """
+        import pytest
+        from busapp import live_feed
+
+        @pytest.mark.event_cassette(before_record_event=lambda e: e.event_name)
+        def test_bot_orders(service_bus, bot, event_cassette):
+            event_cassette.play(live=lambda: live_feed(service_bus))
+    """,
+    )
+    result = run_inprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*before_record_event returned str; it must return a RecordedEvent, True (keep)*"]
+    )
+    assert not cassette_file(project, "test_bot_orders").exists()
+
+
 @pytest.mark.parametrize(
     ("ignore", "outcome"), [("['order_id', 'meta.*']", "passed"), ("['order_id']", "failed")]
 )

@@ -84,6 +84,20 @@ def test_record_mode_without_a_cassette(
         assert orders_in(path.read_text()) == [99.0, 98.5]
 
 
+def test_new_episodes_places_a_new_output_right_after_the_input_it_answered(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_test(project, ORDER_COUNT)
+    run_inprocess().assert_outcomes(passed=1)
+    monkeypatch.setenv("BOT_LIMIT", "101.5")
+    run_inprocess("--record-mode=new_episodes").assert_outcomes(passed=1)
+    events = json.loads(cassette_file(project, "test_bot_orders").read_text())["events"]
+    steps = [(e["event_name"], e["event_data"]["price"]) for e in events]
+    new = steps.index(("OrderPlaced", 101.0))
+    assert steps[new - 1] == ("PriceTick", 101.0)
+    assert events[new]["timestamp_offset_ms"] > events[new - 1]["timestamp_offset_ms"]
+
+
 def test_new_episodes_still_fails_on_a_missing_output(
     project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,6 +43,16 @@ def test_later_layers_win_key_by_key() -> None:
     )
 
 
+def test_redactions_add_up_across_layers() -> None:
+    """A marker can hide more than its conftest, never less: secrets stay out of cassettes."""
+    options = merged(
+        {"redact": ["api_key"], "ignore_fields": ["ts"]},
+        {"redact": ["account.*", "api_key"], "ignore_fields": ["id"]},
+    )
+    assert options.redact == ("api_key", "account.*")
+    assert options.ignore_fields == ("id",)  # other options: the closest layer wins
+
+
 def test_defaults() -> None:
     options = merged()
     assert options.record_mode == "once"
@@ -136,10 +146,17 @@ def test_option_names_are_the_documented_ones() -> None:
 
 def test_default_cassette_names() -> None:
     assert default_cassette_name("test_x") == "test_x.json"
-    assert default_cassette_name("test_x[a/b c]", "TestK") == "TestK.test_x[a_b_c].json"
+    assert default_cassette_name("test_x[1-2.5,a=b+c]", "TestK") == "TestK.test_x[1-2.5,a=b+c].json"
+    replaced = default_cassette_name("test_x[a/b c]", "TestK")
+    assert replaced.startswith("TestK.test_x[a_b_c]-")  # and a hash of the real name
     long = default_cassette_name("test_" + "x" * 300)
     assert len(long) == MAX_NAME + len(".json")
     assert long != default_cassette_name("test_" + "x" * 299 + "y")
+
+
+def test_ids_that_differ_only_in_replaced_characters_get_their_own_cassettes() -> None:
+    names = {default_cassette_name(f"test_p[a{sep}b]") for sep in "/: _"}
+    assert len(names) == 4
 
 
 def test_cassette_paths(tmp_path: Path) -> None:
