@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .cassette import FORMAT_VERSION, Cassette, CassetteError, CassetteHeader, RecordedEvent
 from .cassette_options import RECORD_MODES
-from .cassette_session import CassetteReplay, EventCassette
+from .cassette_session import CassetteReplay, EventCassette, EventCassetteWarning
 from .clock import RealClock, VirtualClock
 from .config import ConfigError, EventRecorderConfig
 from .formats import (
@@ -32,6 +32,7 @@ __all__ = [
     "CassetteReplay",
     "ConfigError",
     "EventCassette",
+    "EventCassetteWarning",
     "EventRebuildError",
     "EventRecorder",
     "EventRecorderConfig",

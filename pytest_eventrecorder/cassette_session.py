@@ -12,14 +12,17 @@ import inspect
 import logging
 import re
 import shlex
+import warnings
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
+
 from .adapters import BusAdapter, adapter_for
-from .cassette import Cassette, JSONValue, RecordedEvent
+from .cassette import Cassette, CassetteError, JSONValue, RecordedEvent
 from .cassette_options import CassetteOptions, InputSelector
 from .fieldpaths import parse_paths, replace_fields
 from .formats import read_cassette, write_cassette
@@ -32,6 +35,8 @@ log = logging.getLogger("pytest_eventrecorder")
 Mode = Literal["record", "replay", "live", "missing"]
 """``missing``: replay-only mode and no cassette; the test fails before its body runs."""
 REDACTED = "[REDACTED]"
+PLAYS = "plays"
+"""Header metadata of a cassette whose test called play() more than once."""
 MAX_NAME = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+]+")
 _NEW_EVENT_GAP_MS = 0.001
@@ -113,6 +118,9 @@ class EventCassette:
         self._is_input = options.input_test()
         self._appended: Cassette | None = None
         self._adapter: BusAdapter | None = None
+        self._plays: list[tuple[int, float]] = []
+        """Where each play() call began when recording: (event index, offset in ms)."""
+        self._played = 0
         self.recorder = EventRecorder(
             path.stem,
             path.parent,
@@ -153,6 +161,7 @@ class EventCassette:
         """Replay the cassette's inputs into the bus, or call ``live`` when not replaying."""
         self._check_not_missing()
         if self.mode != "replay":
+            self._note_play()
             result = live() if live is not None else None
             if inspect.isawaitable(result):
                 _close(result)
@@ -164,8 +173,13 @@ class EventCassette:
             raise TypeError(
                 "this bus publishes asynchronously; use `await event_cassette.play_async()`"
             )
-        return self._replayer().replay(
-            self.bus, self._speed(speed), self.options.events_module, where=self._to_inject
+        replayer, start_ms = self._next_part()
+        return replayer.replay(
+            self.bus,
+            self._speed(speed),
+            self.options.events_module,
+            where=self._to_inject,
+            start_at_ms=start_ms,
         )
 
     async def play_async(
@@ -174,21 +188,43 @@ class EventCassette:
         """:meth:`play` for asyncio buses: awaits ``live()`` and each publish."""
         self._check_not_missing()
         if self.mode != "replay":
+            self._note_play()
             result = live() if live is not None else None
             if inspect.isawaitable(result):
                 await result
             return None
-        return await self._replayer().replay_async(
-            self.bus, self._speed(speed), self.options.events_module, where=self._to_inject
+        replayer, start_ms = self._next_part()
+        return await replayer.replay_async(
+            self.bus,
+            self._speed(speed),
+            self.options.events_module,
+            where=self._to_inject,
+            start_at_ms=start_ms,
         )
 
     def _check_not_missing(self) -> None:
         if self.mode == "missing":
             raise CassetteMissingError(self.path)
 
-    def _replayer(self) -> EventReplayer:
+    def _note_play(self) -> None:
+        if self.mode == "record":
+            self._plays.append((self.recorder.event_count, self.recorder.elapsed_ms))
+
+    def _next_part(self) -> tuple[EventReplayer, float]:
+        """The part of the cassette this play() call replays, and the offset it starts at:
+        a test that called play() twice while recording replays each part in turn."""
         assert self.cassette is not None
-        return EventReplayer(self.cassette)
+        parts = _parts_of(self.cassette, self.shown_path)
+        n, self._played = self._played, self._played + 1
+        if n >= len(parts):
+            raise RuntimeError(
+                f"play() was called {n + 1} times, but the cassette was recorded with "
+                f"{len(parts)} play() call(s); re-record it with: {rerecord_command(self.rerun_id)}"
+            )
+        first, start_ms = parts[n]
+        end = parts[n + 1][0] if n + 1 < len(parts) else None
+        events = self.cassette.events[first:end]
+        return EventReplayer(self.cassette.with_events(events)), start_ms
 
     def _to_inject(self, event: RecordedEvent) -> bool:
         return self._is_input(event)
@@ -251,14 +287,28 @@ class EventCassette:
         ):
             self._appended = self._with_new_events(captured, comparison) if differences else None
             return None
+        if not differences:
+            return None
+        report = format_report(
+            differences,
+            cassette_path=self.shown_path,
+            rerecord_hint=rerecord_command(self.rerun_id),
+        )
+        unknown = self._unknown_inputs(self.cassette.events if self.cassette else ())
+        return report if not unknown else f"{report}\n\n{unknown}"
+
+    def _unknown_inputs(self, events: Sequence[RecordedEvent]) -> str | None:
+        """A note when ``inputs`` names events the cassette never holds (a typo, often)."""
+        names = self.options.inputs
+        if not isinstance(names, tuple):
+            return None
+        held = {e.event_name for e in events}
+        unknown = [n for n in names if n not in held]
+        if not unknown:
+            return None
         return (
-            format_report(
-                differences,
-                cassette_path=self.shown_path,
-                rerecord_hint=rerecord_command(self.rerun_id),
-            )
-            if differences
-            else None
+            f"note: inputs names {', '.join(map(repr, unknown))}, which this cassette never "
+            f"holds (it holds: {', '.join(sorted(held)) or 'no events'})"
         )
 
     def differences(self) -> list[Difference]:
@@ -295,11 +345,49 @@ class EventCassette:
                 log.warning("Not saving %s: the test did not pass", self.path)
             return
         if self.is_recording:
-            write_cassette(self.path, self.recorder.to_cassette())
+            if len(self._plays) > 1:
+                self.recorder.metadata[PLAYS] = [[first, at] for first, at in self._plays]
+            cassette = self.recorder.to_cassette()
+            write_cassette(self.path, cassette)
+            self._warn_if_hollow(cassette)
             log.info("Recorded %d events to %s", len(self.recorder.events), self.path)
         elif self._appended is not None:
             write_cassette(self.path, self._appended)
             log.info("Appended new events to %s", self.path)
+
+    def _warn_if_hollow(self, cassette: Cassette) -> None:
+        """A cassette with no events, or without the named inputs, replays nothing: say so
+        now, not after it has passed in CI for months."""
+        if not cassette.events:
+            problem = (
+                f"recorded no events: is the {self.options.bus!r} fixture the bus your code "
+                "publishes on, and did play() get a live= function?"
+            )
+        else:
+            problem = self._unknown_inputs(cassette.events) or ""
+        if problem:
+            warnings.warn(EventCassetteWarning(f"{self.shown_path}: {problem}"), stacklevel=1)
+
+
+class EventCassetteWarning(pytest.PytestWarning):
+    """A cassette was recorded, but probably not the one the test meant to record."""
+
+
+def _parts_of(cassette: Cassette, shown: str) -> list[tuple[int, float]]:
+    """Where each recorded play() call began: ``metadata.plays`` when there were several."""
+    plays = cassette.header.metadata.get(PLAYS)
+    if plays is None:
+        return [(0, 0.0)]
+    try:
+        parts = [(int(first), float(at)) for first, at in plays]
+    except (TypeError, ValueError):
+        parts = []
+    firsts = [first for first, _ in parts]
+    if not parts or firsts != sorted(firsts) or not 0 <= firsts[0] <= len(cassette.events):
+        raise CassetteError(
+            f"metadata.{PLAYS} must list [event index, offset ms] pairs", path=shown
+        )
+    return parts
 
 
 def _verdict(answer: object, event: RecordedEvent, hook: str) -> RecordedEvent | None:

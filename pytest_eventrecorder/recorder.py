@@ -366,6 +366,14 @@ class EventRecorder:
         return cast(list[RecordedEvent], events[:end])
 
     @property
+    def elapsed_ms(self) -> float:
+        """Milliseconds since recording started (until it stopped): the offset an event
+        published now would get."""
+        if not self._start_ns:
+            return 0.0
+        return self._offset(self._stop_ns if self._stop_ns is not None else perf_counter_ns())
+
+    @property
     def event_count(self) -> int:
         """How many events are recorded so far, without copying them."""
         return len(self._events) if self._cutoff is None else self._cutoff

@@ -372,3 +372,50 @@ def test_ini_names_the_bus_fixture(project: pytest.Pytester, run_inprocess: Runn
     )
     run_inprocess().assert_outcomes(passed=1)
     run_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_cassette_recording_nothing_is_flagged_at_once(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(
+        project,
+        """
+        import pytest
+
+        @pytest.mark.event_cassette(inputs=["PriceTick"])
+        def test_bot_orders(service_bus, bot, event_cassette):
+            event_cassette.play()  # forgot live=
+    """,
+    )
+    result = run_inprocess()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*EventCassetteWarning: cassettes/test_bot/test_bot_orders.json: recorded no events:"
+            " is the 'service_bus' fixture the bus your code publishes on*"
+        ]
+    )
+
+
+def test_inputs_the_test_never_published_are_flagged_when_recording_and_replaying(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(
+        project,
+        """
+        import pytest
+        from busapp import live_feed
+
+        @pytest.mark.event_cassette(inputs=["PriceTik"])
+        def test_bot_orders(service_bus, bot, event_cassette):
+            event_cassette.play(live=lambda: live_feed(service_bus))
+    """,
+    )
+    result = run_inprocess()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*note: inputs names 'PriceTik', which this cassette never holds (it holds: *PriceTick)*"]
+    )
+    result = run_inprocess("--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*note: inputs names 'PriceTik', which this cassette never*"])

@@ -98,6 +98,60 @@ def test_new_episodes_places_a_new_output_right_after_the_input_it_answered(
     assert events[new]["timestamp_offset_ms"] > events[new - 1]["timestamp_offset_ms"]
 
 
+TWO_PLAYS = """
+    import os
+    import pytest
+
+
+    def ticks(bus, *prices):
+        for price in prices:
+            bus.publish("PriceTick", {"symbol": "X", "price": price}, "feed")
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_two_phases(service_bus, bot, event_cassette):
+        event_cassette.play(live=lambda: ticks(service_bus, 101.0, 99.0))
+        assert len(bot.orders) == 1  # only the first part was replayed so far
+        event_cassette.play(live=lambda: ticks(service_bus, 98.5, 102.0))
+        assert len(bot.orders) == 2
+        for _ in range(int(os.environ.get("EXTRA_PLAYS", "0"))):
+            event_cassette.play()
+"""
+
+
+def test_each_play_call_replays_its_own_part_of_the_cassette(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_test(project, TWO_PLAYS)
+    run_inprocess().assert_outcomes(passed=1)
+    cassette = json.loads(cassette_file(project, "test_two_phases").read_text())
+    assert [first for first, _at in cassette["metadata"]["plays"]] == [0, 3]
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+    monkeypatch.setenv("EXTRA_PLAYS", "1")
+    result = run_inprocess("--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*play() was called 3 times, but the cassette was recorded with 2 play() call(s)*"]
+    )
+
+
+@pytest.mark.parametrize("plays", ["nonsense", [[3, 0.0], [0, 1.0]], [[99, 0.0]], []])
+def test_a_hand_edited_plays_list_is_a_clear_error(
+    project: pytest.Pytester, run_inprocess: Runner, plays: object
+) -> None:
+    write_test(project, TWO_PLAYS)
+    run_inprocess().assert_outcomes(passed=1)
+    path = cassette_file(project, "test_two_phases")
+    document = json.loads(path.read_text())
+    document["metadata"]["plays"] = plays
+    path.write_text(json.dumps(document))
+    result = run_inprocess("--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*test_two_phases.json: metadata.plays must list [[]event index, offset ms[]] pairs*"]
+    )
+
+
 def test_new_episodes_still_fails_on_a_missing_output(
     project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
