@@ -21,7 +21,7 @@ from typing import Any, Literal
 from .cassette import Cassette, RecordedEvent
 from .fieldpaths import drop_fields, parse_paths
 
-Kind = Literal["unexpected", "changed", "missing"]
+Kind = Literal["unexpected", "changed", "missing", "moved"]
 MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
 """The event fields ``match_on`` may name."""
 DEFAULT_MATCH_ON = ("event_name", "source", "event_data")
@@ -30,14 +30,28 @@ _MAX_REPR = 120
 _KEY_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _MAX_ALIGN_CELLS = 40_000
 """Above this many (expected x actual) candidates in one stretch, pair in order by name."""
-_KIND_ORDER: dict[str, int] = {"changed": 0, "missing": 1, "unexpected": 2}
-_COLORS = {"changed": "\x1b[33m", "missing": "\x1b[31m", "unexpected": "\x1b[35m"}
+_KIND_ORDER: dict[str, int] = {"changed": 0, "moved": 1, "missing": 2, "unexpected": 3}
+_COLORS = {
+    "changed": "\x1b[33m",
+    "moved": "\x1b[36m",
+    "missing": "\x1b[31m",
+    "unexpected": "\x1b[35m",
+}
+_MOVED_HINT = (
+    "Order matters within each source; "
+    "@pytest.mark.event_cassette(..., ordered=False) compares without order."
+)
 _RESET = "\x1b[0m"
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One way the actual events depart from the expected (recorded) ones."""
+    """One way the actual events depart from the expected (recorded) ones.
+
+    ``changed``: a recorded event and a new one paired, with ``field_diffs``; ``moved``: an
+    event equal to a recorded one but out of order (both indices, no field lines);
+    ``missing`` / ``unexpected``: an event on one side only.
+    """
 
     kind: Kind
     expected_index: int | None
@@ -71,7 +85,8 @@ class Comparison:
 
     differences: list[Difference]
     pairs: dict[int, int]
-    """Actual index -> expected index, for every pair (identical or changed)."""
+    """Actual index -> expected index, for every pair (identical or changed). Moved events
+    are not pairs: they are out of order, so they cannot place new events in time."""
 
 
 def compare_events(
@@ -84,9 +99,10 @@ def compare_events(
 ) -> list[Difference]:
     """Every difference between two event sequences, in sequence order.
 
-    ``ordered`` checks order within each source (sources may interleave differently);
-    identical repeated events are matched one by one. ``ignore_fields`` are dotted paths
-    inside ``event_data`` (``*`` wildcards) left out of the comparison.
+    ``ordered`` checks order within each source (sources may interleave differently); an
+    event that is only out of order is one ``moved`` difference, not a missing and an
+    unexpected one. Identical repeated events are matched one by one. ``ignore_fields``
+    are dotted paths inside ``event_data`` (``*`` wildcards) left out of the comparison.
     """
     return match_events(
         expected, actual, match_on=match_on, ordered=ordered, ignore_fields=ignore_fields
@@ -110,6 +126,7 @@ def match_events(
     act = [matcher.view(i, e) for i, e in enumerate(actual)]
     if ordered:
         diffs = [d for e, a in matcher.by_source(exp, act) for d in matcher.aligned(e, a)]
+        diffs = _with_moves(diffs, exp, act)
     else:
         diffs = list(matcher.unordered(exp, act))
     ordered_diffs = _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
@@ -330,6 +347,54 @@ class _Matcher:
         )
 
 
+def _with_moves(diffs: list[Difference], exp: list[_View], act: list[_View]) -> list[Difference]:
+    """Each unexpected event merged with an unclaimed missing one equal to it, as "moved".
+
+    The alignment only keeps events in order, so an event that merely moved shows up as
+    missing where it was recorded and unexpected where it now is; one entry says so.
+    """
+    moved = _pair_equal(
+        [
+            exp[d.expected_index]
+            for d in diffs
+            if d.kind == "missing" and d.expected_index is not None
+        ],
+        [
+            act[d.actual_index]
+            for d in diffs
+            if d.kind == "unexpected" and d.actual_index is not None
+        ],
+    )
+    if not moved:
+        return diffs
+    moved_exp = {e.index for e, _ in moved}
+    moved_act = {a.index for _, a in moved}
+    kept = [
+        d
+        for d in diffs
+        if not (d.kind == "missing" and d.expected_index in moved_exp)
+        and not (d.kind == "unexpected" and d.actual_index in moved_act)
+    ]
+    return kept + [_moved(e, a) for e, a in moved]
+
+
+def _pair_equal(missing: list[_View], unexpected: list[_View]) -> list[tuple[_View, _View]]:
+    """Pairs of equal events, both sides taken in order (extra repeats stay unpaired)."""
+    # _canonical, unlike the fast key, is the same for 1 and 1.0, so a bucket holds every
+    # equal candidate; same_value then rules out the rare false friends (keys 1 and "1").
+    waiting: dict[Hashable, list[_View]] = defaultdict(list)
+    for view in sorted(missing, key=lambda v: v.index):
+        waiting[_canonical(view.fields)].append(view)
+    pairs = []
+    for view in sorted(unexpected, key=lambda v: v.index):
+        queue = waiting.get(_canonical(view.fields), [])
+        match = next((m for m in queue if same_value(m.fields, view.fields)), None)
+        if match is not None:
+            queue.remove(match)
+            pairs.append((match, view))
+    return pairs
+
+
 def _real(diffs: Iterable[Difference]) -> Iterator[Difference]:
     """Drop "changed" pairs without a single differing field: they are equal after all."""
     return (d for d in diffs if d.kind != "changed" or d.field_diffs)
@@ -364,6 +429,11 @@ def _unexpected(view: _View) -> Difference:
     return Difference(
         "unexpected", None, view.index, ev.event_name, ev.source, _data_line(view), None, ev
     )
+
+
+def _moved(exp: _View, act: _View) -> Difference:
+    ev = exp.event
+    return Difference("moved", exp.index, act.index, ev.event_name, ev.source, (), ev, act.event)
 
 
 def _data_line(view: _View) -> tuple[str, ...]:
@@ -458,6 +528,8 @@ def format_report(
     for number, diff in enumerate(differences, start=1):
         lines.append(_title(number, diff, color))
         lines.extend(f"      {line}" for line in diff.field_diffs)
+    if any(d.kind == "moved" for d in differences):
+        lines += ["", _MOVED_HINT]
     if rerecord_hint:
         lines += ["", f"If the new behaviour is intended, re-record with: {rerecord_hint}"]
     return "\n".join(lines)
@@ -473,9 +545,9 @@ def _headline(differences: Sequence[Difference], cassette_path: str | Path | Non
 
 def _title(number: int, diff: Difference, color: bool) -> str:
     source = f" from source {diff.source!r}" if diff.source is not None else " (no source)"
-    if diff.kind == "changed":
+    if diff.kind in ("changed", "moved"):
         where = f"recorded #{diff.expected_index}, now #{diff.actual_index}"
-        text = f"changed {diff.event_name!r}{source} ({where})"
+        text = f"{diff.kind} {diff.event_name!r}{source} ({where})"
     elif diff.kind == "missing":
         text = (
             f"missing {diff.event_name!r}{source}: recorded #{diff.expected_index} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -97,8 +98,13 @@ def trading_events(seed: int = 7, seconds: int = 60) -> list[RecordedEvent]:
 
 
 def _rerun(events: list[RecordedEvent]) -> list[RecordedEvent]:
-    """The same session with a few drifted prices, one event lost and one extra."""
+    """The same session with a few drifted prices, one event lost, one extra and two
+    orders swapped."""
     out = list(events)
+    orders = [i for i, e in enumerate(out) if e.event_name == "MarketDataReceived"][50:52]
+    first, second = out[orders[0]], out[orders[1]]
+    out[orders[0]] = dataclasses.replace(second, timestamp_offset_ms=first.timestamp_offset_ms)
+    out[orders[1]] = dataclasses.replace(first, timestamp_offset_ms=second.timestamp_offset_ms)
     priced = [i for i, e in enumerate(out) if e.event_name == "MarketDataReceived"]
     for i in (priced[3], priced[11], priced[40]):
         e = out[i]

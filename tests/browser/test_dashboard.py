@@ -427,6 +427,10 @@ def test_compare_shows_the_differences_side_by_side(
     expect(changed.locator("li.changed .k", has_text="price")).to_have_count(2)
     assert page.locator("#differences .diff.missing").count() >= 1
     assert page.locator("#differences .diff.unexpected").count() >= 1
+    moved = page.locator("#differences .diff.moved").first
+    expect(moved.locator(".badge")).to_have_text("Moved")
+    expect(moved.locator(".diff-cols > div")).to_have_count(2)
+    expect(page.locator("#verdict")).to_contain_text("1 moved")
     shot(page, "compare")
 
     page.locator("#pick-b").select_option(TRADING)

@@ -6,8 +6,8 @@
   const { api, h, clear, number, duration, offset, recordingUrl } = ER;
   const $ = (id) => document.getElementById(id);
   const root = $("compare");
-  const KIND_TEXT = { missing: "Missing in B", unexpected: "Only in B", changed: "Changed" };
-  const KIND_COUNT = { missing: "missing in B", unexpected: "only in B", changed: "changed" };
+  const KIND_TEXT = { missing: "Missing in B", unexpected: "Only in B", changed: "Changed", moved: "Moved" };
+  const KIND_COUNT = { missing: "missing in B", unexpected: "only in B", changed: "changed", moved: "moved" };
   const BATCH = 50;
 
   function fillPickers(recordings) {
@@ -83,7 +83,7 @@
       const counts = {};
       diffs.forEach((d) => (counts[d.kind] = (counts[d.kind] || 0) + 1));
       verdict.appendChild(h("h2", {}, number(total) + (total === 1 ? " difference" : " differences")));
-      for (const kind of ["changed", "missing", "unexpected"]) {
+      for (const kind of ["changed", "moved", "missing", "unexpected"]) {
         if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_COUNT[kind]));
       }
     }
