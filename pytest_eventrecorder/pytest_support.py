@@ -146,7 +146,8 @@ def options_for(request: pytest.FixtureRequest, config_fixture: object) -> Casse
     try:
         return merge_options(_layers(request, settings, config_fixture), ci=settings.ci)
     except OptionsError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)  # outside except: no "During handling of..." echo
 
 
 def _layers(
@@ -226,11 +227,12 @@ def open_cassette(
             shown_path=shown_path(request.config, path),
         )
     except CassetteError as exc:
-        pytest.fail(
-            f"cannot replay the cassette: {exc}\n"
-            f"Fix the file, or re-record it with: {rerecord_command(rerun_id(request.node))}",
-            pytrace=False,
-        )
+        problem = str(exc)
+    pytest.fail(
+        f"cannot replay the cassette: {problem}\n"
+        f"Fix the file, or re-record it with: {rerecord_command(rerun_id(request.node))}",
+        pytrace=False,
+    )
 
 
 def _mode(settings: Settings, options: CassetteOptions, path: Path) -> Mode:
@@ -245,7 +247,7 @@ def _mode(settings: Settings, options: CassetteOptions, path: Path) -> Mode:
 
 def missing_message(cassette: EventCassette, ci: bool) -> str:
     """Why a replay-only test cannot run, and the command that records its cassette."""
-    why = "CI=true makes 'none' the default record mode" if ci else "record mode is 'none'"
+    why = "CI is set, which makes 'none' the default record mode" if ci else "record mode is 'none'"
     return (
         f"no cassette at {cassette.shown_path} and {why}, so nothing is recorded.\n"
         f"Record it with: {rerecord_command(cassette.rerun_id, 'once')}\n"
@@ -275,12 +277,12 @@ def bus_for(request: pytest.FixtureRequest, name: str, user: str) -> object:
     except pytest.FixtureLookupError as exc:
         if getattr(exc, "argname", None) != name:
             raise
-        pytest.fail(
-            f"{user} needs the test's bus from a fixture named {name!r}, and there is none. "
-            f"Define a {name!r} fixture, or name yours with @pytest.mark.{MARKER}(bus=...) or "
-            f"the ini option {INI_BUS} (default 'service_bus').",
-            pytrace=False,
-        )
+    pytest.fail(
+        f"{user} needs the test's bus from a fixture named {name!r}, and there is none. "
+        f"Define a {name!r} fixture, or name yours with @pytest.mark.{MARKER}(bus=...) or "
+        f"the ini option {INI_BUS} (default 'service_bus').",
+        pytrace=False,
+    )
 
 
 def _hook_call(item: pytest.Item) -> HookCall | None:

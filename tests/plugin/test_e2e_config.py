@@ -96,6 +96,7 @@ def test_bad_values_in_the_config_fixture_are_a_clear_error(
             " be one of once, new_episodes, none, all, rewrite*"
         ]
     )
+    assert "During handling of the above exception" not in result.stdout.str()  # said once
 
 
 def test_default_names_include_class_and_parametrize_ids(
