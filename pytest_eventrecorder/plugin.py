@@ -1,8 +1,8 @@
 """pytest plugin entry point (pytest11: ``eventrecorder``): event cassettes for service buses.
 
-Mark a test with ``@pytest.mark.event_cassette(inputs=[...])`` and use the ``event_cassette``
-fixture: the first run records the bus, later runs replay the recorded inputs and fail with
-a diff when the outputs change. Option precedence: command line > marker > the
+Mark a test with ``@pytest.mark.event_cassette(inputs=[...])`` (and use the ``event_cassette``
+fixture to replay the inputs): the first run records the bus, later runs replay the recorded
+inputs and fail with a diff when the outputs change. Option precedence: command line > marker > the
 ``event_recorder_config`` fixture > ini options (see :mod:`.cassette_options`).
 """
 
@@ -18,6 +18,7 @@ from . import pytest_hookspecs
 from .cassette_session import CassetteReplay, EventCassette
 from .pytest_support import (
     CASSETTE,
+    MARKER,
     MARKER_HELP,
     PASSED,
     SETTINGS,
@@ -96,6 +97,15 @@ def event_cassette(
     finally:
         del request.node.stash[CASSETTE]
         cassette.finish(passed=request.node.stash.get(PASSED, False))
+
+
+@pytest.fixture(autouse=True)
+def _event_cassette_for_marker(request: pytest.FixtureRequest) -> None:
+    """A marked test gets its cassette even when it asks for no cassette fixture."""
+    if request.node.get_closest_marker(MARKER) is None:
+        return
+    if not {"event_cassette", "event_replay"} & set(request.fixturenames):
+        request.getfixturevalue("event_cassette")
 
 
 @pytest.fixture

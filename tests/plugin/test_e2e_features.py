@@ -420,3 +420,29 @@ def test_inputs_the_test_never_published_are_flagged_when_recording_and_replayin
     result = run_inprocess("--record-mode=none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*note: inputs names 'PriceTik', which this cassette never*"])
+
+
+def test_the_marker_alone_records_and_verifies(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No cassette fixture asked for: the test publishes its inputs, the marker does the rest."""
+    write_test(
+        project,
+        """
+        import pytest
+        from busapp import live_feed
+
+        @pytest.mark.event_cassette(inputs=["PriceTick"])
+        def test_bot_orders(service_bus, bot):
+            live_feed(service_bus)
+    """,
+    )
+    run_inprocess().assert_outcomes(passed=1)
+    names = [e["event_name"] for e in recorded(project)]
+    assert names.count("PriceTick") == 4
+    assert names.count("OrderPlaced") == 2
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+    monkeypatch.setenv("BOT_LIMIT", "0")
+    result = run_inprocess("--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*missing 'OrderPlaced' from source 'bot'*"])
