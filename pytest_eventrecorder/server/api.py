@@ -68,14 +68,21 @@ def bad_request(message: str) -> NoReturn:
 # --------------------------------------------------------------------------- state
 
 
+LIVE_LIMIT_BYTES = 256 * 1024 * 1024
+"""A live recording is held in memory until stopped: past this many bytes of posted events,
+more are refused (409) until it is stopped and saved."""
+
+
 class LiveRecording:
     """The recording session driven by ``/api/record/*`` (one at a time)."""
 
-    def __init__(self, store: RecordingStore) -> None:
+    def __init__(self, store: RecordingStore, limit_bytes: int = LIVE_LIMIT_BYTES) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._recorder: EventRecorder | None = None
         self._started = 0.0
+        self._limit = limit_bytes
+        self._bytes = 0
 
     def start(self, session_name: str, metadata: dict[str, JSONValue] | None) -> dict[str, Any]:
         with self._lock:
@@ -85,14 +92,28 @@ class LiveRecording:
                 )
             recorder = EventRecorder(session_name, self._store.root, metadata=metadata)
             recorder.start_recording()
-            self._recorder, self._started = recorder, time.monotonic()
+            self._recorder, self._started, self._bytes = recorder, time.monotonic(), 0
         return {"status": "recording", "session_name": session_name}
 
     def record(
-        self, name: str, data: JSONValue, source: str | None, metadata: dict[str, JSONValue] | None
+        self,
+        name: str,
+        data: JSONValue,
+        source: str | None,
+        metadata: dict[str, JSONValue] | None,
+        size: int,
     ) -> dict[str, Any]:
+        """Keep one posted event; ``size`` is its request's size in bytes."""
         with self._lock:
             recorder = self._active()
+            if self._bytes + size > self._limit:
+                raise ApiError(
+                    409,
+                    f"the live recording {recorder.session_name!r} holds "
+                    f"{recorder.event_count} events, {self._bytes:,} bytes: its limit is "
+                    f"{self._limit:,}. Stop it to save it, then start another",
+                )
+            self._bytes += size
             recorder.record(name, data, source, metadata)
             return {"status": "recorded", "index": recorder.event_count - 1}
 
@@ -532,8 +553,9 @@ def record_event() -> Response:
     if "event_data" not in body:
         bad_request("field 'event_data' is required (any JSON value, null included)")
     source = _text(body, "source", required=False)
+    size = len(request.get_data(cache=True))
     return jsonify(
-        dashboard().live.record(name, body["event_data"], source, _object(body, "metadata"))
+        dashboard().live.record(name, body["event_data"], source, _object(body, "metadata"), size)
     )
 
 

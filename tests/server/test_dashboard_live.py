@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from pytest_eventrecorder import RecordedEvent, VirtualClock, read_cassette
 from pytest_eventrecorder.server import ReplayManager
+from pytest_eventrecorder.server.api import LiveRecording
 
 Wait = Callable[..., Any]
 
@@ -66,6 +67,24 @@ def test_record_through_the_api(client: FlaskClient, recordings: Path) -> None:
         ("Other", None, None),
     ]
     assert not client.get("/api/record/status").get_json()["recording"]
+
+
+def test_a_live_recording_refuses_events_past_its_memory_limit(
+    app: Flask, client: FlaskClient, recordings: Path
+) -> None:
+    dashboard = app.extensions["eventrecorder"]
+    dashboard.live = LiveRecording(dashboard.store, limit_bytes=1100)  # 5 of these requests
+    post(client, "/api/record/start", session_name="capped")
+    for i in range(5):
+        post(client, "/api/record/event", event_name="Big", event_data="x" * 150, source=str(i))
+    refused = post(client, "/api/record/event", 409, event_name="Big", event_data="x" * 150)
+    assert "holds 5 events" in refused["error"]
+    assert "Stop it to save it" in refused["error"]
+    stopped = post(client, "/api/record/stop")
+    assert stopped["total_events"] == 5  # nothing received before the limit is lost
+    assert len(read_cassette(recordings / stopped["filename"]).events) == 5
+    post(client, "/api/record/start", session_name="fresh budget")
+    post(client, "/api/record/event", event_name="Big", event_data="x" * 150)
 
 
 def test_a_stopped_session_never_overwrites_a_recording(
