@@ -54,6 +54,9 @@ def create_app(
     app.extensions["eventrecorder"] = Dashboard(
         config, token, RecordingStore(config.recordings_dir)
     )
+    # A recording's name may hold folders; "//" in one is an error to report, not a
+    # redirect to some other name.
+    app.url_map.merge_slashes = False
     app.register_blueprint(api)
     app.register_blueprint(pages_bp)
     install_api_errors(app)

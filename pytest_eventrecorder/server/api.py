@@ -427,7 +427,7 @@ def list_recordings() -> Response:
     )
 
 
-@api.get("/recording/<filename>")
+@api.get("/recording/<path:filename>")
 def recording_details(filename: str) -> Response:
     index = dashboard().store.open(filename)
     header = index.header
@@ -445,7 +445,7 @@ def recording_details(filename: str) -> Response:
     )
 
 
-@api.get("/recording/<filename>/events")
+@api.get("/recording/<path:filename>/events")
 def recording_events(filename: str) -> Response:
     index = dashboard().store.open(filename)
     low, high = _range_args()
@@ -467,7 +467,7 @@ def recording_events(filename: str) -> Response:
     return jsonify(events=events, total=total, offset=offset, limit=limit)
 
 
-@api.get("/recording/<filename>/fields")
+@api.get("/recording/<path:filename>/fields")
 def recording_fields(filename: str) -> Response:
     cols = dashboard().store.open(filename).columns
     return jsonify(
@@ -477,7 +477,7 @@ def recording_fields(filename: str) -> Response:
     )
 
 
-@api.get("/recording/<filename>/timeline")
+@api.get("/recording/<path:filename>/timeline")
 def recording_timeline(filename: str) -> Response:
     index = dashboard().store.open(filename)
     buckets = _int_arg("buckets", 200, 1, MAX_BUCKETS)
@@ -572,7 +572,7 @@ def record_status() -> Response:
 # --------------------------------------------------------------------------- replay
 
 
-@api.post("/replay/start/<filename>")
+@api.post("/replay/start/<path:filename>")
 def replay_start(filename: str) -> Response:
     body = _body()
     state = dashboard()

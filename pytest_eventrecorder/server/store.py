@@ -41,6 +41,8 @@ from ..formats import (
 log = logging.getLogger("pytest_eventrecorder")
 
 MAX_NAME_LENGTH = 255
+MAX_FOLDER_DEPTH = 4
+"""Sub-folders listed below the recordings folder (cassettes/<module>/... needs 1 or 2)."""
 MAX_FIELD_PATHS = 500
 """Field paths listed per recording; data keyed by ids would otherwise list every id."""
 PATH_SAMPLE = 32
@@ -94,16 +96,23 @@ def check_name(filename: object) -> str:
 
 
 def _name_problem(name: str) -> str | None:
+    """Why ``name`` is not a cassette's path relative to the folder (``sub/x.json`` is one:
+    pytest writes cassettes into a folder per test module), or ``None``."""
     if len(name) > MAX_NAME_LENGTH:
         return f"longer than {MAX_NAME_LENGTH} characters"
     if any(ord(c) < 32 or c == "\x7f" for c in name):
         return "contains a control character (NUL, newline, ...)"
-    if "/" in name or "\\" in name:
-        return "must be a file name inside the recordings folder, not a path"
+    if "\\" in name:
+        return "contains a backslash (folders are separated by '/')"
     if unquote(name) != name:
         return "contains a percent-encoded sequence"
-    if name.startswith("."):
-        return "names starting with '.' (including '..') are not recordings"
+    parts = name.split("/")
+    if len(parts) > MAX_FOLDER_DEPTH + 1:
+        return f"lies more than {MAX_FOLDER_DEPTH} folders deep"
+    if any(not part for part in parts):
+        return "must be a path relative to the recordings folder (no empty part, no leading '/')"
+    if any(part.startswith(".") for part in parts):
+        return "names starting with '.' (including '..') are not recordings or their folders"
     if not _has_cassette_suffix(name):
         return "must end in .json, .jsonl, .yaml or .yml (optionally + .gz)"
     return None
@@ -170,7 +179,7 @@ class RecordingStore:
         name = check_name(filename)
         root = self.root.resolve()
         real = (root / name).resolve()
-        if real.parent != root:
+        if not real.is_relative_to(root) or real == root:
             raise BadName(f"invalid file name {name!r}: it links outside the recordings folder")
         if not real.is_file():
             raise NotFound(f"no recording named {name!r}")
@@ -183,28 +192,45 @@ class RecordingStore:
         if not self.root.is_dir():
             return []
         entries: dict[str, tuple[FileKey, dict[str, Any]]] = {}
-        with os.scandir(self.root) as scan:
-            for item in scan:
-                try:
-                    st = item.stat()
-                except OSError:
-                    continue
-                key = _file_key(st)
-                cached = self._entries.get(item.name)
-                if cached is not None and cached[0] == key:
-                    entries[item.name] = cached
-                elif self._listable(item, st):
-                    entries[item.name] = (key, self._entry(item.name, Path(item.path), st))
+        for name, item, st in self._files(self.root, "", 0):
+            key = _file_key(st)
+            cached = self._entries.get(name)
+            if cached is not None and cached[0] == key:
+                entries[name] = cached
+            elif self._listable(name, item, st):
+                entries[name] = (key, self._entry(name, Path(item.path), st))
         self._entries = entries
         return [entry for _, entry in entries.values()]
 
-    def _listable(self, item: os.DirEntry[str], st: os.stat_result) -> bool:
-        if _name_problem(item.name) is not None or not stat.S_ISREG(st.st_mode):
+    def _files(
+        self, folder: Path | str, prefix: str, depth: int
+    ) -> Iterator[tuple[str, os.DirEntry[str], os.stat_result]]:
+        """(relative name, entry, stat) of every file below ``folder``; sub-folders that are
+        hidden or symlinks (which could loop or lead out) are not entered."""
+        try:
+            with os.scandir(folder) as scan:
+                items = list(scan)
+        except OSError:
+            return
+        for item in items:
+            name = prefix + item.name
+            try:
+                if item.is_dir(follow_symlinks=False):
+                    if depth < MAX_FOLDER_DEPTH and not item.name.startswith("."):
+                        yield from self._files(item.path, name + "/", depth + 1)
+                    continue
+                st = item.stat()
+            except OSError:
+                continue
+            yield name, item, st
+
+    def _listable(self, name: str, item: os.DirEntry[str], st: os.stat_result) -> bool:
+        if _name_problem(name) is not None or not stat.S_ISREG(st.st_mode):
             return False
         if not item.is_symlink():
             return True
         try:
-            self.resolve(item.name)
+            self.resolve(name)
         except StoreError:
             return False
         return True

@@ -19,6 +19,8 @@ XSS = "xss_payloads.json"
 BROKEN = "broken.json"
 EMPTY = "empty_session.json"
 SENSORS = "sensor_feed.yaml.gz"
+MODULE_CASSETTE = "test_bot/test_orders[BTC].json"
+"""Where the pytest plugin puts a cassette: a folder per test module."""
 SENSOR_KINDS = 20
 
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
@@ -176,4 +178,10 @@ def write_sample_recordings(folder: Path) -> None:
         Cassette.build("sensor_feed", sensors, start_time="2024-12-24T18:00:00.000Z"),
     )
     write_cassette(folder / EMPTY, Cassette.build("empty_session", [], start_time=start))
+    orders = [
+        RecordedEvent(0.5, "PriceTick", {"symbol": "BTC", "price": 99.0}, "feed"),
+        RecordedEvent(0.6, "OrderPlaced", {"symbol": "BTC", "qty": 1}, "bot"),
+    ]
+    (folder / MODULE_CASSETTE).parent.mkdir()
+    write_cassette(folder / MODULE_CASSETTE, Cassette.build("test_orders[BTC]", orders))
     (folder / BROKEN).write_text('{"session_name": "half written", "events": [', encoding="utf-8")

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from sample_data import (
     BROKEN,
     EMPTY,
+    MODULE_CASSETTE,
     REPLAY,
     SENSOR_KINDS,
     SENSORS,
@@ -65,8 +66,8 @@ def test_list_shows_every_recording_and_broken_files_with_their_error(
 ) -> None:
     page.goto(dashboard.url + "/")
     rows = page.locator("#recordings tbody tr")
-    expect(rows).to_have_count(7)
-    expect(page.locator("#recordings-dir")).to_contain_text("7 recordings in")
+    expect(rows).to_have_count(8)
+    expect(page.locator("#recordings-dir")).to_contain_text("8 recordings in")
     broken = page.locator("#recordings tbody tr.broken")
     expect(broken).to_contain_text("broken.json")
     expect(broken.locator(".error-text")).to_contain_text("JSON")
@@ -76,16 +77,27 @@ def test_list_shows_every_recording_and_broken_files_with_their_error(
     shot(page, "list_light", full_page=True)
 
 
+def test_a_cassette_in_a_sub_folder_is_listed_and_opens(page: Page, dashboard: Dashboard) -> None:
+    """pytest writes cassettes/<module>/<test>.json: the dashboard must show those."""
+    page.goto(dashboard.url + "/")
+    row = page.locator(f'tr[data-filename="{MODULE_CASSETTE}"]')
+    expect(row).to_contain_text(MODULE_CASSETTE)
+    row.locator("a").first.click()
+    expect(page).to_have_url(re.compile(r"/recording/test_bot/test_orders%5BBTC%5D\.json$"))
+    expect(page.locator("#events-total")).to_contain_text("2")
+    expect(page.locator("#events tbody")).to_contain_text("OrderPlaced")
+
+
 def test_list_sorts_by_each_column_both_ways(page: Page, dashboard: Dashboard) -> None:
     page.goto(dashboard.url + "/")
-    expect(page.locator("#recordings tbody tr")).to_have_count(7)
+    expect(page.locator("#recordings tbody tr")).to_have_count(8)
     events_header = page.locator('th[data-sort="events"]')
     events_header.locator("button").click()
     expect(events_header).to_have_attribute("aria-sort", "descending")
     expect(page).to_have_url(re.compile(r"sort=events&order=desc"))
     counts = column_numbers(page, 3)
     assert counts == sorted(counts, reverse=True)
-    assert len(counts) == 6
+    assert len(counts) == 7
     events_header.locator("button").click()
     expect(events_header).to_have_attribute("aria-sort", "ascending")
     page.wait_for_function(
@@ -104,7 +116,7 @@ def test_list_sorts_by_each_column_both_ways(page: Page, dashboard: Dashboard) -
 
 def test_search_narrows_the_list_and_escape_clears_it(page: Page, dashboard: Dashboard) -> None:
     page.goto(dashboard.url + "/")
-    expect(page.locator("#recordings tbody tr")).to_have_count(7)
+    expect(page.locator("#recordings tbody tr")).to_have_count(8)
     page.keyboard.press("/")
     expect(page.locator("#search")).to_be_focused()
     page.keyboard.type("sensor")
@@ -114,7 +126,7 @@ def test_search_narrows_the_list_and_escape_clears_it(page: Page, dashboard: Das
     page.locator("#search").fill("no such thing")
     expect(page.locator("#empty")).to_contain_text("No recording matches")
     page.locator("#search").press("Escape")
-    expect(page.locator("#recordings tbody tr")).to_have_count(7)
+    expect(page.locator("#recordings tbody tr")).to_have_count(8)
 
 
 # --------------------------------------------------------------------------- recording page

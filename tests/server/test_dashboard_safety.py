@@ -266,7 +266,7 @@ def test_oversized_bodies_are_413_json(client: FlaskClient) -> None:
     [
         ("GET", "/api/nothing", 404, ("no API endpoint at /api/nothing",)),
         ("GET", "/api", 404, ("no API endpoint",)),
-        ("GET", "/api/recording/a/b/c", 404, ("no API endpoint",)),
+        ("GET", "/api/recording/a/b/c", 400, ("invalid file name 'a/b/c'", "must end in .json")),
         ("POST", "/api/recordings", 405, ("POST is not allowed",)),
         ("GET", "/api/record/start", 405, ("GET is not allowed",)),
         ("DELETE", "/api/recording/session.json", 405, ("DELETE",)),

@@ -28,7 +28,10 @@ TRAVERSAL = [
     ".",
     "",
     "/etc/passwd.json",
-    "sub/session.json",
+    "sub//session.json",
+    "sub/../session.json",
+    "sub/.hidden/session.json",
+    "a/b/c/d/e/session.json",
     "..\\secret.json",
     "C:\\secret.json",
     "%2e%2e%2fsecret.json",
@@ -48,6 +51,36 @@ TRAVERSAL = [
 def test_bad_names_are_refused_with_the_reason(recordings: Path, name: str) -> None:
     with pytest.raises(BadName, match="file name"):
         RecordingStore(recordings).resolve(name)
+
+
+def test_cassettes_in_sub_folders_are_listed_and_opened(recordings: Path) -> None:
+    """pytest writes cassettes/<module>/<test>.json: pointing the dashboard at cassettes/
+    must show them."""
+    module = recordings / "test_bot"
+    module.mkdir()
+    write(module, "test_orders.json")
+    (recordings / ".git" / "objects").mkdir(parents=True)
+    write(recordings / ".git" / "objects", "hidden.json")
+    store = RecordingStore(recordings)
+    names = {r["filename"] for r in store.list_recordings()}
+    assert "test_bot/test_orders.json" in names
+    assert not any(name.startswith(".git") for name in names)
+    assert store.open("test_bot/test_orders.json").count == 10
+    with pytest.raises(NotFound, match=r"no recording named 'test_bot/nope\.json'"):
+        store.resolve("test_bot/nope.json")
+
+
+def test_a_linked_sub_folder_is_neither_listed_nor_followed_out(
+    recordings: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write(outside, "secret.json")
+    (recordings / "dirlink").symlink_to(outside, target_is_directory=True)
+    store = RecordingStore(recordings)
+    assert not any(r["filename"].startswith("dirlink") for r in store.list_recordings())
+    with pytest.raises(BadName, match="links outside the recordings folder"):
+        store.resolve("dirlink/secret.json")
 
 
 def test_a_name_must_be_a_string() -> None:
