@@ -22,7 +22,8 @@ FILENAME_PARAM: Schema = {
     "name": "filename",
     "in": "path",
     "required": True,
-    "description": "A cassette's file name inside the recordings folder (no folders); "
+    "description": "A cassette's path relative to the recordings folder, such as "
+    "test_bot/test_orders.json (up to 4 folders; no part starts with '.'); "
     "it ends in .json, .jsonl, .yaml or .yml, optionally + .gz.",
     "schema": TEXT,
 }
