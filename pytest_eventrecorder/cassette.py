@@ -108,8 +108,16 @@ class RecordedEvent:
         return _checked_event(cls, raw, index)
 
     def shifted(self, delta_ms: float) -> RecordedEvent:
-        """A copy whose offset is moved by ``delta_ms`` (used when slicing)."""
-        return replace(self, timestamp_offset_ms=self.timestamp_offset_ms + delta_ms)
+        """A copy whose offset is moved by ``delta_ms`` (used when slicing), without the
+        rounding noise of the sum: 60000.307 - 60000 gives 0.307, not 0.3070000000006985.
+        Offsets finer than a nanosecond are kept as they are."""
+        if not delta_ms:
+            return self
+        offset = self.timestamp_offset_ms
+        moved = offset + delta_ms
+        tidy = round(moved, 6)
+        noise = 2 * math.ulp(max(abs(offset), abs(delta_ms)))
+        return replace(self, timestamp_offset_ms=tidy if abs(tidy - moved) <= noise else moved)
 
 
 def make_event(

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..cassette import Cassette, JSONValue, RecordedEvent
+from ..cassette import Cassette, JSONValue, RecordedEvent, shift_iso
 from ..config import EventRecorderConfig
 from ..recorder import EventRecorder
 from ..verify import diff_cassettes
@@ -493,10 +493,13 @@ def create_recording() -> tuple[Response, int]:
     source = _required_text(body, "source_filename")
     session_name = _required_text(body, "new_session_name")
     index = store.open(check_name(source))
+    events, shift_ms = _picked(index, body)
+    if not events:
+        bad_request("the selection holds no events: nothing to save")
     cassette = Cassette.build(
         session_name,
-        _picked(index, body),
-        start_time=index.header.start_time,
+        events,
+        start_time=_moved_start(index.header.start_time, shift_ms),
         metadata={**index.header.metadata, "derived_from": index.filename},
     )
     filename = store.save_new(session_name, cassette, suffix_of(source))
@@ -505,8 +508,17 @@ def create_recording() -> tuple[Response, int]:
     ), 201
 
 
-def _picked(index: EventIndex, body: dict[str, Any]) -> list[RecordedEvent]:
-    """The events chosen by ``event_indices``, or by ``from_ms``/``to_ms`` (rebased to 0)."""
+def _moved_start(start_time: str, shift_ms: float) -> str:
+    """The start time of a time range saved on its own: its first moment, not the source's."""
+    try:
+        return shift_iso(start_time, shift_ms) if shift_ms else start_time
+    except ValueError as exc:
+        bad_request(str(exc))
+
+
+def _picked(index: EventIndex, body: dict[str, Any]) -> tuple[list[RecordedEvent], float]:
+    """The events chosen by ``event_indices``, or by ``from_ms``/``to_ms``, rebased to 0;
+    and how far the start time moves with them."""
     has_range = body.get("from_ms") is not None or body.get("to_ms") is not None
     indices = body.get("event_indices")
     if (indices is None) == (not has_range):
@@ -515,12 +527,13 @@ def _picked(index: EventIndex, body: dict[str, Any]) -> list[RecordedEvent]:
             "or 'from_ms'/'to_ms' (a time range), not both"
         )
     if indices is not None:
-        return list(index.events_at(_check_indices(indices, index.count)))
+        return list(index.events_at(_check_indices(indices, index.count))), 0.0
     low, high = _body_ms(body, "from_ms"), _body_ms(body, "to_ms")
     if low is not None and high is not None and low > high:
         bad_request(f"from_ms ({low:g}) must not be after to_ms ({high:g})")
     chosen = index.matching(EventQuery(from_ms=low, to_ms=high))
-    return [e.shifted(-(low or 0.0)) for e in index.events_at(chosen)]
+    shift = low or 0.0
+    return [e.shifted(-shift) for e in index.events_at(chosen)], shift
 
 
 def _check_indices(indices: object, count: int) -> list[int]:

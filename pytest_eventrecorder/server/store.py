@@ -10,7 +10,10 @@ their parsed events. Filter results are cached per index, so paging never re-sca
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gzip
 import heapq
+import io
 import json
 import logging
 import math
@@ -19,6 +22,7 @@ import re
 import stat
 import threading
 import uuid
+import zlib
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -253,11 +257,15 @@ class RecordingStore:
         except OSError as exc:
             entry["error"] = f"{name}: cannot read the file ({exc.strerror})"
             return entry
+        total, duration = header.total_events, header.duration_ms
+        if total == 0 and cassette_format(name)[0] == "jsonl":
+            # A stream cut short never got its final header: count what it holds.
+            total, duration = _stream_totals(path, duration)
         entry.update(
             session_name=header.session_name,
             start_time=header.start_time,
-            total_events=header.total_events,
-            duration_ms=header.duration_ms,
+            total_events=total,
+            duration_ms=duration,
         )
         return entry
 
@@ -315,6 +323,39 @@ class RecordingStore:
         finally:
             draft.unlink(missing_ok=True)
         raise NameClash(f"too many recordings are already named {stem}{suffix}")
+
+
+def _stream_totals(path: Path, duration_ms: float) -> tuple[int, float]:
+    """The events a ``.jsonl`` holds (one per line after the header) and the last one's
+    offset, read block by block: no line is held whole, so a gzip bomb cannot fill memory."""
+    newlines, tail = 0, b""
+    with open(path, "rb") as raw, contextlib.ExitStack() as stack:
+        stream: io.BufferedIOBase = raw
+        if cassette_format(path)[1]:
+            stream = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+        with contextlib.suppress(OSError, EOFError, zlib.error):  # cut off: count what came
+            while block := stream.read(1 << 20):
+                newlines += block.count(b"\n")
+                tail = (tail + block)[-_TAIL_BYTES:]
+    whole, _, partial = tail.rpartition(b"\n")
+    events, last = newlines - 1, _offset_of(partial)  # an unended last line may be whole
+    if last is not None:
+        events += 1
+    else:
+        last = _offset_of(whole.rpartition(b"\n")[2])
+    return max(0, events), max(duration_ms, last or 0.0)
+
+
+_TAIL_BYTES = 1 << 20
+"""Bytes kept from a stream's end to read its last events' offsets."""
+
+
+def _offset_of(line: bytes) -> float | None:
+    try:
+        offset = json.loads(line)["timestamp_offset_ms"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return float(offset) if isinstance(offset, int | float) and math.isfinite(offset) else None
 
 
 # --------------------------------------------------------------------------- queries

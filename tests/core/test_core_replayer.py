@@ -467,6 +467,21 @@ def test_filter_events_works_in_memory_without_temporary_files(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.jsonl"]
 
 
+@pytest.mark.parametrize(
+    ("offset", "delta", "moved"),
+    [
+        (60_000.307, -60_000.0, 0.307),  # not 0.3070000000006985
+        (1.5, 2.25, 3.75),
+        (0.0078125, 1.0, 1.0078125),  # finer than a nanosecond: kept
+        (1e-9, 0.0, 1e-9),
+    ],
+)
+def test_a_shifted_offset_drops_the_sums_float_noise_only(
+    offset: float, delta: float, moved: float
+) -> None:
+    assert RecordedEvent(offset, "E", None).shifted(delta).timestamp_offset_ms == moved
+
+
 def test_slice_rebases_offsets_and_start_time() -> None:
     replayer = EventReplayer(
         Cassette.build("t", trading_events(), start_time="2025-10-17T10:00:00.000Z")

@@ -305,6 +305,18 @@ def test_create_by_time_range_rebases_to_zero(client: FlaskClient, recordings: P
     saved = read_cassette(recordings / "window.jsonl")
     assert [e.timestamp_offset_ms for e in saved.events] == [0.0, 100.0, 200.0]
     assert [e.event_data["price"] for e in saved.events] == [103, 104, 105]
+    assert saved.header.start_time == "2025-10-17T10:00:00.300Z"  # moved with the offsets
+
+
+def test_a_time_range_cut_at_any_millisecond_keeps_clean_offsets(
+    client: FlaskClient, recordings: Path
+) -> None:
+    events = [RecordedEvent(60_000.307 + i * 0.001, "Tick", {"n": i}) for i in range(3)]
+    write(recordings, "fine.json", events)
+    create(client, source_filename="fine.json", from_ms=60_000, new_session_name="fine cut")
+    saved = read_cassette(recordings / "fine_cut.json")
+    assert [e.timestamp_offset_ms for e in saved.events] == [0.307, 0.308, 0.309]
+    assert saved.header.start_time == "2025-10-17T10:01:00.000Z"
 
 
 def test_create_sanitises_the_name_and_never_overwrites(
@@ -405,6 +417,11 @@ def test_create_sanitises_the_name_and_never_overwrites(
             {"source_filename": "session.json", "new_session_name": "x", "from_ms": 5, "to_ms": 1},
             400,
             ("after to_ms",),
+        ),
+        (
+            {"source_filename": "session.json", "new_session_name": "x", "from_ms": 10**6},
+            400,
+            ("the selection holds no events",),
         ),
         (
             {

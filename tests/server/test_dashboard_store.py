@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from dashboard_samples import HEADER_LINE, sample_events, write
+from dashboard_samples import HEADER_LINE, START, sample_events, write
 
-from pytest_eventrecorder import Cassette, RecordedEvent
+from pytest_eventrecorder import Cassette, CassetteHeader, EventStream, RecordedEvent
 from pytest_eventrecorder.server.store import (
     BadName,
     BrokenRecording,
@@ -81,6 +81,26 @@ def test_a_linked_sub_folder_is_neither_listed_nor_followed_out(
     assert not any(r["filename"].startswith("dirlink") for r in store.list_recordings())
     with pytest.raises(BadName, match="links outside the recordings folder"):
         store.resolve("dirlink/secret.json")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_stream_cut_short_is_listed_with_the_events_it_holds(
+    recordings: Path, suffix: str
+) -> None:
+    """A stream_to file whose process died never got its final header (it says 0 events)."""
+    path = recordings / f"crashed{suffix}"
+    stream = EventStream(path, CassetteHeader("crashed", START))
+    for i in range(500):
+        stream.append(RecordedEvent(i * 2.0, "Tick", {"n": i}, "feed"))
+    stream.close()  # closed, never finalized: as after a kill
+    if suffix == ".jsonl":  # and the writer died mid-line
+        with open(path, "ab") as out:
+            out.write(b'{"timestamp_offset_ms": 1000.0, "event_na')
+    store = RecordingStore(recordings)
+    for _ in range(2):  # first listing, then the cached one
+        entry = next(r for r in store.list_recordings() if r["filename"] == path.name)
+        assert (entry["total_events"], entry["duration_ms"]) == (500, 998.0)
+    assert store.open(path.name).count == 500
 
 
 def test_a_name_must_be_a_string() -> None:
