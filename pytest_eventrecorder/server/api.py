@@ -15,6 +15,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -671,6 +672,7 @@ def diff() -> Response:
         equal=not found,
         differences=[d.to_dict() for d in found[:MAX_DIFFERENCES]],
         total_differences=len(found),
+        counts=dict(Counter(d.kind for d in found).most_common()),
         truncated=len(found) > MAX_DIFFERENCES,
         a=_summary(a),
         b=_summary(b),

@@ -396,6 +396,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "equal": {"type": "boolean"},
                     "differences": {"type": "array", "items": {"type": "object"}},
                     "total_differences": COUNT,
+                    "counts": {
+                        "type": "object",
+                        "description": "Differences per kind (changed, moved, missing, "
+                        "unexpected), over all of them, not only those listed.",
+                        "additionalProperties": COUNT,
+                    },
                     "truncated": {"type": "boolean"},
                     "a": _ref("Summary"),
                     "b": _ref("Summary"),

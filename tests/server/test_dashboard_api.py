@@ -480,7 +480,20 @@ def test_diff_lists_the_differences(client: FlaskClient, recordings: Path) -> No
     change = next(d for d in body["differences"] if d["kind"] == "changed")
     assert any("price" in line for line in change["field_diffs"])
     assert body["total_differences"] == 2
+    assert body["counts"] == {"changed": 1, "missing": 1}
     assert body["truncated"] is False
+
+
+def test_diff_counts_cover_differences_past_the_listed_ones(
+    client: FlaskClient, recordings: Path
+) -> None:
+    many = [RecordedEvent(float(i), "Tick", {"n": i}, "feed") for i in range(1500)]
+    write(recordings, "many.json", many)
+    write(recordings, "none.json", [])
+    body = ok(client, "/api/diff?a=many.json&b=none.json")
+    assert (len(body["differences"]), body["total_differences"]) == (1000, 1500)
+    assert body["counts"] == {"missing": 1500}
+    assert body["truncated"] is True
 
 
 def test_diff_ignores_fields(client: FlaskClient, recordings: Path) -> None:

@@ -80,8 +80,8 @@
     if (result.equal) {
       verdict.append(h("span", { class: "badge ok" }, "Identical"), h("h2", {}, "No differences"));
     } else {
-      const counts = {};
-      diffs.forEach((d) => (counts[d.kind] = (counts[d.kind] || 0) + 1));
+      // Counts cover every difference, not only the first ones the answer carries.
+      const counts = result.counts || {};
       verdict.appendChild(h("h2", {}, number(total) + (total === 1 ? " difference" : " differences")));
       for (const kind of ["changed", "moved", "missing", "unexpected"]) {
         if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_COUNT[kind]));
