@@ -101,7 +101,10 @@ def browser() -> Iterator[playwright_api.Browser]:
 @pytest.fixture
 def page(browser: playwright_api.Browser) -> Iterator[playwright_api.Page]:
     """A fresh page that fails the test on any console error or uncaught exception."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # Not UTC, so a time shown in the browser's zone instead of UTC would be caught.
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, timezone_id="America/New_York"
+    )
     new_page = context.new_page()
     new_page.set_default_timeout(8000)
     problems: list[str] = []

@@ -73,7 +73,7 @@ def test_list_shows_every_recording_and_broken_files_with_their_error(
     expect(broken.locator(".error-text")).to_contain_text("JSON")
     trading = page.locator(f'tr[data-filename="{TRADING}"]')
     expect(trading).to_contain_text("bull_run_2025")
-    expect(trading).to_contain_text("2025-10-17")
+    expect(trading).to_contain_text("2025-10-17 10:00 UTC")  # whatever the browser's zone
     shot(page, "list_light", full_page=True)
 
 
@@ -407,6 +407,23 @@ def test_replay_controls_start_pause_resume_speed_and_stop(
     assert any(url.endswith("/api/replay/stream") for url in requests)
     polls = [url for url in requests if url.endswith("/api/replay/status")]
     assert len(polls) == 1, "progress came from the stream, the status route was read once"
+
+
+def test_another_recordings_replay_is_not_shown_as_this_ones(
+    page: Page, dashboard: Dashboard
+) -> None:
+    open_recording(page, dashboard, REPLAY)
+    page.locator("#replay-speed").select_option("1")
+    page.locator("#replay-start").click()
+    progress_reaches(page, 1)
+    open_recording(page, dashboard, TRADING)
+    panel = page.locator("#replay")
+    expect(panel.locator("#replay-status")).to_have_text("Busy")
+    expect(panel.locator("#replay-now")).to_contain_text(f"Now replaying {REPLAY}")
+    expect(panel.locator("#replay-position")).to_have_text("0 / 549 events")
+    expect(panel.locator("#replay-start")).to_be_enabled()
+    expect(panel.locator("#replay-stop")).to_be_disabled()
+    dashboard.api("/api/replay/stop", {})
 
 
 def test_replay_progress_falls_back_to_polling_without_the_stream(

@@ -199,13 +199,14 @@
     return String(n).padStart(2, "0");
   }
 
+  /** In UTC, as cassettes and the command line write times, and saying so. */
   function date(iso) {
     if (typeof iso !== "string" || !iso) return "—";
     const d = new Date(iso);
     if (isNaN(d.getTime())) return iso;
     return (
-      d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes())
+      d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC"
     );
   }
 

@@ -199,8 +199,8 @@
       h("td", { class: "check" }, box),
       h("td", { class: "num idx" }, String(ev.index)),
       h("td", { class: "time", title: ev.timestamp_offset_ms + " ms" }, offset(ev.timestamp_offset_ms)),
-      h("td", { class: "ev-name " + state.nameColor(ev.event_name) }, h("span", { class: "dot" }), ev.event_name),
-      h("td", { class: "source" }, ev.source === null || ev.source === undefined ? "—" : ev.source),
+      h("td", { class: "ev-name " + state.nameColor(ev.event_name), title: ev.event_name }, h("span", { class: "dot" }), ev.event_name),
+      h("td", { class: "source", title: ev.source == null ? "" : ev.source }, ev.source == null ? "—" : ev.source),
       h("td", { class: "preview" }, preview(ev.event_data, 240)));
     tr.addEventListener("click", () => {
       showDetail(ev, tr);
@@ -504,6 +504,7 @@
       onOffset: (ms) => timeline.setCursor(ms),
       color: (name) => state.nameColor(name),
       duration: info.duration_ms,
+      total: info.total_events,
     });
     await Promise.all([
       loadFields().catch(fail), loadTimeline().catch(fail), loadEvents(), replay.init(),

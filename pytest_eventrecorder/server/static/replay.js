@@ -15,6 +15,7 @@
       this.onOffset = options.onOffset;
       this.color = options.color;
       this.duration = options.duration;
+      this.total = options.total;
       this.status = { status: "idle" };
       this.follower = null;
       this.$ = (id) => root.querySelector("#" + id);
@@ -96,15 +97,38 @@
     }
 
     render(status) {
+      if (status.filename && status.filename !== this.filename) {
+        this.renderOther(status);
+        return;
+      }
       this.status = status;
       const state = status.status || "idle";
       const active = ACTIVE.has(state);
-      const mine = !status.filename || status.filename === this.filename;
       this.renderBadges(status, state);
       this.renderButtons(state, active);
       this.renderProgress(status, state);
-      this.renderNow(status, state, mine);
-      this.onOffset(active && mine ? status.current_offset_ms : null);
+      this.renderNow(status, state);
+      this.onOffset(active ? status.current_offset_ms : null);
+    }
+
+    /** The server replays one recording at a time: another one's progress is not ours. */
+    renderOther(status) {
+      const state = status.status || "idle";
+      const busy = ACTIVE.has(state);
+      this.status = { status: "idle" };
+      this.renderBadges(status, "idle");
+      if (busy) {
+        const badge = this.$("replay-status");
+        badge.textContent = "Busy";
+        badge.className = "badge warn";
+      }
+      this.renderButtons("idle", false);
+      this.renderProgress({ position: 0, total: this.total }, "idle");
+      const now = clear(this.$("replay-now"));
+      now.appendChild(h("span", { class: "muted" }, busy ? "Now replaying " : "Last replayed: "));
+      now.appendChild(h("a", { href: recordingUrl(status.filename) }, status.filename));
+      now.appendChild(h("span", { class: "muted" }, busy ? " (starting here stops it)" : ""));
+      this.onOffset(null);
     }
 
     renderBadges(status, state) {
@@ -147,18 +171,12 @@
       bar.classList.toggle("paused", state === "paused");
       bar.classList.toggle("done", state === "finished");
       this.$("replay-position").textContent = number(position) + " / " + number(total) + " events";
-      const mine = !status.filename || status.filename === this.filename;
-      this.$("replay-offset").textContent = offset(status.current_offset_ms || 0) +
-        (mine ? " / " + offset(this.duration) : "");
+      this.$("replay-offset").textContent =
+        offset(status.current_offset_ms || 0) + " / " + offset(this.duration);
     }
 
-    renderNow(status, state, mine) {
+    renderNow(status, state) {
       const now = clear(this.$("replay-now"));
-      if (!mine && status.filename) {
-        now.appendChild(h("span", { class: "muted" }, LABELS[state] + ": "));
-        now.appendChild(h("a", { href: recordingUrl(status.filename) }, status.filename));
-        return;
-      }
       if (status.error) {
         now.appendChild(h("span", { class: "error-text" }, status.error));
         return;
