@@ -332,8 +332,10 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | Non
             bad_request(f"field {key!r} is required")
         return None
     value = body[key]
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         bad_request(f"field {key!r} must be a non-empty string, got {_kind(value)}")
+    if not value.strip():
+        bad_request(f"field {key!r} must not be empty or blank")
     if len(value) > MAX_NAME:
         bad_request(f"field {key!r} must be at most {MAX_NAME} characters")
     return value
@@ -523,9 +525,10 @@ def _picked(index: EventIndex, body: dict[str, Any]) -> tuple[list[RecordedEvent
     has_range = body.get("from_ms") is not None or body.get("to_ms") is not None
     indices = body.get("event_indices")
     if (indices is None) == (not has_range):
+        given = "both" if has_range else "neither"
         bad_request(
             "send either 'event_indices' (a list of event positions) "
-            "or 'from_ms'/'to_ms' (a time range), not both"
+            f"or 'from_ms'/'to_ms' (a time range); this request has {given}"
         )
     if indices is not None:
         return list(index.events_at(_check_indices(indices, index.count))), 0.0

@@ -376,7 +376,12 @@ def test_create_sanitises_the_name_and_never_overwrites(
                 "from_ms": 1,
             },
             400,
-            ("not both",),
+            ("this request has both",),
+        ),
+        (
+            {"source_filename": "session.json", "new_session_name": "x"},
+            400,
+            ("this request has neither",),
         ),
         (
             {"source_filename": "session.json", "new_session_name": "x", "event_indices": []},

@@ -121,7 +121,7 @@ def test_recording_calls_need_a_session(client: FlaskClient, url: str) -> None:
     [
         ("/api/record/start", {}, ("'session_name' is required",)),
         ("/api/record/start", {"session_name": 5}, ("'session_name'", "a number")),
-        ("/api/record/start", {"session_name": "  "}, ("non-empty",)),
+        ("/api/record/start", {"session_name": "  "}, ("must not be empty or blank",)),
         ("/api/record/start", {"session_name": ["a"]}, ("a list",)),
         ("/api/record/start", {"session_name": "a", "metadata": []}, ("'metadata'", "an object")),
         ("/api/record/event", {"event_data": 1}, ("'event_name' is required",)),
