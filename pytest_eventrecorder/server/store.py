@@ -433,12 +433,14 @@ def values_at(data: JSONValue, parts: Sequence[str]) -> Iterator[JSONValue]:
 
 
 def collect_paths(data: JSONValue, prefix: str, out: set[str], depth: int = 0) -> None:
-    """Add the dotted paths inside ``data`` to ``out`` (list items as ``*``)."""
+    """Add the dotted paths inside ``data`` to ``out`` (list items as ``*``; a dot inside a
+    key as ``?``, the pattern that matches it, since a path splits on dots)."""
     if depth >= _PATH_DEPTH or len(out) >= MAX_FIELD_PATHS:
         return
     if isinstance(data, dict):
         for key, value in data.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            part = str(key).replace(".", "?")
+            path = f"{prefix}.{part}" if prefix else part
             out.add(path)
             if isinstance(value, dict | list):
                 collect_paths(value, path, out, depth + 1)

@@ -230,6 +230,20 @@ def test_fields_list_names_sources_and_paths(client: FlaskClient) -> None:
     }
 
 
+def test_every_field_offered_can_be_filtered_on(client: FlaskClient, recordings: Path) -> None:
+    """A key holding a dot is offered as the pattern that reaches it (paths split on dots)."""
+    events = [
+        RecordedEvent(0.0, "E", {"dot.key": 2, "n": {"a.b": "x"}}),
+        RecordedEvent(1.0, "E", {}),
+    ]
+    write(recordings, "dots.json", events)
+    fields = ok(client, "/api/recording/dots.json/fields")["fields"]
+    assert fields == ["dot?key", "n", "n.a?b"]
+    for path, value in (("dot?key", "2"), ("n.a?b", "x")):
+        found = ok(client, f"/api/recording/dots.json/events?field={path}&value={value}")
+        assert [e["index"] for e in found["events"]] == [0], path
+
+
 def test_the_timeline_has_one_lane_per_source(client: FlaskClient) -> None:
     body = ok(client, "/api/recording/session.jsonl/timeline?buckets=3")
     assert body["duration_ms"] == 900.0
