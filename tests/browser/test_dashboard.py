@@ -244,6 +244,10 @@ def test_paging_moves_through_the_events(page: Page, dashboard: Dashboard) -> No
     page.locator("#page-size").select_option("250")
     expect(page.locator("#page-info")).to_have_text("Showing 1\u2013250 of 549")
     expect(page.locator("#page-prev")).to_be_disabled()
+    page.locator("#page-last").click()
+    expect(page.locator("#page-info")).to_have_text("Showing 501\u2013549 of 549")
+    expect(page.locator("#page-last")).to_be_disabled()
+    expect(page.locator("#page-next")).to_be_disabled()
 
 
 def test_an_events_data_opens_as_a_collapsible_json_tree(

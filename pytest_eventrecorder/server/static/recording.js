@@ -68,7 +68,16 @@
     if (entries.length > MAX_BARS) {
       list.appendChild(h("li", { class: "more-bars" }, "… and " + number(entries.length - MAX_BARS) + " more (use the filters below)"));
     }
+    fadeWhileMore(list);
     return entries.length;
+  }
+
+  /** A list taller than its card fades out at the bottom until scrolled to its end. */
+  function fadeWhileMore(list) {
+    const update = () => list.classList.toggle(
+      "more-below", list.scrollTop + list.clientHeight < list.scrollHeight - 1);
+    list.addEventListener("scroll", update, { passive: true });
+    requestAnimationFrame(update);
   }
 
   function renderSummaries(info) {
@@ -249,7 +258,7 @@
       ? "Showing " + number(first) + "–" + number(last) + " of " + number(state.total)
       : "No events to show";
     $("page-first").disabled = $("page-prev").disabled = state.offset === 0;
-    $("page-next").disabled = last >= state.total;
+    $("page-next").disabled = $("page-last").disabled = last >= state.total;
     const matching = $("select-matching");
     matching.hidden = state.total <= state.rows.length || state.total > SELECT_ALL_CAP;
     matching.textContent = "Select all " + number(state.total) + " matching";
@@ -280,6 +289,7 @@
     $("page-first").addEventListener("click", go(() => 0));
     $("page-prev").addEventListener("click", go(() => state.offset - state.limit));
     $("page-next").addEventListener("click", go(() => state.offset + state.limit));
+    $("page-last").addEventListener("click", go(() => Math.floor((state.total - 1) / state.limit) * state.limit));
     $("page-size").addEventListener("change", (e) => {
       state.limit = Number(e.target.value);
       state.offset = 0;

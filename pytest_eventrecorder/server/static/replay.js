@@ -162,7 +162,7 @@
     }
 
     renderProgress(status, state) {
-      const total = status.total || 0;
+      const total = status.total || (state === "idle" ? this.total || 0 : 0);
       const position = Math.min(status.position || 0, total);
       const pct = total ? (position / total) * 100 : state === "finished" ? 100 : 0;
       const bar = this.$("replay-progress");
