@@ -7,10 +7,10 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
-from itertools import pairwise
+from itertools import chain, islice, pairwise
 from operator import attrgetter
 from pathlib import Path
 from time import perf_counter_ns
@@ -26,7 +26,7 @@ from .cassette import (
     make_event,
     utc_now_iso,
 )
-from .formats import EventStream, cassette_format, write_cassette
+from .formats import EventStream, cassette_format, iter_events, write_cassette, write_events
 from .serialize import (
     Packed,
     event_type_of,
@@ -57,7 +57,9 @@ class EventRecorder:
     """Records events published on one or more buses.
 
     ``stream_to`` names a ``.jsonl`` (or ``.jsonl.gz``) file that receives every event before
-    the publish call returns, so a crash loses nothing that was published.
+    the publish call returns, so a crash loses nothing that was published. With
+    ``keep_events=False`` as well, events live only in that file (memory stays flat however
+    long the recording); :attr:`events` and :meth:`save` read them back from it.
     """
 
     def __init__(
@@ -68,9 +70,12 @@ class EventRecorder:
         stream_to: str | os.PathLike[str] | None = None,
         before_record: BeforeRecord | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
+        keep_events: bool = True,
     ) -> None:
         if not isinstance(session_name, str) or not session_name.strip():
             raise ValueError("session_name must be a non-empty string")
+        if not keep_events and stream_to is None:
+            raise ValueError("keep_events=False needs stream_to: the events must be kept somewhere")
         self.session_name = session_name
         self.output_dir = Path(output_dir)
         self.stream_to = None if stream_to is None else Path(stream_to)
@@ -78,6 +83,9 @@ class EventRecorder:
             cassette_format(self.stream_to)  # reject a bad suffix now, not at the first event
         self.before_record = before_record
         self.metadata = dict(metadata or {})
+        self.keep_events = keep_events
+        self._on_disk = 0
+        """Events kept only in the stream file (``keep_events=False``), before any in memory."""
         self.stream_error: OSError | None = None
         self._lock = threading.Lock()
         self._events: list[RecordedEvent | _Entry] = []
@@ -119,6 +127,7 @@ class EventRecorder:
 
     def _begin(self) -> None:
         self._events = []
+        self._on_disk = 0
         self._built = 0
         self._cutoff = None
         self._start_ns = perf_counter_ns()
@@ -261,9 +270,17 @@ class EventRecorder:
             if not self._recording:
                 return None
             recorded = make_event(self._offset(perf_counter_ns()), name, data, source, kind, extra)
-            self._events.append(recorded)
-            if self._stream is not None:
-                self._append_to_stream(self._stream, recorded)
+            stream = self._stream
+            if (
+                stream is not None
+                and self._append_to_stream(stream, recorded)
+                and (
+                    not self.keep_events and not self._events  # once in memory, always after
+                )
+            ):
+                self._on_disk += 1
+            else:
+                self._events.append(recorded)
         return recorded
 
     def _hooked(
@@ -321,7 +338,8 @@ class EventRecorder:
         )
         return None
 
-    def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> None:
+    def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> bool:
+        """Whether ``event`` reached the stream (if not, streaming stops: memory keeps it)."""
         try:
             stream.append(event)
         except OSError as exc:
@@ -329,6 +347,8 @@ class EventRecorder:
             with contextlib.suppress(OSError):  # the disk that just failed may fail again
                 stream.close()
             self._stream_failed(exc)
+            return False
+        return True
 
     def _stream_failed(self, exc: OSError) -> None:
         self.stream_error = exc
@@ -346,15 +366,22 @@ class EventRecorder:
 
     @property
     def events(self) -> list[RecordedEvent]:
-        """The events recorded so far, oldest first (a copy)."""
+        """The events recorded so far, oldest first (a copy; with ``keep_events=False``,
+        read back from the stream file)."""
         with self._lock:
-            return self._built_events()
+            on_disk, in_memory = self._on_disk, self._built_events()
+        return [*self._from_disk(on_disk), *in_memory] if on_disk else in_memory
+
+    def _from_disk(self, count: int) -> Iterator[RecordedEvent]:
+        """The first ``count`` events of the stream file: exactly those written whole."""
+        assert self.stream_to is not None
+        return islice(iter_events(self.stream_to), count)
 
     def _built_events(self) -> list[RecordedEvent]:
         """A copy of the events, each entry the hot path kept built into its RecordedEvent
         once, in place (call with the lock held)."""
         events, start = self._events, self._built
-        end = self.event_count
+        end = self._in_memory()
         if start < end:
             fresh = [
                 e if isinstance(e, RecordedEvent) else self._built_event(e)
@@ -376,6 +403,9 @@ class EventRecorder:
     @property
     def event_count(self) -> int:
         """How many events are recorded so far, without copying them."""
+        return self._on_disk + self._in_memory()
+
+    def _in_memory(self) -> int:
         return len(self._events) if self._cutoff is None else self._cutoff
 
     def _header(self) -> CassetteHeader:
@@ -391,8 +421,9 @@ class EventRecorder:
     def to_cassette(self) -> Cassette:
         """The recording so far as a :class:`Cassette` (works while still recording)."""
         with self._lock:
-            events = tuple(self._built_events())
+            on_disk, in_memory = self._on_disk, self._built_events()
             header = self._header()
+        events = (*self._from_disk(on_disk), *in_memory) if on_disk else tuple(in_memory)
         duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
         return Cassette(
             CassetteHeader(
@@ -421,9 +452,19 @@ class EventRecorder:
             path = path.with_name(path.name + ".json")
         if not path.is_absolute():
             path = self.output_dir / path
-        write_cassette(path, self.to_cassette())
+        if self._on_disk:
+            self._save_from_disk(path)
+        else:
+            write_cassette(path, self.to_cassette())
         log.info("Saved %d events to %s", self.event_count, path)
         return path
+
+    def _save_from_disk(self, path: Path) -> None:
+        """Copy the stream file's events to the cassette as they are read: memory stays flat."""
+        with self._lock:
+            on_disk, in_memory = self._on_disk, self._built_events()
+            header = self._header()
+        write_events(path, header, chain(self._from_disk(on_disk), in_memory))
 
 
 def _in_clock_order(events: list[RecordedEvent], floor_ms: float) -> list[RecordedEvent]:

@@ -35,6 +35,10 @@ from .brokers import MissingClientError, redact
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 _POLL_S = 0.2
+DRAIN_QUIET_S = 0.3
+"""On stop, recording goes on until nothing has arrived for this long ..."""
+DRAIN_MAX_S = 5.0
+"""... or for this long at most."""
 PARTIAL_SUFFIX = ".partial.jsonl"
 
 
@@ -105,8 +109,12 @@ class _Limit:
     def __init__(self, max_events: int | None, stop: threading.Event) -> None:
         self.max_events = max_events
         self.count = 0
-        self._stop = stop
+        self.stop = stop
         self._lock = threading.Lock()
+
+    @property
+    def reached(self) -> bool:
+        return self.max_events is not None and self.count >= self.max_events
 
     def __call__(self, event: RecordedEvent) -> RecordedEvent | None:
         with self._lock:
@@ -114,7 +122,7 @@ class _Limit:
                 return None
             self.count += 1
             if self.count == self.max_events:
-                self._stop.set()
+                self.stop.set()
         return event
 
 
@@ -171,19 +179,21 @@ def record(
             cassette_format(output)
         except CassetteError as exc:
             raise click.BadParameter(str(exc), param_hint="'-o'") from None
+        partial = output.with_name(output.name + PARTIAL_SUFFIX)
+        _refuse_leftover(partial)
         adapter = adapter_for(_with_channels(url, channels))
         shown = _shown(adapter, url)
         stop = threading.Event()
         limit = _Limit(max_events, stop)
-        partial = output.with_name(output.name + PARTIAL_SUFFIX)
         recorder = EventRecorder(
             session_name or output.name.split(".")[0] or "recording",
             output.parent,
             stream_to=partial,
             before_record=limit,
             metadata={"recorded_from": shown},
+            keep_events=False,  # the partial file holds them: memory stays flat for hours
         )
-        _record_until_stopped(recorder, adapter, stop, duration, shown, partial)
+        _record_until_stopped(recorder, adapter, limit, duration, shown, partial)
         failure = getattr(adapter, "failure", None)
         path = recorder.save(output.absolute())
         partial.unlink(missing_ok=True)
@@ -192,16 +202,28 @@ def record(
             raise CommandError(f"{failure}; the {_events(limit.count)} received before were saved")
 
 
+def _refuse_leftover(partial: Path) -> None:
+    """An earlier recording that did not finish left its only copy of the events there."""
+    if partial.exists():
+        raise CommandError(
+            f"{partial} holds the events of an earlier recording that did not finish. Keep "
+            f"them (eventrecorder convert {partial} <cassette>) or move the file away, then "
+            "record again"
+        )
+
+
 def _record_until_stopped(
     recorder: EventRecorder,
     adapter: BusAdapter,
-    stop: threading.Event,
+    limit: _Limit,
     duration: float | None,
     shown: str,
     partial: Path,
 ) -> None:
+    stop = limit.stop
     deadline = math.inf if duration is None else time.monotonic() + duration
-    with _on_stop_signals(stop.set):
+    hurry = threading.Event()
+    with _on_stop_signals(lambda: (hurry if stop.is_set() else stop).set()):
         try:
             recorder.start_recording(adapter)
         except BaseException:
@@ -214,16 +236,32 @@ def _record_until_stopped(
             while not stop.wait(_POLL_S):
                 if time.monotonic() >= deadline or getattr(adapter, "failure", None):
                     break
+            if not getattr(adapter, "failure", None) and not limit.reached:
+                _drain(recorder, hurry)
         finally:
             recorder.stop_recording()
             adapter.close()
+
+
+def _drain(recorder: EventRecorder, hurry: threading.Event) -> None:
+    """Record what the broker had already sent when told to stop (it may still sit in the
+    client's buffers): wait until nothing new arrives for a moment, or Ctrl-C again."""
+    click.echo("Stopping: recording what the broker already sent (Ctrl-C again: now)", err=True)
+    deadline = time.monotonic() + DRAIN_MAX_S
+    seen, quiet_since = recorder.event_count, time.monotonic()
+    while not hurry.wait(_POLL_S / 4) and time.monotonic() < deadline:
+        count = recorder.event_count
+        if count != seen:
+            seen, quiet_since = count, time.monotonic()
+        elif time.monotonic() - quiet_since >= DRAIN_QUIET_S:
+            return
 
 
 # --------------------------------------------------------------------------- replay
 
 
 def _speed(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
-    if value.lower() in ("max", "inf", "0"):
+    if value.lower() in ("max", "inf"):
         return math.inf
     try:
         speed = float(value)
@@ -287,24 +325,24 @@ def replay(file: Path, url: str, speed: float, events: tuple[str, ...]) -> None:
     """
     with _command_errors():
         replayer = EventReplayer(file)
+        keep = _name_filter(events)
         adapter = adapter_for(url)
         shown = _shown(adapter, url)
         progress = _Progress(f"Replaying into {shown}") if _is_tty() else None
         try:
             with _on_stop_signals(replayer.stop):
                 result = replayer.replay(
-                    adapter,
-                    speed,
-                    event_filter=_name_filter(events),
-                    progress_callback=progress,
+                    adapter, speed, event_filter=keep, progress_callback=progress
                 )
         finally:
             if progress is not None:
                 progress.close()
             adapter.close()
-    click.echo(f"Replayed {result.published} of {_events(result.total)} into {shown}", err=True)
     if result.stopped:
+        total = sum(1 for e in replayer if keep is None or keep(e.event_name))
+        click.echo(f"Stopped after {result.published} of {_events(total)} into {shown}", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
+    click.echo(f"Replayed {_events(result.published)} into {shown}", err=True)
 
 
 def _events(count: int) -> str:

@@ -145,7 +145,7 @@ def test_replay_filters_events_and_sends_exact_bytes(
         (f"{uid}.keep2".encode(), b"\x00\x01\x02"),
     ]
     assert listener.get_message(timeout=0.2) is None  # the filtered event was not sent
-    assert f"Replayed 2 of 2 events into {redis_url}" in result.stderr
+    assert f"Replayed 2 events into {redis_url}" in result.stderr
     assert "Replaying into" not in result.stderr  # not a terminal: no progress bar
     listener.close()
 
@@ -212,6 +212,7 @@ def test_record_as_a_process_saves_everything_on_a_stop_signal(
             "events streamed to the partial file",
             timeout=20,
         )
+        publishing.set()  # quiet now: the stop does not wait for the traffic to pause
         process.send_signal(stop_signal)
         _, stderr = process.communicate(timeout=20)
     finally:
@@ -222,3 +223,52 @@ def test_record_as_a_process_saves_everything_on_a_stop_signal(
     assert {e.event_name for e in events} == {f"{uid}.tick"}
     assert f"Saved {len(events)} events to {out}" in stderr
     assert not partial.exists()
+
+
+@pytest.mark.broker
+def test_a_stop_signal_still_records_what_the_broker_already_sent(
+    redis_url: str, uid: str, tmp_path: Path, client: Any
+) -> None:
+    """Ctrl-C right after a burst: the messages still in the client's buffers are kept."""
+    out = tmp_path / "burst.jsonl"
+    code = "from pytest_eventrecorder.adapters.commands import record; record()"
+    args = ["--from", redis_url, "-o", str(out), "--channel", f"{uid}.burst"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True
+    )
+    partial = tmp_path / ("burst.jsonl" + commands.PARTIAL_SUFFIX)
+
+    def probed() -> bool:
+        client.publish(f"{uid}.burst", '{"probe": true}')
+        return partial.exists() and partial.read_text().count("\n") >= 2
+
+    try:
+        wait_for(probed, "the recorder to receive a first message", timeout=20)
+        pipe = client.pipeline(transaction=False)
+        for n in range(5000):
+            pipe.publish(f"{uid}.burst", f'{{"n": {n}}}')
+        pipe.execute()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    burst = [e.event_data["n"] for e in read_cassette(out).events if "n" in e.event_data]
+    assert burst == list(range(5000))
+    assert "Stopping: recording what the broker already sent" in stderr
+
+
+def test_record_never_replaces_what_an_unfinished_recording_left(tmp_path: Path) -> None:
+    out = tmp_path / "prod.json"
+    partial = tmp_path / ("prod.json" + commands.PARTIAL_SUFFIX)
+    partial.write_text('{"session_name": "crashed"}\n{"event_name": "only copy"}\n')
+    before = partial.read_bytes()
+    result = CliRunner().invoke(
+        commands.record, ["--from", f"redis://127.0.0.1:{closed_port()}/0", "-o", str(out)]
+    )
+    assert result.exit_code == commands.EXIT_ERROR
+    assert f"{partial} holds the events of an earlier recording that did not finish" in (
+        result.stderr
+    )
+    assert partial.read_bytes() == before
+    assert not out.exists()

@@ -21,6 +21,7 @@ from core_helpers import ServiceBus
 from pytest_eventrecorder import (
     CassetteError,
     EventRecorder,
+    EventStream,
     RecordedEvent,
     iter_events,
     read_cassette,
@@ -423,3 +424,55 @@ def test_stream_to_survives_sigkill(tmp_path: Path, suffix: str) -> None:
     events = list(iter_events(live))
     assert [e.event_data["seq"] for e in events] == list(range(n))
     assert read_header(live).session_name == "crash"
+
+
+# --------------------------------------------------------------------------- keep_events=False
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_events_may_live_only_in_the_stream_file(
+    bus: ServiceBus, tmp_path: Path, suffix: str
+) -> None:
+    live = tmp_path / f"live{suffix}"
+    with EventRecorder("lean", tmp_path, stream_to=live, keep_events=False) as recorder:
+        recorder.start_recording(bus)
+        for i in range(1000):
+            bus.publish("Tick", {"n": i}, "feed")
+        assert recorder._events == []  # nothing held in memory
+        assert recorder.event_count == 1000
+    assert [e.event_data["n"] for e in recorder.events] == list(range(1000))
+    assert len(recorder.to_cassette().events) == 1000
+    for name in ("lean.json", "lean.jsonl.gz"):
+        saved = read_cassette(recorder.save(name))
+        assert saved.header.total_events == 1000
+        assert [e.event_data for e in saved.events] == [{"n": i} for i in range(1000)]
+
+
+def test_a_stream_failing_with_keep_events_off_keeps_the_rest_in_memory(
+    bus: ServiceBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is lost: what reached the file is read back, the rest was kept in memory."""
+    appended = EventStream.append
+    calls = iter(range(10_000))
+
+    def disk_fills_up(stream: EventStream, event: RecordedEvent) -> None:
+        if next(calls) >= 5:
+            raise OSError(28, "No space left on device")
+        appended(stream, event)
+
+    monkeypatch.setattr(EventStream, "append", disk_fills_up)
+    live = tmp_path / "live.jsonl"
+    with EventRecorder("full", tmp_path, stream_to=live, keep_events=False) as recorder:
+        recorder.start_recording(bus)
+        for i in range(12):
+            bus.publish("Tick", {"n": i}, "feed")
+    assert recorder.stream_error is not None
+    assert [e.event_data["n"] for e in recorder.events] == list(range(12))
+    monkeypatch.undo()
+    saved = read_cassette(recorder.save("all.json"))
+    assert [e.event_data["n"] for e in saved.events] == list(range(12))
+
+
+def test_keep_events_off_needs_a_stream(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="keep_events=False needs stream_to"):
+        EventRecorder("s", tmp_path, keep_events=False)
