@@ -129,13 +129,25 @@ def test_mqtt_3_1_1_works_too(
     ]
 
 
+def test_the_subscription_qos_caps_the_recorded_qos(
+    mqtt_url: str, client: Client, uid: str, recording: Callable[[object], EventRecorder]
+) -> None:
+    recorder = recording(f"{mqtt_url}?qos=1&channel={uid}/q")
+    client.publish(f"{uid}/q", b'{"v":2}', qos=2)
+    wait_for(lambda: recorder.events, "the recorded message")
+    recorder.stop_recording()
+    assert [e.metadata["qos"] for e in recorder.events if e.metadata] == [1]
+
+
 def test_bad_options_and_refused_connections_are_clear() -> None:
     with pytest.raises(ValueError, match=r"protocol must be 5 or 3\.1\.1"):
         adapter_for("mqtt://localhost?protocol=4")
     with pytest.raises(
-        ValueError, match=r"unknown option\(s\) qos; known: channel, client_id, protocol"
+        ValueError, match=r"unknown option\(s\) retain; known: channel, client_id, protocol, qos"
     ):
-        adapter_for("mqtt://localhost?qos=1")
+        adapter_for("mqtt://localhost?retain=1")
+    with pytest.raises(ValueError, match=r"qos must be 0, 1 or 2, not '3'"):
+        adapter_for("mqtt://localhost?qos=3")
     url = f"mqtt://user:pa55word@127.0.0.1:{closed_port()}"
     with pytest.raises(
         BrokerConnectionError, match=r"mqtt://user:\*\*\*@.*cannot connect"

@@ -1,5 +1,9 @@
 """MQTT (paho-mqtt 2.x): a subscription to ``#`` at QoS 2 with a clean session.
 
+QoS 2 records each message with the QoS it was published with; ``?qos=1`` (or ``0``)
+records them at most at that QoS but acknowledges faster, which helps where a broker drops
+messages queued for a slow subscriber (Mosquitto's ``max_queued_messages``) in bursts.
+
 Every subscriber gets its own copy, so nothing is taken from other clients (shared
 ``$share/...`` subscriptions are never used). With MQTT 5 (the default; ``?protocol=3.1.1``
 for older brokers) the subscription asks for *retain as published*, so each message's
@@ -33,7 +37,7 @@ _PUBLISH_TIMEOUT_S = 10.0
 class MqttAdapter(BrokerAdapter):
     name = "mqtt"
     default_ports: ClassVar[Mapping[str, int]] = {"mqtt": 1883, "mqtts": 8883}
-    options = frozenset({"channel", "protocol", "client_id"})
+    options = frozenset({"channel", "protocol", "client_id", "qos"})
     package = "paho-mqtt"
     extra = "mqtt"
     match_all = "#"
@@ -45,6 +49,10 @@ class MqttAdapter(BrokerAdapter):
             raise ValueError(f"{self.url.redacted}: protocol must be 5 or 3.1.1, not {protocol!r}")
         self.protocol = getattr(self.client.client, _PROTOCOLS[protocol])
         self.v5 = protocol == "5"
+        qos = self.url.value("qos", "2")
+        if qos not in ("0", "1", "2"):
+            raise ValueError(f"{self.url.redacted}: qos must be 0, 1 or 2, not {qos!r}")
+        self.qos = int(qos)
         self._recorder: Any = None
 
     def _import_client(self) -> Any:
@@ -130,8 +138,10 @@ class MqttAdapter(BrokerAdapter):
 
     def _subscriptions(self) -> list[tuple[str, Any]]:
         if not self.v5:
-            return [(pattern, 2) for pattern in self.channels]
-        options = self.client.subscribeoptions.SubscribeOptions(qos=2, retainAsPublished=True)
+            return [(pattern, self.qos) for pattern in self.channels]
+        options = self.client.subscribeoptions.SubscribeOptions(
+            qos=self.qos, retainAsPublished=True
+        )
         return [(pattern, options) for pattern in self.channels]
 
     def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
