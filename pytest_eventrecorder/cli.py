@@ -590,7 +590,9 @@ def filter_command(
                 tally["kept"] += 1
                 yield event.shifted(shift) if shift else event
 
-    header = _derived_header(source.header, shift, session_name, lambda: selected(Counter()), out)
+    header = _derived_header(
+        source.header, window, shift, session_name, lambda: selected(Counter()), out
+    )
     tally = Counter[str]()
     with _progress(selected(tally), source, "filtering") as events:
         write_events(out, header, events)
@@ -599,6 +601,7 @@ def filter_command(
 
 def _derived_header(
     header: CassetteHeader,
+    window: tuple[float, float],
     shift: float,
     session_name: str | None,
     selected: Callable[[], Iterable[RecordedEvent]],
@@ -611,10 +614,13 @@ def _derived_header(
         for event in selected():
             total += 1
             last = max(last, event.timestamp_offset_ms)
+    # Without a time window it is the same session, however few events are kept; a time
+    # window lasts until its last event, as EventReplayer.slice() has it.
+    duration = header.duration_ms if window == (0.0, math.inf) else 0.0
     return CassetteHeader(
         session_name=session_name or header.session_name,
         start_time=shift_iso(header.start_time, -shift) if shift else header.start_time,
-        duration_ms=last,
+        duration_ms=max(duration, last),
         total_events=total,
         version=header.version,
         metadata=header.metadata,
@@ -627,11 +633,13 @@ def _derived_header(
 def _check_ignore_fields(
     ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 ) -> tuple[str, ...]:
+    # The report names fields as event_data.<path>: the same name is understood here.
+    paths = tuple(path.removeprefix("event_data.") for path in value)
     try:
-        parse_paths(list(value), what="--ignore-field")
+        parse_paths(list(paths), what="--ignore-field")
     except (TypeError, ValueError) as exc:
         raise click.BadParameter(str(exc).removeprefix("--ignore-field: "), ctx, param) from None
-    return value
+    return paths
 
 
 @main.command(short_help="Compare two cassettes; exit 1 when they differ.")

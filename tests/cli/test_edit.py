@@ -14,7 +14,13 @@ from cli_samples import START, Invoke, one_error_line, sample_cassette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_eventrecorder import Cassette, RecordedEvent, read_cassette, read_header
+from pytest_eventrecorder import (
+    Cassette,
+    CassetteHeader,
+    RecordedEvent,
+    read_cassette,
+    read_header,
+)
 from pytest_eventrecorder import cli as cli_module
 from pytest_eventrecorder import formats as formats_module
 
@@ -74,6 +80,18 @@ def test_filter_slice_rebases_offsets_and_start_time(
     assert (header.total_events, header.duration_ms) == (3, 250.0)
     assert header.session_name == "demo"
     assert dict(header.metadata) == {"k": "v"}
+
+
+@pytest.mark.parametrize("suffix", ["json", "jsonl", "yaml"])
+def test_filtering_events_out_keeps_the_sessions_duration(
+    cli: Invoke, tmp_path: Path, suffix: str
+) -> None:
+    events = [RecordedEvent(float(i), "Tick", {"n": i}) for i in range(3)]
+    src = tmp_path / "long.json"
+    formats_module.write_events(src, CassetteHeader("s", START, 45_000.0, 3), events)
+    out = tmp_path / f"out.{suffix}"
+    assert cli("filter", src, "-o", out, "--event", "Tick").exit_code == 0
+    assert read_header(out).duration_ms == 45_000.0
 
 
 def test_filter_no_rebase_keeps_offsets(
