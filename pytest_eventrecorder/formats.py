@@ -525,10 +525,36 @@ def write_events(
     with atomic_writer(p) as raw:
         if gz:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
-                _WRITERS[fmt](packed, header, events)
+                counted = _Counting(packed)
+                _WRITERS[fmt](counted, header, events)
+            if fmt != "jsonl":
+                _check_readable_back(p, counted.count, raw.tell())
         else:
             _WRITERS[fmt](raw, header, events)
     return p
+
+
+class _Counting:
+    """A sink counting the bytes written through it."""
+
+    def __init__(self, out: _Sink) -> None:
+        self.out = out
+        self.count = 0
+
+    def write(self, data: bytes, /) -> int:
+        self.count += len(data)
+        return self.out.write(data)
+
+
+def _check_readable_back(path: Path, inflated: int, size: int) -> None:
+    """A whole-document .gz that readers would refuse as a gzip bomb is not written."""
+    limit = _inflate_limit(size)
+    if inflated > limit:
+        raise CassetteError(
+            f"would inflate to {inflated:,} bytes, more than readers accept ({limit:,}: "
+            f"{MAX_INFLATE_RATIO}x its size); write it as .jsonl.gz, which streams",
+            path=path,
+        )
 
 
 def _document(header: CassetteHeader, events: Iterable[RecordedEvent]) -> dict[str, JSONValue]:

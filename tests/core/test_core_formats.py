@@ -780,6 +780,21 @@ def test_a_long_well_compressed_jsonl_gz_still_streams(
     assert sum(1 for _ in iter_events(path)) == 50_000
 
 
+@pytest.mark.parametrize("suffix", [".json.gz", ".yaml.gz"])
+def test_a_cassette_readers_would_refuse_is_not_written(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024)
+    events = [RecordedEvent(i, "Same", {"text": "x" * 3000}) for i in range(200)]
+    path = tmp_path / f"repetitive{suffix}"
+    path.write_text("the previous file")
+    with pytest.raises(CassetteError, match=r"more than readers accept .*write it as \.jsonl\.gz"):
+        write_cassette(path, Cassette.build("s", events))
+    assert path.read_text() == "the previous file"  # nothing half-written replaced it
+    streamed = write_cassette(tmp_path / "repetitive.jsonl.gz", Cassette.build("s", events))
+    assert len(read_cassette(streamed).events) == 200
+
+
 def test_a_well_compressed_cassette_under_the_limit_still_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
