@@ -71,11 +71,17 @@ class TcpProxy:
         with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        self.drop()
+
+    def drop(self) -> None:
+        """Drop every open connection but keep accepting new ones: a network blip, or a
+        server killing its client (Redis does so to slow pub/sub readers)."""
         with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 def _pump(source: socket.socket, target: socket.socket) -> None:

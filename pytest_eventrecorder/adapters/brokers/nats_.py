@@ -100,6 +100,9 @@ class NatsAdapter(BrokerAdapter):
                 error_cb=on_error,
                 closed_cb=on_closed,
                 connect_timeout=5,
+                # A recorder does not reconnect: core NATS keeps nothing for an absent
+                # subscriber, so the hole would go unseen. A publisher may.
+                allow_reconnect=role != "recorder",
                 max_reconnect_attempts=2,
                 reconnect_time_wait=0.25,
                 inbox_prefix=self._inbox,

@@ -46,9 +46,9 @@ class RedisAdapter(BrokerAdapter):
             raise self._missing() from None
         return redis
 
-    def _connect(self) -> Any:
+    def _connect(self, retries: int = 2) -> Any:
         redis = self.client
-        retry = redis.retry.Retry(redis.backoff.ExponentialBackoff(cap=1.0, base=0.1), 2)
+        retry = redis.retry.Retry(redis.backoff.ExponentialBackoff(cap=1.0, base=0.1), retries)
         with self._errors("cannot connect"):
             client = redis.Redis.from_url(
                 self.url.client_url(), retry=retry, socket_connect_timeout=5.0
@@ -80,7 +80,10 @@ class RedisAdapter(BrokerAdapter):
             self._start_thread("redis-streams", self._read_streams)
 
     def _listen_pubsub(self, ready: Callable[[], None]) -> None:
-        client = self._connect()
+        # No reconnecting: pub/sub keeps nothing for an absent subscriber, so a reconnect
+        # would leave a hole nobody sees. A lost connection ends the recording, reported.
+        # (Streams reconnect freely: XREAD resumes after the last entry read.)
+        client = self._connect(retries=0)
         pubsub = client.pubsub()
         try:
             with self._errors("cannot subscribe"):
