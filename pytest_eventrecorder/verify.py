@@ -213,15 +213,28 @@ def _best_pairs(exp: list[_View], act: list[_View]) -> list[tuple[int, int]]:
 
 
 def _pairs_by_name(exp: list[_View], act: list[_View]) -> list[tuple[int, int]]:
+    """Same-named events paired in order. The names' common start and end pair up
+    directly; only the stretch between is aligned, since aligning sequences of a few
+    repeated names takes time that grows with the square of their length."""
+    a = [v.event.event_name for v in exp]
+    b = [v.event.event_name for v in act]
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
     names = difflib.SequenceMatcher(
-        None, [v.event.event_name for v in exp], [v.event.event_name for v in act], autojunk=False
+        None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
     )
-    return [
-        (i1 + k, j1 + k)
+    middle = [
+        (head + i1 + k, head + j1 + k)
         for tag, i1, i2, j1, _j2 in names.get_opcodes()
         if tag == "equal"
         for k in range(i2 - i1)
     ]
+    ends = [(len(a) - tail + k, len(b) - tail + k) for k in range(tail)]
+    return [(k, k) for k in range(head)] + middle + ends
 
 
 def _in_recorded_order(

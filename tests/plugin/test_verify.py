@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_eventrecorder.cassette import Cassette, RecordedEvent
 from pytest_eventrecorder.verify import (
     Difference,
+    _pairs_by_name,
+    _View,
     compare_events,
     diff_cassettes,
     field_diff,
@@ -259,3 +264,22 @@ def test_huge_stretches_fall_back_to_in_order_pairing() -> None:
     diffs = compare_events(expected, actual)
     assert [d.kind for d in diffs] == ["changed"] * 300
     assert diffs[0].field_diffs == ("event_data.v: 0 != -1",)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.sampled_from("ABC"), max_size=30),
+    st.lists(st.sampled_from("ABC"), max_size=30),
+)
+def test_pairing_by_name_keeps_order_and_pairs_only_same_names(a: list[str], b: list[str]) -> None:
+    views = [
+        [_View(i, RecordedEvent(float(i), n, None), {}, ("k", i)) for i, n in enumerate(names)]
+        for names in (a, b)
+    ]
+    pairs = _pairs_by_name(*views)
+    assert all(a[i] == b[j] for i, j in pairs)
+    assert pairs == sorted(pairs)
+    assert len({i for i, _ in pairs}) == len({j for _, j in pairs}) == len(pairs)
+    assert all(j1 < j2 for (_, j1), (_, j2) in itertools.pairwise(pairs))
+    if a == b:
+        assert pairs == [(k, k) for k in range(len(a))]
