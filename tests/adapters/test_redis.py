@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,16 @@ def test_a_dropped_connection_is_reported_not_silently_reconnected_over_a_gap(
     recorder.stop_recording()
     assert [e.event_data for e in recorder.events] == ["before"]
     assert "connection lost" in str(adapter.failure)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "words"),
+    [
+        ("redis://127.0.0.1:6379/0?strams=x", ValueError, "unknown option"),
+        ("redis://127.0.0.1:6379/abc", ValueError, "names a database by number (/0), not 'abc'"),
+        ("redis://127.0.0.1:6379/99", BrokerConnectionError, "the server refused: DB index"),
+    ],
+)
+def test_bad_urls_are_clear(url: str, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=re.escape(words)):
+        EventRecorder("x").start_recording(url)

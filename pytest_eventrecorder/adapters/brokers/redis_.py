@@ -12,6 +12,7 @@ import base64
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from ...cassette import JSONValue, RecordedEvent
 from ...serialize import restore
@@ -36,6 +37,11 @@ class RedisAdapter(BrokerAdapter):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.streams = self.url.values("streams")
+        database = urlsplit(url).path.strip("/")
+        if database and not database.isdigit():
+            raise ValueError(
+                f"{self.url.redacted}: the path names a database by number (/0), not {database!r}"
+            )
 
     def _import_client(self) -> Any:
         try:
@@ -53,7 +59,10 @@ class RedisAdapter(BrokerAdapter):
             client = redis.Redis.from_url(
                 self.url.client_url(), retry=retry, socket_connect_timeout=5.0
             )
-            client.ping()
+            try:
+                client.ping()  # the first connection is made here
+            except TypeError as exc:  # a query option redis-py does not know
+                raise ValueError(f"{self.url.redacted}: unknown option ({exc})") from None
         return client
 
     @contextmanager
@@ -68,7 +77,7 @@ class RedisAdapter(BrokerAdapter):
         except exceptions.ResponseError as exc:
             if any(word in str(exc) for word in ("AUTH", "WRONGPASS", "NOPERM")):
                 raise self.error(f"authentication failed: {exc}") from None
-            raise
+            raise self.error(f"{doing}: the server refused: {exc}") from None
         except (exceptions.ConnectionError, exceptions.TimeoutError, OSError) as exc:
             raise self.error(f"{doing}: {exc}") from None
 
