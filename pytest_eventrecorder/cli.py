@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import logging
 import math
@@ -198,8 +199,11 @@ class _Input:
 
 
 def _open_input(name: str | Path) -> _Input:
-    """A ``.jsonl`` cassette is only opened (events are streamed); other formats are loaded."""
+    """A ``.jsonl`` cassette is only opened (events are streamed); other formats are loaded.
+    A quoted glob pattern picks the newest file it matches, as EventReplayer does."""
     path = Path(name)
+    if not path.exists() and glob.has_magic(str(path)):
+        path = _newest_match(path)
     if not path.exists():
         raise CliError(f"{path}: no such file")
     if path.is_dir():
@@ -210,6 +214,13 @@ def _open_input(name: str | Path) -> _Input:
         return _Input(path, read_header(path), lambda: iter_events(path), size)
     cassette = read_cassette(path)
     return _Input(path, cassette.header, lambda: cassette.events, size)
+
+
+def _newest_match(pattern: Path) -> Path:
+    matches = [Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()]
+    if not matches:
+        raise CliError(f"{pattern}: no file matches")
+    return max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def _check_output(name: str | Path) -> Path:
@@ -314,7 +325,7 @@ def info(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
       eventrecorder info --json recordings/*.jsonl | jq '.[].total_events'
     """
     summaries, failed = [], False
-    for name in files:
+    for name in _matching(files):
         try:
             summary = _summarize(_open_input(name))
         except (CliError, CassetteError, OSError) as exc:
@@ -759,7 +770,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
       eventrecorder validate -q recordings/*.jsonl.gz && echo all good
     """
     any_problem = missing = False
-    for path in _expand(paths):
+    for path in _expand(_matching(paths)):
         if not path.exists():
             click.echo(f"Error: {path}: no such file", err=True)
             missing = True
@@ -773,6 +784,16 @@ def validate(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
         if not problems and not quiet:
             click.echo(f"{path}: ok ({count} events)")
     ctx.exit(EXIT_ERROR if missing else EXIT_FAILED if any_problem else 0)
+
+
+def _matching(names: Sequence[str]) -> list[str]:
+    """The names, each quoted glob pattern (the shell did not expand it) replaced by the
+    files it matches; a pattern matching nothing stays, to be reported as missing."""
+    found: list[str] = []
+    for name in names:
+        matches = [] if Path(name).exists() else sorted(glob.glob(name))
+        found.extend(matches or [name])
+    return found
 
 
 def _expand(paths: Sequence[str]) -> Iterator[Path]:

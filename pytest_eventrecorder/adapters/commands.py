@@ -297,7 +297,7 @@ class _Progress:
 
 
 @click.command("replay")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file")
 @click.option("--to", "url", required=True, metavar="URL", help="Broker to publish into.")
 @click.option(
     "--speed",
@@ -313,8 +313,9 @@ class _Progress:
     metavar="NAME",
     help="Only events with this name (glob patterns allowed; repeatable).",
 )
-def replay(file: Path, url: str, speed: float, events: tuple[str, ...]) -> None:
-    """Publish a cassette's events into a broker, on their recorded schedule.
+def replay(file: str, url: str, speed: float, events: tuple[str, ...]) -> None:
+    """Publish a cassette's events into a broker, on their recorded schedule (FILE may be
+    a quoted glob pattern: the newest match is replayed).
 
     Each event goes to the channel it was recorded from, with its payload byte for byte
     and its headers, QoS and retain flag where the broker has them.

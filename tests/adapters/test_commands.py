@@ -173,6 +173,11 @@ def test_replay_errors_are_clear(tmp_path: Path) -> None:
     assert f"amqp://guest:***@127.0.0.1:{port}/: cannot connect" in refused.stderr
     missing = invoke(commands.replay, tmp_path / "nope.json", "--to", "redis://localhost")
     assert missing.exit_code == 2
+    assert "nope.json" in missing.stderr
+    zero = invoke(commands.replay, path, "--to", "redis://localhost", "--speed", "0")
+    assert "'0' is not a positive number or 'max'" in zero.stderr
+    unmatched = invoke(commands.replay, tmp_path / "none_*.json", "--to", "redis://localhost")
+    assert "no recording matches" in unmatched.stderr
 
 
 @pytest.mark.broker

@@ -36,6 +36,26 @@ def test_info_summarizes_every_format(
     assert "        3  (none)" in out
 
 
+def test_quoted_glob_patterns_are_expanded(
+    cli: Invoke, make_cassette: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A pattern the shell did not expand (quoted, or on Windows) works as it would have."""
+    make_cassette("run_1.json")
+    make_cassette("run_2.jsonl")
+    pattern = str(tmp_path / "run_*")
+    listed = cli("info", "--json", pattern)
+    assert listed.exit_code == 0, listed.output
+    assert [Path(s["file"]).name for s in json.loads(listed.stdout)] == [
+        "run_1.json",
+        "run_2.jsonl",
+    ]
+    assert cli("validate", pattern).stdout.count(": ok") == 2
+    assert cli("timeline", pattern).exit_code == 0  # one file: the newest match
+    nothing = cli("info", str(tmp_path / "none_*.json"))
+    assert nothing.exit_code == 2
+    assert "none_*.json: no file matches" in nothing.stderr
+
+
 def test_info_json_for_scripts(cli: Invoke, make_cassette: Callable[..., Path]) -> None:
     a, b = make_cassette("a.jsonl.gz"), make_cassette("b.yaml", sample_cassette(4, "other"))
     result = cli("info", "--json", a, b)
