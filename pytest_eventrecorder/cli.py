@@ -813,7 +813,8 @@ def _problems(path: Path) -> tuple[list[str], int]:
     count, previous = 0, 0.0
     with _capturing_log() as logged:
         try:
-            for event in _open_input(path).events():
+            source = _open_input(path)
+            for event in source.events():
                 if event.timestamp_offset_ms < previous:
                     problems.append(
                         f"{path}: event {count}: timestamp_offset_ms {event.timestamp_offset_ms:g} "
@@ -821,6 +822,13 @@ def _problems(path: Path) -> tuple[list[str], int]:
                     )
                 previous = max(previous, event.timestamp_offset_ms)
                 count += 1
+            total = source.header.total_events
+            # 0 is what a stream writes first (and a header without the field reads as):
+            # only a count that contradicts the events is a problem.
+            if total not in (0, count) and not logged:
+                problems.append(
+                    f"{path}: total_events says {total}, but the file holds {count} events"
+                )
         except (CassetteError, OSError) as exc:
             problems.append(describe_error(exc))
     return problems + logged, count

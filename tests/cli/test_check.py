@@ -187,6 +187,20 @@ def test_validate_a_cut_off_gzip_stream(
     assert f"{cut}: the gzip stream ends early" in result.stdout
 
 
+def test_validate_reports_a_total_that_contradicts_the_events(
+    cli: Invoke, make_cassette: Callable[..., Path], tmp_path: Path
+) -> None:
+    """In a .jsonl the header is written apart from the events (a .json is recounted)."""
+    path = make_cassette("counted.jsonl")
+    header, *events = path.read_text().splitlines(keepends=True)
+    path.write_text(json.dumps({**json.loads(header), "total_events": 12}) + "\n" + "".join(events))
+    result = cli("validate", path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: total_events says 12, but the file holds 9 events"
+    ]
+
+
 def test_validate_caps_the_problems_per_file(cli: Invoke, tmp_path: Path) -> None:
     offsets = [100.0] + [1.0] * 30
     path = write_lines(tmp_path / "many.jsonl", HEADER, *(event(o) for o in offsets))
