@@ -728,7 +728,8 @@ def _brief(name: str, cassette: Cassette) -> dict[str, Any]:
 def convert(source_file: str, output: str) -> None:
     """Rewrite cassette IN as OUT; each suffix picks a format: .json .yaml .yml .jsonl (+ .gz).
 
-    Lossless: every header field, event and value survives, in any direction.
+    Lossless for every field of the cassette format (keys it does not define are not kept),
+    in any direction.
     .jsonl to .jsonl(.gz) is streamed end to end, so size does not matter.
 
     \b
