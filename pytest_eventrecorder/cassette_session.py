@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import math
 import re
 import shlex
 import warnings
@@ -118,8 +119,8 @@ class EventCassette:
         self._is_input = options.input_test()
         self._appended: Cassette | None = None
         self._adapter: BusAdapter | None = None
-        self._plays: list[tuple[int, float]] = []
-        """Where each play() call began when recording: (event index, offset in ms)."""
+        self._plays: list[float] = []
+        """When each play() call began, recording (ms on the cassette's clock)."""
         self._played = 0
         self.recorder = EventRecorder(
             path.stem,
@@ -208,7 +209,7 @@ class EventCassette:
 
     def _note_play(self) -> None:
         if self.mode == "record":
-            self._plays.append((self.recorder.event_count, self.recorder.elapsed_ms))
+            self._plays.append(self.recorder.elapsed_ms)
 
     def _next_part(self) -> tuple[EventReplayer, float]:
         """The part of the cassette this play() call replays, and the offset it starts at:
@@ -221,9 +222,10 @@ class EventCassette:
                 f"play() was called {n + 1} times, but the cassette was recorded with "
                 f"{len(parts)} play() call(s); re-record it with: {rerecord_command(self.rerun_id)}"
             )
-        first, start_ms = parts[n]
-        end = parts[n + 1][0] if n + 1 < len(parts) else None
-        events = self.cassette.events[first:end]
+        # By time, not by position: new_episodes may add events anywhere.
+        start_ms = parts[n] if n else 0.0  # part 1 also holds what came before play()
+        end_ms = parts[n + 1] if n + 1 < len(parts) else math.inf
+        events = [e for e in self.cassette.events if start_ms <= e.timestamp_offset_ms < end_ms]
         return EventReplayer(self.cassette.with_events(events)), start_ms
 
     def _to_inject(self, event: RecordedEvent) -> bool:
@@ -346,7 +348,7 @@ class EventCassette:
             return
         if self.is_recording:
             if len(self._plays) > 1:
-                self.recorder.metadata[PLAYS] = [[first, at] for first, at in self._plays]
+                self.recorder.metadata[PLAYS] = list(self._plays)
             cassette = self.recorder.to_cassette()
             write_cassette(self.path, cassette)
             self._warn_if_hollow(cassette)
@@ -373,21 +375,24 @@ class EventCassetteWarning(pytest.PytestWarning):
     """A cassette was recorded, but probably not the one the test meant to record."""
 
 
-def _parts_of(cassette: Cassette, shown: str) -> list[tuple[int, float]]:
-    """Where each recorded play() call began: ``metadata.plays`` when there were several."""
+def _parts_of(cassette: Cassette, shown: str) -> list[float]:
+    """When each recorded play() call began: ``metadata.plays`` when there were several."""
     plays = cassette.header.metadata.get(PLAYS)
     if plays is None:
-        return [(0, 0.0)]
-    try:
-        parts = [(int(first), float(at)) for first, at in plays]
-    except (TypeError, ValueError):
-        parts = []
-    firsts = [first for first, _ in parts]
-    if not parts or firsts != sorted(firsts) or not 0 <= firsts[0] <= len(cassette.events):
+        return [0.0]
+    if not isinstance(plays, list) or not plays or not all(map(_is_offset, plays)):
+        plays = None
+    if plays is None or plays != sorted(plays):
         raise CassetteError(
-            f"metadata.{PLAYS} must list [event index, offset ms] pairs", path=shown
+            f"metadata.{PLAYS} must list, in order, the offsets (ms) at which each play() "
+            "call began",
+            path=shown,
         )
-    return parts
+    return [float(at) for at in plays]
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf
 
 
 def _verdict(answer: object, event: RecordedEvent, hook: str) -> RecordedEvent | None:

@@ -37,6 +37,7 @@ BUSAPP = '''
         def __init__(self, bus):
             self.bus = bus
             self.orders = []
+            self.prices = []
             bus.subscribe("PriceTick", self.on_tick)
 
         def decide(self, tick):
@@ -49,6 +50,7 @@ BUSAPP = '''
                     "meta": {"host": os.environ.get("BOT_HOST", "a")}}
 
         def on_tick(self, tick):
+            self.prices.append(tick["price"])
             order = self.decide(tick)
             if order is not None:
                 self.orders.append(order)

@@ -108,7 +108,7 @@ TWO_PLAYS = """
             bus.publish("PriceTick", {"symbol": "X", "price": price}, "feed")
 
 
-    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    @pytest.mark.event_cassette(inputs=["PriceTick"], ignore_fields=["order_id"])
     def test_two_phases(service_bus, bot, event_cassette):
         event_cassette.play(live=lambda: ticks(service_bus, 101.0, 99.0))
         assert len(bot.orders) == 1  # only the first part was replayed so far
@@ -125,7 +125,10 @@ def test_each_play_call_replays_its_own_part_of_the_cassette(
     write_test(project, TWO_PLAYS)
     run_inprocess().assert_outcomes(passed=1)
     cassette = json.loads(cassette_file(project, "test_two_phases").read_text())
-    assert [first for first, _at in cassette["metadata"]["plays"]] == [0, 3]
+    offsets = [e["timestamp_offset_ms"] for e in cassette["events"]]
+    first, second = cassette["metadata"]["plays"]
+    assert first <= offsets[0]
+    assert offsets[2] < second <= offsets[3]
     run_inprocess("--record-mode=none").assert_outcomes(passed=1)
     monkeypatch.setenv("EXTRA_PLAYS", "1")
     result = run_inprocess("--record-mode=none")
@@ -135,7 +138,39 @@ def test_each_play_call_replays_its_own_part_of_the_cassette(
     )
 
 
-@pytest.mark.parametrize("plays", ["nonsense", [[3, 0.0], [0, 1.0]], [[99, 0.0]], []])
+def test_new_episodes_keeps_each_play_calls_part_whole(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new output added in part 1 must not push part 1's last input out of every part."""
+    write_test(
+        project,
+        """
+        import pytest
+
+
+        def ticks(bus, *prices):
+            for price in prices:
+                bus.publish("PriceTick", {"symbol": "X", "price": price}, "feed")
+
+
+        @pytest.mark.event_cassette(inputs=["PriceTick"], ignore_fields=["order_id"])
+        def test_two_phases(service_bus, bot, event_cassette):
+            event_cassette.play(live=lambda: ticks(service_bus, 101.0, 99.0, 102.0))
+            assert bot.prices == [101.0, 99.0, 102.0]
+            event_cassette.play(live=lambda: ticks(service_bus, 98.5))
+            assert bot.prices == [101.0, 99.0, 102.0, 98.5]
+    """,
+    )
+    run_inprocess().assert_outcomes(passed=1)
+    monkeypatch.setenv("BOT_LIMIT", "101.5")  # the bot now also buys at 101.0, in part 1
+    run_inprocess("--record-mode=new_episodes").assert_outcomes(passed=1)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+    events = json.loads(cassette_file(project, "test_two_phases").read_text())["events"]
+    orders = [e["event_data"]["price"] for e in events if e["event_name"] == "OrderPlaced"]
+    assert orders == [101.0, 99.0, 98.5]
+
+
+@pytest.mark.parametrize("plays", ["nonsense", [5.0, 1.0], [-1.0], [], [True], [[0, 1.0]]])
 def test_a_hand_edited_plays_list_is_a_clear_error(
     project: pytest.Pytester, run_inprocess: Runner, plays: object
 ) -> None:
@@ -148,7 +183,7 @@ def test_a_hand_edited_plays_list_is_a_clear_error(
     result = run_inprocess("--record-mode=none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*test_two_phases.json: metadata.plays must list [[]event index, offset ms[]] pairs*"]
+        ["*test_two_phases.json: metadata.plays must list, in order, the offsets (ms) at which*"]
     )
 
 
