@@ -138,7 +138,14 @@ class EventRecorder:
         self._recording = True
 
     def stop_recording(self) -> list[RecordedEvent]:
-        """Detach from every bus, restoring it exactly; returns the recorded events."""
+        """Detach from every bus, restoring it exactly; returns the recorded events (read
+        back from the stream file with ``keep_events=False``: see :meth:`halt`)."""
+        self.halt()
+        return self.events
+
+    def halt(self) -> None:
+        """:meth:`stop_recording` without handing the events back: with
+        ``keep_events=False`` they stay in the stream file, and memory stays flat."""
         with self._lock:
             adapters, self._adapters = self._adapters, []
         for adapter in reversed(adapters):
@@ -154,7 +161,6 @@ class EventRecorder:
             self._finish_stream(stream)
         if was_recording:
             log.info("Recorded %d events in %r", self.event_count, self.session_name)
-        return self.events
 
     def _finish_stream(self, stream: EventStream) -> None:
         try:
@@ -172,7 +178,7 @@ class EventRecorder:
         tb: TracebackType | None,
     ) -> None:
         if self._recording:
-            self.stop_recording()
+            self.halt()
 
     # ------------------------------------------------------------------ capture
 
@@ -353,7 +359,8 @@ class EventRecorder:
     def _stream_failed(self, exc: OSError) -> None:
         self.stream_error = exc
         log.error(
-            "Streaming to %s failed (%s); events stay in memory, call save() to keep them",
+            "Streaming to %s failed (%s); events from now on stay in memory, call save() to "
+            "keep them all",
             self.stream_to,
             exc,
         )

@@ -228,7 +228,7 @@ def _record_until_stopped(
             recorder.start_recording(adapter)
         except BaseException:
             adapter.close()
-            recorder.stop_recording()
+            recorder.halt()
             partial.unlink(missing_ok=True)
             raise
         click.echo(f"Recording {shown} (streaming to {partial}); Ctrl-C to stop", err=True)
@@ -236,10 +236,11 @@ def _record_until_stopped(
             while not stop.wait(_POLL_S):
                 if time.monotonic() >= deadline or getattr(adapter, "failure", None):
                     break
-            if not getattr(adapter, "failure", None) and not limit.reached:
+            signalled = stop.is_set() and not limit.reached  # not --duration, not the limit
+            if signalled and not getattr(adapter, "failure", None):
                 _drain(recorder, hurry)
         finally:
-            recorder.stop_recording()
+            recorder.halt()
             adapter.close()
 
 

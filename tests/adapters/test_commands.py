@@ -79,6 +79,20 @@ def test_record_for_a_duration_with_no_traffic(redis_url: str, uid: str, tmp_pat
     assert read_cassette(out).events == ()
 
 
+@pytest.mark.broker
+def test_record_for_a_duration_stops_then_even_on_a_busy_bus(
+    redis_url: str, uid: str, tmp_path: Path, publishing: threading.Event
+) -> None:
+    """The wait for what the broker already sent is for a stop signal, not --duration."""
+    out = tmp_path / "busy.jsonl"
+    result = invoke(
+        commands.record, "--from", redis_url, "-o", out, "--duration", 0.5, "--channel", f"{uid}.*"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Stopping: recording what the broker already sent" not in result.stderr
+    assert read_cassette(out).header.duration_ms < 2_500  # a drain would have run 5 s
+
+
 def test_record_errors_are_one_clear_line(tmp_path: Path) -> None:
     out = tmp_path / "x.jsonl"
     unknown = invoke(commands.record, "--from", "kafka://h:9092", "-o", out)

@@ -473,6 +473,24 @@ def test_a_stream_failing_with_keep_events_off_keeps_the_rest_in_memory(
     assert [e.event_data["n"] for e in saved.events] == list(range(12))
 
 
+def test_halt_stops_without_reading_the_events_back(
+    bus: ServiceBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder_module, "iter_events", lambda path: pytest.fail("read back"))
+    halted = EventRecorder("lean", tmp_path, stream_to=tmp_path / "a.jsonl", keep_events=False)
+    halted.start_recording(bus)
+    bus.publish("Tick", {"n": 1})
+    halted.halt()
+    with EventRecorder("lean", tmp_path, stream_to=tmp_path / "b.jsonl", keep_events=False) as left:
+        left.start_recording(bus)
+        bus.publish("Tick", {"n": 2})
+    monkeypatch.undo()  # leaving the block halted it: nothing was read back there either
+    assert not halted.is_recording
+    assert not left.is_recording
+    for name, n in (("a.jsonl", 1), ("b.jsonl", 2)):
+        assert [e.event_data for e in read_cassette(tmp_path / name).events] == [{"n": n}]
+
+
 def test_keep_events_off_needs_a_stream(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="keep_events=False needs stream_to"):
         EventRecorder("s", tmp_path, keep_events=False)
