@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .cassette import FORMAT_VERSION, Cassette, CassetteError, CassetteHeader, RecordedEvent
+from .cassette import (
+    FORMAT_VERSION,
+    Cassette,
+    CassetteError,
+    CassetteHeader,
+    RecordedEvent,
+    UnknownFieldWarning,
+)
 from .cassette_options import RECORD_MODES
 from .cassette_session import CassetteReplay, EventCassette, EventCassetteWarning
 from .clock import RealClock, VirtualClock
@@ -44,6 +51,7 @@ __all__ = [
     "ReplayError",
     "ReplayResult",
     "TruncatedCassetteWarning",
+    "UnknownFieldWarning",
     "VirtualClock",
     "__version__",
     "iter_events",

@@ -6,6 +6,7 @@ Pure data and validation; reading and writing files lives in :mod:`formats`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,28 @@ JSONValue = Any
 _EVENT_KEYS = frozenset(
     ("timestamp_offset_ms", "event_name", "event_data", "source", "event_type", "metadata")
 )
+_HEADER_KEYS = frozenset(
+    ("version", "session_name", "start_time", "duration_ms", "total_events", "metadata", "events")
+)
+
+
+class UnknownFieldWarning(UserWarning):
+    """A cassette holds fields its format does not define: they are read past, and
+    converting or saving it does not keep them."""
+
+
+def _warn_unknown(raw: dict[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(str(k) for k in raw.keys() - known)
+    if unknown:
+        warnings.warn(
+            UnknownFieldWarning(
+                f"{where} field(s) {', '.join(map(repr, unknown))} are not part of the cassette "
+                "format: they are read past, and converting or saving does not keep them"
+            ),
+            stacklevel=3,
+        )
+
+
 _INF = math.inf
 _new = object.__new__
 _set = object.__setattr__
@@ -199,6 +222,7 @@ def _checked_event(cls: type[RecordedEvent], raw: object, index: int | None) -> 
     for key in ("timestamp_offset_ms", "event_name", "event_data"):
         if key not in raw:
             raise CassetteError("required field is missing", index=index, field=key)
+    _warn_unknown(raw, _EVENT_KEYS, "event")
     return cls(
         timestamp_offset_ms=_offset(raw["timestamp_offset_ms"], index),
         event_name=_text(raw, "event_name", index, optional=False),
@@ -246,6 +270,7 @@ class CassetteHeader:
             raise CassetteError(
                 f"must be a non-empty string, got {session!r}", field="session_name"
             )
+        _warn_unknown(raw, _HEADER_KEYS, "header")
         return cls(
             session_name=session,
             start_time=_start_time(raw["start_time"]),

@@ -30,7 +30,14 @@ import click
 
 from . import __version__
 from .adapters.commands import record, replay
-from .cassette import Cassette, CassetteError, CassetteHeader, RecordedEvent, shift_iso
+from .cassette import (
+    Cassette,
+    CassetteError,
+    CassetteHeader,
+    RecordedEvent,
+    UnknownFieldWarning,
+    shift_iso,
+)
 from .config import DEFAULT_CONFIG_FILE, load_config
 from .fieldpaths import parse_paths
 from .formats import (
@@ -812,7 +819,7 @@ def _expand(paths: Sequence[str]) -> Iterator[Path]:
 def _problems(path: Path) -> tuple[list[str], int]:
     problems: list[str] = []
     count, previous = 0, 0.0
-    with _capturing_log() as logged:
+    with _capturing_log(path) as logged:
         try:
             source = _open_input(path)
             for event in source.events():
@@ -836,7 +843,7 @@ def _problems(path: Path) -> tuple[list[str], int]:
 
 
 @contextlib.contextmanager
-def _capturing_log() -> Iterator[list[str]]:
+def _capturing_log(path: Path) -> Iterator[list[str]]:
     """Collect what the reader logs (a cut-off last line, an early gzip end) as problems."""
     captured: list[str] = []
 
@@ -847,9 +854,16 @@ def _capturing_log() -> Iterator[list[str]]:
     saved, log.handlers = log.handlers, [Collect(logging.WARNING)]
     saved_propagate, log.propagate = log.propagate, False
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("ignore", TruncatedCassetteWarning)
+            warnings.simplefilter("always", UnknownFieldWarning)
             yield captured
+        # Fields that a convert would drop are worth a line each (once per kind).
+        captured.extend(
+            dict.fromkeys(
+                f"{path}: {w.message}" for w in warned if w.category is UnknownFieldWarning
+            )
+        )
     finally:
         log.handlers, log.propagate = saved, saved_propagate
 

@@ -201,6 +201,24 @@ def test_validate_reports_a_total_that_contradicts_the_events(
     ]
 
 
+def test_validate_names_fields_a_convert_would_not_keep(cli: Invoke, tmp_path: Path) -> None:
+    path = tmp_path / "extra.json"
+    events = [
+        {"timestamp_offset_ms": i, "event_name": "A", "event_data": i, "custom": 1}
+        for i in range(3)
+    ]
+    document = {"session_name": "s", "start_time": START, "notes": "x", "events": events}
+    path.write_text(json.dumps(document))
+    result = cli("validate", path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: header field(s) 'notes' are not part of the cassette format: they are read "
+        "past, and converting or saving does not keep them",
+        f"{path}: event field(s) 'custom' are not part of the cassette format: they are read "
+        "past, and converting or saving does not keep them",
+    ]
+
+
 def test_validate_caps_the_problems_per_file(cli: Invoke, tmp_path: Path) -> None:
     offsets = [100.0] + [1.0] * 30
     path = write_lines(tmp_path / "many.jsonl", HEADER, *(event(o) for o in offsets))
