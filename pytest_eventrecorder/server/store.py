@@ -335,18 +335,20 @@ def _stream_totals(path: Path, duration_ms: float) -> tuple[int, float]:
             stream = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
         with contextlib.suppress(OSError, EOFError, zlib.error):  # cut off: count what came
             while block := stream.read(1 << 20):
-                newlines += block.count(b"\n")
+                # A blank line holds no event: count only newlines ending a non-empty line.
+                newlines += block.count(b"\n") - len(_BLANK.findall(tail[-1:] + block))
                 tail = (tail + block)[-_TAIL_BYTES:]
     whole, _, partial = tail.rpartition(b"\n")
     events, last = newlines - 1, _offset_of(partial)  # an unended last line may be whole
     if last is not None:
         events += 1
     else:
-        last = _offset_of(whole.rpartition(b"\n")[2])
+        last = _offset_of(whole.rstrip(b"\n").rpartition(b"\n")[2])
     return max(0, events), max(duration_ms, last or 0.0)
 
 
 _TAIL_BYTES = 1 << 20
+_BLANK = re.compile(rb"(?<=\n)\n")
 """Bytes kept from a stream's end to read its last events' offsets."""
 
 
