@@ -22,6 +22,7 @@ from pytest_eventrecorder import (
     CassetteHeader,
     RecordedEvent,
     TruncatedCassetteWarning,
+    UnknownFieldWarning,
     formats,
     iter_events,
     read_cassette,
@@ -189,8 +190,13 @@ def test_event_without_source_and_unknown_fields_loads(tmp_path: Path) -> None:
         "future_field": 1,
         "events": [{"timestamp_offset_ms": 1, "event_name": "A", "event_data": None, "x": 2}],
     }
-    event = read_cassette(write_text(tmp_path / "u.json", json.dumps(doc))).events[0]
+    with pytest.warns(UnknownFieldWarning) as warned:
+        event = read_cassette(write_text(tmp_path / "u.json", json.dumps(doc))).events[0]
     assert event == RecordedEvent(1, "A", None)
+    assert [str(w.message).split(" are ")[0] for w in warned] == [
+        "header field(s) 'future_field'",
+        "event field(s) 'x'",
+    ]
 
 
 json_values = st.recursive(

@@ -45,6 +45,9 @@ SAMPLE = Cassette.build(
     metadata={"origin": "fuzz"},
 )
 
+# Mutated files often hold misspelt field names: what is tested here is how they fail.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest_eventrecorder.UnknownFieldWarning")
+
 
 def sample_bytes(suffix: str, folder: Path) -> bytes:
     """The sample cassette as ``suffix`` writes it, uncompressed (``.gz`` is applied later)."""
