@@ -5,10 +5,12 @@ Pure data and validation; reading and writing files lives in :mod:`formats`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,16 +35,36 @@ class UnknownFieldWarning(UserWarning):
     converting or saving it does not keep them."""
 
 
+_NOTED: ContextVar[dict[str, None] | None] = ContextVar("unknown_fields_noted", default=None)
+
+
+@contextlib.contextmanager
+def collecting_unknown_fields() -> Iterator[dict[str, None]]:
+    """Within the block, unknown-field notices are gathered (each once, in order) in the
+    dict it gives, instead of being warned: for tools that report them their own way."""
+    token = _NOTED.set({})
+    try:
+        noted = _NOTED.get()
+        assert noted is not None
+        yield noted
+    finally:
+        _NOTED.reset(token)
+
+
 def _warn_unknown(raw: dict[str, Any], known: frozenset[str], where: str) -> None:
-    unknown = sorted(str(k) for k in raw.keys() - known)
-    if unknown:
-        warnings.warn(
-            UnknownFieldWarning(
-                f"{where} field(s) {', '.join(map(repr, unknown))} are not part of the cassette "
-                "format: they are read past, and converting or saving does not keep them"
-            ),
-            stacklevel=3,
-        )
+    extra = raw.keys() - known
+    if not extra:
+        return
+    names = ", ".join(repr(str(k)) for k in sorted(extra, key=str))
+    text = (
+        f"{where} field(s) {names} are not part of the cassette format: they are read past, "
+        "and converting or saving does not keep them"
+    )
+    noted = _NOTED.get()
+    if noted is not None:
+        noted[text] = None
+    else:
+        warnings.warn(UnknownFieldWarning(text), stacklevel=3)
 
 
 _INF = math.inf

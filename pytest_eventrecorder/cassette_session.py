@@ -215,7 +215,12 @@ class EventCassette:
         """The part of the cassette this play() call replays, and the offset it starts at:
         a test that called play() twice while recording replays each part in turn."""
         assert self.cassette is not None
-        parts = _parts_of(self.cassette, self.shown_path)
+        try:
+            parts = _parts_of(self.cassette, self.shown_path)
+        except CassetteError as exc:
+            raise CassetteError(
+                f"{exc}; re-record it with: {rerecord_command(self.rerun_id)}"
+            ) from None
         n, self._played = self._played, self._played + 1
         if n >= len(parts):
             raise RuntimeError(

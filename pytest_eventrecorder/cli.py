@@ -35,7 +35,7 @@ from .cassette import (
     CassetteError,
     CassetteHeader,
     RecordedEvent,
-    UnknownFieldWarning,
+    collecting_unknown_fields,
     shift_iso,
 )
 from .config import DEFAULT_CONFIG_FILE, load_config
@@ -854,16 +854,11 @@ def _capturing_log(path: Path) -> Iterator[list[str]]:
     saved, log.handlers = log.handlers, [Collect(logging.WARNING)]
     saved_propagate, log.propagate = log.propagate, False
     try:
-        with warnings.catch_warnings(record=True) as warned:
+        with warnings.catch_warnings(), collecting_unknown_fields() as unknown:
             warnings.simplefilter("ignore", TruncatedCassetteWarning)
-            warnings.simplefilter("always", UnknownFieldWarning)
             yield captured
         # Fields that a convert would drop are worth a line each (once per kind).
-        captured.extend(
-            dict.fromkeys(
-                f"{path}: {w.message}" for w in warned if w.category is UnknownFieldWarning
-            )
-        )
+        captured.extend(f"{path}: {notice}" for notice in unknown)
     finally:
         log.handlers, log.propagate = saved, saved_propagate
 

@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import unquote
 
-from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
+from ..cassette import (
+    Cassette,
+    CassetteError,
+    CassetteHeader,
+    JSONValue,
+    RecordedEvent,
+    collecting_unknown_fields,
+)
 from ..formats import (
     cassette_format,
     iter_events,
@@ -250,7 +257,8 @@ class RecordingStore:
             "modified": _iso(st.st_mtime),
         }
         try:
-            header = self._cached_header(name, _file_key(st)) or read_header(path)
+            with collecting_unknown_fields():  # one odd file must not fail the whole list
+                header = self._cached_header(name, _file_key(st)) or read_header(path)
         except CassetteError as exc:
             entry["error"] = str(_public_error(exc, name))
             return entry
@@ -343,13 +351,14 @@ def _stream_totals(path: Path, duration_ms: float) -> tuple[int, float]:
     if last is not None:
         events += 1
     else:
-        last = _offset_of(whole.rstrip(b"\n").rpartition(b"\n")[2])
+        last = _offset_of(whole.rstrip().rpartition(b"\n")[2])
     return max(0, events), max(duration_ms, last or 0.0)
 
 
 _TAIL_BYTES = 1 << 20
-_BLANK = re.compile(rb"(?<=\n)\n")
 """Bytes kept from a stream's end to read its last events' offsets."""
+_BLANK = re.compile(rb"(?<=\n)[ \t\r]*\n")
+"""A line holding nothing but white space, as the reader skips."""
 
 
 def _offset_of(line: bytes) -> float | None:
@@ -711,6 +720,11 @@ class EventIndex:
 def build_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     """Read a recording once: a plain ``.jsonl`` by line offsets, anything else whole."""
     log.info("Indexing %s", path)
+    with collecting_unknown_fields():  # shown as read; a warning filter must not refuse it
+        return _build_index(filename, path, key)
+
+
+def _build_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     try:
         fmt, gz = cassette_format(path)
         if fmt == "jsonl" and not gz:
@@ -788,7 +802,9 @@ def _pread_reader(path: Path, starts: array[int], lengths: array[int]) -> EventR
         try:
             for i in indices:
                 raw = json.loads(os.pread(fd, lengths[i], starts[i]))
-                yield RecordedEvent.from_dict(raw, index=i)
+                with collecting_unknown_fields():
+                    event = RecordedEvent.from_dict(raw, index=i)
+                yield event
         except ValueError as exc:
             if isinstance(exc, CassetteError):
                 raise

@@ -183,7 +183,10 @@ def test_a_hand_edited_plays_list_is_a_clear_error(
     result = run_inprocess("--record-mode=none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*test_two_phases.json: metadata.plays must list, in order, the offsets (ms) at which*"]
+        [
+            "*test_two_phases.json: metadata.plays must list, in order, the offsets (ms) at which*"
+            "re-record it with: pytest test_bot.py::test_two_phases --record-mode=all"
+        ]
     )
 
 

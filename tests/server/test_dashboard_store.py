@@ -95,7 +95,7 @@ def test_a_stream_cut_short_is_listed_with_the_events_it_holds(
     stream.close()  # closed, never finalized: as after a kill
     if suffix == ".jsonl":  # blank lines hold no event; and the writer died mid-line
         with open(path, "ab") as out:
-            out.write(b'\n\n{"timestamp_offset_ms": 1000.0, "event_na')
+            out.write(b'\n  \r\n{"timestamp_offset_ms": 1000.0, "event_na')
     store = RecordingStore(recordings)
     for _ in range(2):  # first listing, then the cached one
         entry = next(r for r in store.list_recordings() if r["filename"] == path.name)
