@@ -783,8 +783,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
             click.echo(f"Error: {path}: no such file", err=True)
             missing = True
             continue
-        problems, count = _problems(path)
+        problems, count, notes = _problems(path)
         any_problem = any_problem or bool(problems)
+        for line in [] if quiet else notes:
+            click.echo(line)
         for line in problems[:MAX_PROBLEMS_PER_FILE]:
             click.echo(line)
         if len(problems) > MAX_PROBLEMS_PER_FILE:
@@ -816,10 +818,11 @@ def _expand(paths: Sequence[str]) -> Iterator[Path]:
         yield from found
 
 
-def _problems(path: Path) -> tuple[list[str], int]:
+def _problems(path: Path) -> tuple[list[str], int, list[str]]:
+    """The file's problems, its event count, and notes on fields a convert would drop."""
     problems: list[str] = []
     count, previous = 0, 0.0
-    with _capturing_log(path) as logged:
+    with _capturing_log() as logged, collecting_unknown_fields() as unknown:
         try:
             source = _open_input(path)
             for event in source.events():
@@ -839,11 +842,11 @@ def _problems(path: Path) -> tuple[list[str], int]:
                 )
         except (CassetteError, OSError) as exc:
             problems.append(describe_error(exc))
-    return problems + logged, count
+    return problems + logged, count, [f"{path}: note: {notice}" for notice in unknown]
 
 
 @contextlib.contextmanager
-def _capturing_log(path: Path) -> Iterator[list[str]]:
+def _capturing_log() -> Iterator[list[str]]:
     """Collect what the reader logs (a cut-off last line, an early gzip end) as problems."""
     captured: list[str] = []
 
@@ -854,11 +857,9 @@ def _capturing_log(path: Path) -> Iterator[list[str]]:
     saved, log.handlers = log.handlers, [Collect(logging.WARNING)]
     saved_propagate, log.propagate = log.propagate, False
     try:
-        with warnings.catch_warnings(), collecting_unknown_fields() as unknown:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncatedCassetteWarning)
             yield captured
-        # Fields that a convert would drop are worth a line each (once per kind).
-        captured.extend(f"{path}: {notice}" for notice in unknown)
     finally:
         log.handlers, log.propagate = saved, saved_propagate
 
