@@ -235,6 +235,24 @@ def test_table_filters_by_name_source_field_and_free_text(page: Page, dashboard:
     expect(page.locator("#chips")).to_contain_text("max_exposure")
 
 
+def test_filters_live_in_the_address_so_a_reload_keeps_them(
+    page: Page, dashboard: Dashboard
+) -> None:
+    open_recording(page, dashboard, TRADING)
+    page.locator("#f-name").select_option("RiskLimitWarning")
+    page.locator("#f-q").fill("max_exposure")
+    expect(page.locator("#events-total")).to_have_text("11 events")
+    expect(page).to_have_url(re.compile(r"event_name=RiskLimitWarning.*q=max_exposure"))
+    page.reload()
+    expect(page.locator("#events-total")).to_have_text("11 events")
+    expect(page.locator("#f-name")).to_have_value("RiskLimitWarning")
+    expect(page.locator("#f-q")).to_have_value("max_exposure")
+    expect(page.locator("#chips")).to_contain_text("Event: RiskLimitWarning")
+    page.locator("#f-clear").click()
+    expect(page.locator("#events-total")).to_have_text("549 events")
+    assert "event_name" not in page.url
+
+
 def test_paging_moves_through_the_events(page: Page, dashboard: Dashboard) -> None:
     open_recording(page, dashboard, TRADING)
     expect(page.locator("#page-info")).to_have_text("Showing 1\u201350 of 549")
@@ -466,6 +484,13 @@ def test_compare_shows_the_differences_side_by_side(
     expect(page.locator("#verdict")).to_contain_text("1 moved")
     shot(page, "compare")
 
+    page.locator("#ignore").fill("price")
+    page.locator("#run-compare").click()
+    expect(page).to_have_url(re.compile(r"ignore=price"))
+    page.reload()
+    expect(page.locator("#ignore")).to_have_value("price")
+
+    page.locator("#ignore").fill("")
     page.locator("#pick-b").select_option(TRADING)
     page.locator("#run-compare").click()
     expect(page.locator("#verdict")).to_contain_text("Identical")

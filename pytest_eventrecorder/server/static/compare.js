@@ -19,6 +19,7 @@
     }
     $("pick-a").value = root.dataset.a;
     $("pick-b").value = root.dataset.b;
+    $("ignore").value = new URLSearchParams(location.search).get("ignore") || "";
   }
 
   function ignoredFields() {
@@ -120,6 +121,8 @@
     const url = new URL(location.href);
     url.searchParams.set("a", a);
     url.searchParams.set("b", b);
+    if (params.ignore_field.length) url.searchParams.set("ignore", params.ignore_field.join(","));
+    else url.searchParams.delete("ignore");
     history.replaceState(null, "", url.pathname + url.search);
     $("error").hidden = true;
     $("run-compare").disabled = true;

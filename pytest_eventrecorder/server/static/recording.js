@@ -110,7 +110,7 @@
 
   function setFilter(key, value) {
     state.filters[key] = value;
-    const input = { event_name: "f-name", source: "f-source", field: "f-field", value: "f-value", q: "f-q" }[key];
+    const input = FILTER_INPUTS[key];
     if ($(input).value !== value) $(input).value = value;
     refilter();
   }
@@ -119,7 +119,31 @@
     state.offset = 0;
     markPressed();
     renderChips();
+    keepInUrl();
     loadEvents();
+  }
+
+  const FILTER_INPUTS = { event_name: "f-name", source: "f-source", field: "f-field", value: "f-value", q: "f-q" };
+
+  /** The filters live in the address too: a reload or a shared link shows the same events. */
+  function keepInUrl() {
+    const url = new URL(location.href);
+    for (const key of Object.keys(FILTER_INPUTS)) {
+      if (state.filters[key]) url.searchParams.set(key, state.filters[key]);
+      else url.searchParams.delete(key);
+    }
+    history.replaceState(null, "", url.pathname + url.search);
+  }
+
+  function filtersFromUrl() {
+    const params = new URLSearchParams(location.search);
+    for (const key of Object.keys(FILTER_INPUTS)) state.filters[key] = params.get(key) || "";
+  }
+
+  function showFilters() {
+    for (const [key, id] of Object.entries(FILTER_INPUTS)) $(id).value = state.filters[key];
+    markPressed();
+    renderChips();
   }
 
   function renderChips() {
@@ -502,6 +526,7 @@
       return;
     }
     state.info = info;
+    filtersFromUrl();
     state.nameColor = palette(Object.keys(info.event_summary || {}));
     state.sourceColor = palette(Object.keys(info.source_summary || {}));
     renderHeader(info);
@@ -517,7 +542,7 @@
       total: info.total_events,
     });
     await Promise.all([
-      loadFields().catch(fail), loadTimeline().catch(fail), loadEvents(), replay.init(),
+      loadFields().then(showFilters).catch(fail), loadTimeline().catch(fail), loadEvents(), replay.init(),
     ]);
   }
 
