@@ -37,6 +37,7 @@ Mode = Literal["record", "replay", "live", "missing"]
 """``missing``: replay-only mode and no cassette; the test fails before its body runs."""
 REDACTED = "[REDACTED]"
 PLAYS = "plays"
+CONFTEST_HOOK = "pytest_eventrecorder_before_record_event"
 """Header metadata of a cassette whose test called play() more than once."""
 MAX_NAME = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+]+")
@@ -258,7 +259,7 @@ class EventCassette:
         ``before_record_event`` (``None`` drops, as vcrpy's ``before_record`` does)."""
         answer = None if self._hook is None else self._hook(event)
         if answer is not None:
-            kept = _verdict(answer, event, "pytest_eventrecorder_before_record_event")
+            kept = _verdict(answer, event, CONFTEST_HOOK)
             if kept is None:
                 return None
             event = kept
@@ -407,9 +408,10 @@ def _verdict(answer: object, event: RecordedEvent, hook: str) -> RecordedEvent |
         return answer
     if answer is True or answer is False or answer is None:
         return event if answer else None
+    drop = "False (drop) or None (no opinion)" if hook == CONFTEST_HOOK else "False/None (drop)"
     raise TypeError(
         f"{hook} returned {type(answer).__name__}; it must return a RecordedEvent, "
-        "True (keep) or False/None (drop)"
+        f"True (keep) or {drop}"
     )
 
 

@@ -446,3 +446,32 @@ def test_the_marker_alone_records_and_verifies(
     result = run_inprocess("--record-mode=none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*missing 'OrderPlaced' from source 'bot'*"])
+
+
+def test_a_conftest_hook_answer_of_another_kind_fails_the_test_saying_what_none_means(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    project.makeconftest("""
+        import pytest
+        from busapp import Bot, ServiceBus
+
+        @pytest.fixture
+        def service_bus():
+            return ServiceBus()
+
+        @pytest.fixture
+        def bot(service_bus):
+            return Bot(service_bus)
+
+        def pytest_eventrecorder_before_record_event(event, item):
+            return 42
+    """)
+    write_test(project, BOT_TEST)
+    result = run_inprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest_eventrecorder_before_record_event returned int; it must return a"
+            " RecordedEvent, True (keep) or False (drop) or None (no opinion)*"
+        ]
+    )
