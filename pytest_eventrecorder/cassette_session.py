@@ -27,7 +27,7 @@ from .cassette import Cassette, CassetteError, JSONValue, RecordedEvent
 from .cassette_options import CassetteOptions, InputSelector
 from .fieldpaths import parse_paths, replace_fields
 from .formats import read_cassette, write_cassette
-from .recorder import EventRecorder
+from .recorder import EventRecorder, kept_by
 from .replayer import EventReplayer, ReplayResult
 from .verify import Comparison, Difference, format_report, match_events
 
@@ -259,12 +259,12 @@ class EventCassette:
         ``before_record_event`` (``None`` drops, as vcrpy's ``before_record`` does)."""
         answer = None if self._hook is None else self._hook(event)
         if answer is not None:
-            kept = _verdict(answer, event, CONFTEST_HOOK)
+            kept = kept_by(answer, event, CONFTEST_HOOK, "False (drop) or None (no opinion)")
             if kept is None:
                 return None
             event = kept
         before = self.options.before_record_event
-        return event if before is None else _verdict(before(event), event, "before_record_event")
+        return event if before is None else kept_by(before(event), event, "before_record_event")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -399,20 +399,6 @@ def _parts_of(cassette: Cassette, shown: str) -> list[float]:
 
 def _is_offset(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf
-
-
-def _verdict(answer: object, event: RecordedEvent, hook: str) -> RecordedEvent | None:
-    """The event a hook's answer keeps: a RecordedEvent, or ``event`` for ``True``;
-    ``None`` for ``False`` or ``None``. Any other answer is a mistake worth failing on."""
-    if isinstance(answer, RecordedEvent):
-        return answer
-    if answer is True or answer is False or answer is None:
-        return event if answer else None
-    drop = "False (drop) or None (no opinion)" if hook == CONFTEST_HOOK else "False/None (drop)"
-    raise TypeError(
-        f"{hook} returned {type(answer).__name__}; it must return a RecordedEvent, "
-        f"True (keep) or {drop}"
-    )
 
 
 class _SkipNames:

@@ -50,6 +50,7 @@ from .formats import (
     write_events,
 )
 from .query import Query, QueryError, compile_query
+from .replayer import newest_match
 from .verify import diff_cassettes, format_report
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -210,7 +211,10 @@ def _open_input(name: str | Path) -> _Input:
     A quoted glob pattern picks the newest file it matches, as EventReplayer does."""
     path = Path(name)
     if not path.exists() and glob.has_magic(str(path)):
-        path = _newest_match(path)
+        try:
+            path = newest_match(path)
+        except FileNotFoundError:
+            raise CliError(f"{path}: no file matches") from None
     if not path.exists():
         raise CliError(f"{path}: no such file")
     if path.is_dir():
@@ -221,13 +225,6 @@ def _open_input(name: str | Path) -> _Input:
         return _Input(path, read_header(path), lambda: iter_events(path), size)
     cassette = read_cassette(path)
     return _Input(path, cassette.header, lambda: cassette.events, size)
-
-
-def _newest_match(pattern: Path) -> Path:
-    matches = [Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()]
-    if not matches:
-        raise CliError(f"{pattern}: no file matches")
-    return max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def _check_output(name: str | Path) -> Path:

@@ -333,16 +333,11 @@ class EventRecorder:
         except Exception:
             log.exception("before_record hook failed; the event is left out")
             return None
-        if isinstance(answer, RecordedEvent):
-            return answer
-        if answer is True or answer is False or answer is None:
-            return event if answer else None
-        log.error(
-            "before_record returned %s; it must return a RecordedEvent, True (keep) or "
-            "False/None (drop): the event is left out",
-            type(answer).__name__,
-        )
-        return None
+        try:
+            return kept_by(answer, event, "before_record")
+        except TypeError as exc:
+            log.error("%s: the event is left out", exc)
+            return None
 
     def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> bool:
         """Whether ``event`` reached the stream (if not, streaming stops: memory keeps it)."""
@@ -472,6 +467,22 @@ class EventRecorder:
             on_disk, in_memory = self._on_disk, self._built_events()
             header = self._header()
         write_events(path, header, chain(self._from_disk(on_disk), in_memory))
+
+
+def kept_by(
+    answer: object, event: RecordedEvent, hook: str, drop: str = "False/None (drop)"
+) -> RecordedEvent | None:
+    """The event a ``before_record``-style hook's answer keeps: the RecordedEvent it
+    returned, or ``event`` for ``True``; ``None`` for ``False`` or ``None``. Any other
+    answer is a ``TypeError`` naming ``hook`` and what it may return."""
+    if isinstance(answer, RecordedEvent):
+        return answer
+    if answer is True or answer is False or answer is None:
+        return event if answer else None
+    raise TypeError(
+        f"{hook} returned {type(answer).__name__}; it must return a RecordedEvent, "
+        f"True (keep) or {drop}"
+    )
 
 
 def _in_clock_order(events: list[RecordedEvent], floor_ms: float) -> list[RecordedEvent]:

@@ -556,10 +556,16 @@ def _resolve(recording_file: str | os.PathLike[str]) -> Path:
         if not path.is_file():
             raise FileNotFoundError(f"recording not found: {path}")
         return path
-    matches = [Path(p) for p in glob.glob(str(path)) if Path(p).is_file()]
+    return newest_match(path)
+
+
+def newest_match(pattern: str | os.PathLike[str]) -> Path:
+    """The newest file a glob pattern matches (the seed's ``name_*.json``), or
+    ``FileNotFoundError``."""
+    matches = [Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()]
     if not matches:
-        raise FileNotFoundError(f"no recording matches {path}")
+        raise FileNotFoundError(f"no recording matches {pattern}")
     newest = max(matches, key=lambda p: (p.stat().st_mtime_ns, p.name))
     if len(matches) > 1:
-        log.info("%d recordings match %s; replaying the newest, %s", len(matches), path, newest)
+        log.info("%d recordings match %s; using the newest, %s", len(matches), pattern, newest)
     return newest

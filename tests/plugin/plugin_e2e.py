@@ -101,6 +101,12 @@ CONFTEST = """
         return Bot(service_bus)
 """
 
+
+def conftest_with(extra: str) -> str:
+    """The project's conftest (bus and bot fixtures) followed by ``extra`` (hooks)."""
+    return textwrap.dedent(CONFTEST) + textwrap.dedent(extra)
+
+
 BOT_TEST = """
     import pytest
     from busapp import live_feed

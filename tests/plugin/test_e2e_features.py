@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from plugin_e2e import BOT_TEST, Runner, cassette_file, live_calls, write_test
+from plugin_e2e import BOT_TEST, Runner, cassette_file, conftest_with, live_calls, write_test
 
 
 def recorded(pytester: pytest.Pytester, test: str = "test_bot_orders") -> list[dict[str, object]]:
@@ -38,18 +38,9 @@ def test_redact_replaces_secrets_before_writing_and_in_comparison(
 def test_before_record_event_hook_changes_and_drops_events(
     project: pytest.Pytester, run_inprocess: Runner
 ) -> None:
-    project.makeconftest("""
+    project.makeconftest(
+        conftest_with("""
         import dataclasses
-        import pytest
-        from busapp import Bot, ServiceBus
-
-        @pytest.fixture
-        def service_bus():
-            return ServiceBus()
-
-        @pytest.fixture
-        def bot(service_bus):
-            return Bot(service_bus)
 
         def pytest_eventrecorder_before_record_event(event, item):
             if event.event_name == "PriceTick" and event.event_data["price"] > 100:
@@ -59,6 +50,7 @@ def test_before_record_event_hook_changes_and_drops_events(
                 return dataclasses.replace(event, event_data=data)
             return None
     """)
+    )
     write_test(project, BOT_TEST)
     run_inprocess().assert_outcomes(passed=1)
     events = recorded(project)
@@ -451,21 +443,12 @@ def test_the_marker_alone_records_and_verifies(
 def test_a_conftest_hook_answer_of_another_kind_fails_the_test_saying_what_none_means(
     project: pytest.Pytester, run_inprocess: Runner
 ) -> None:
-    project.makeconftest("""
-        import pytest
-        from busapp import Bot, ServiceBus
-
-        @pytest.fixture
-        def service_bus():
-            return ServiceBus()
-
-        @pytest.fixture
-        def bot(service_bus):
-            return Bot(service_bus)
-
+    project.makeconftest(
+        conftest_with("""
         def pytest_eventrecorder_before_record_event(event, item):
             return 42
     """)
+    )
     write_test(project, BOT_TEST)
     result = run_inprocess()
     result.assert_outcomes(failed=1)
