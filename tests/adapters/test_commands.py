@@ -16,8 +16,9 @@ from adapter_helpers import closed_port, wait_for
 from click.testing import CliRunner, Result
 
 from pytest_eventrecorder import EventReplayer, RecordedEvent, read_cassette, write_cassette
-from pytest_eventrecorder.adapters import commands
 from pytest_eventrecorder.adapters.payload import describe_payload
+from pytest_eventrecorder.cli import brokers as commands
+from pytest_eventrecorder.cli.errors import EXIT_ERROR
 
 redis = pytest.importorskip("redis")
 
@@ -219,7 +220,7 @@ def test_record_as_a_process_saves_everything_on_a_stop_signal(
     redis_url: str, uid: str, tmp_path: Path, publishing: threading.Event, stop_signal: int
 ) -> None:
     out = tmp_path / "live.json"
-    code = "from pytest_eventrecorder.adapters.commands import record; record()"
+    code = "from pytest_eventrecorder.cli.brokers import record; record()"
     args = ["--from", redis_url, "-o", str(out), "--channel", f"{uid}.*"]
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True
@@ -250,7 +251,7 @@ def test_a_stop_signal_still_records_what_the_broker_already_sent(
 ) -> None:
     """Ctrl-C right after a burst: the messages still in the client's buffers are kept."""
     out = tmp_path / "burst.jsonl"
-    code = "from pytest_eventrecorder.adapters.commands import record; record()"
+    code = "from pytest_eventrecorder.cli.brokers import record; record()"
     args = ["--from", redis_url, "-o", str(out), "--channel", f"{uid}.burst"]
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True
@@ -285,7 +286,7 @@ def test_record_never_replaces_what_an_unfinished_recording_left(tmp_path: Path)
     result = CliRunner().invoke(
         commands.record, ["--from", f"redis://127.0.0.1:{closed_port()}/0", "-o", str(out)]
     )
-    assert result.exit_code == commands.EXIT_ERROR
+    assert result.exit_code == EXIT_ERROR
     assert f"{partial} holds the events of an earlier recording that did not finish" in (
         result.stderr
     )

@@ -21,8 +21,8 @@ from pytest_eventrecorder import (
     read_cassette,
     read_header,
 )
-from pytest_eventrecorder import cli as cli_module
 from pytest_eventrecorder import formats as formats_module
+from pytest_eventrecorder.cli import editing, inputs
 
 FORMATS = ["json", "jsonl", "yaml", "yml", "json.gz", "jsonl.gz", "yaml.gz"]
 
@@ -178,7 +178,7 @@ def test_filter_bad_output_fails_before_reading(
     cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, fragment: str
 ) -> None:
     (tmp_path / "folder.json").mkdir()
-    monkeypatch.setattr(cli_module, "_open_input", _must_not_be_called)
+    monkeypatch.setattr(editing, "open_input", _must_not_be_called)
     result = cli("filter", tmp_path / "in.jsonl", "-o", tmp_path / output)
     assert result.exit_code == 2
     assert fragment in one_error_line(result)
@@ -220,7 +220,7 @@ def no_whole_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(path: object) -> Cassette:
         raise AssertionError(f"{path} was loaded whole")
 
-    monkeypatch.setattr(cli_module, "read_cassette", refuse)
+    monkeypatch.setattr(inputs, "read_cassette", refuse)
     monkeypatch.setattr(formats_module, "read_cassette", refuse)
 
 
@@ -261,7 +261,7 @@ def test_progress_bar_only_for_big_files_on_a_terminal(
     src = make_cassette("in.jsonl")
     out = tmp_path / "out.jsonl"
     assert "converting" not in cli("convert", src, out).stderr  # piped: quiet
-    monkeypatch.setattr(cli_module, "_progress_wanted", lambda size: True)
+    monkeypatch.setattr(inputs, "progress_wanted", lambda size: True)
     result = cli("convert", src, out)
     assert f"converting {src.name}" in result.stderr
     assert read_cassette(out) == read_cassette(src)
@@ -284,8 +284,8 @@ def test_progress_wanted(
             return tty
 
     monkeypatch.setenv("CI", ci)
-    monkeypatch.setattr(cli_module.sys, "stderr", Stream())
-    assert cli_module._progress_wanted(size) is wanted
+    monkeypatch.setattr(inputs.sys, "stderr", Stream())
+    assert inputs.progress_wanted(size) is wanted
 
 
 # --------------------------------------------------------------------------- convert

@@ -11,8 +11,7 @@ from cli_samples import Invoke, one_error_line
 from click.testing import CliRunner
 
 from pytest_eventrecorder import __version__
-from pytest_eventrecorder import cli as cli_module
-from pytest_eventrecorder.cli import describe_error, main, pubsub_tools
+from pytest_eventrecorder.cli import describe_error, inspecting, main, pubsub_tools
 
 COMMANDS = [
     "info",
@@ -34,7 +33,7 @@ def boom(*_args: object, **_kwargs: object) -> None:
 def test_unexpected_errors_are_one_line_with_a_hint(
     cli: Invoke, make_cassette: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "_summarize", boom)
+    monkeypatch.setattr(inspecting, "_summarize", boom)
     result = cli("info", make_cassette("a.json"))
     assert result.exit_code == 2
     assert one_error_line(result) == (
@@ -46,7 +45,7 @@ def test_debug_lets_the_traceback_through(
     cli: Invoke, make_cassette: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = make_cassette("a.json")
-    monkeypatch.setattr(cli_module, "_open_input", boom)
+    monkeypatch.setattr(inspecting, "open_input", boom)
     with pytest.raises(RuntimeError, match="boom"):
         cli("--debug", "timeline", path)
     with pytest.raises(RuntimeError, match="boom"):
@@ -131,21 +130,21 @@ def test_unknown_command(cli: Invoke) -> None:
 def test_library_logs_show_as_lines_and_debug_adds_detail(
     cli: Invoke, make_cassette: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    summarize = cli_module._summarize
+    summarize = inspecting._summarize
 
     def chatty(source: object) -> object:
-        cli_module.log.info("detail")
-        cli_module.log.warning("heads up")
+        inspecting.log.info("detail")
+        inspecting.log.warning("heads up")
         return summarize(source)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli_module, "_summarize", chatty)
-    handlers, level = list(cli_module.log.handlers), cli_module.log.level
+    monkeypatch.setattr(inspecting, "_summarize", chatty)
+    handlers, level = list(inspecting.log.handlers), inspecting.log.level
     path = make_cassette("a.json")
     plain = cli("info", path).stderr
     assert "warning: heads up" in plain
     assert "detail" not in plain
     assert "info: detail" in cli("--debug", "info", path).stderr
-    assert (cli_module.log.handlers, cli_module.log.level) == (handlers, level)
+    assert (inspecting.log.handlers, inspecting.log.level) == (handlers, level)
 
 
 def test_commands_added_later_are_guarded_by_the_group(

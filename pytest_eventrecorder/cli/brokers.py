@@ -24,15 +24,15 @@ from urllib.parse import quote
 
 import click
 
+from ..adapters import adapter_for
+from ..adapters.base import BusAdapter
+from ..adapters.brokers import MissingClientError, redact
 from ..cassette import CassetteError, RecordedEvent
 from ..formats import cassette_format
 from ..recorder import EventRecorder
 from ..replayer import EventReplayer
-from . import adapter_for
-from .base import BusAdapter
-from .brokers import MissingClientError, redact
+from .errors import CliError
 
-EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 _POLL_S = 0.2
 DRAIN_QUIET_S = 0.3
@@ -40,18 +40,6 @@ DRAIN_QUIET_S = 0.3
 DRAIN_MAX_S = 5.0
 """... or for this long at most."""
 PARTIAL_SUFFIX = ".partial.jsonl"
-
-
-class CommandError(click.ClickException):
-    """One ``Error: ...`` line on stderr, exit status 2."""
-
-    exit_code = EXIT_ERROR
-
-
-def register_commands(group: click.Group) -> None:
-    """Add ``record`` and ``replay`` to a click group (the ``eventrecorder`` CLI)."""
-    group.add_command(record)
-    group.add_command(replay)
 
 
 def _shown(adapter: BusAdapter, url: str) -> str:
@@ -86,9 +74,9 @@ def _command_errors() -> Iterator[None]:
     except click.ClickException:
         raise
     except (ConnectionError, MissingClientError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CliError(str(exc)) from None
     except OSError as exc:
-        raise CommandError(
+        raise CliError(
             f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
         ) from None
 
@@ -199,13 +187,13 @@ def record(
         partial.unlink(missing_ok=True)
         click.echo(f"Saved {_events(limit.count)} to {path}", err=True)
         if failure is not None:
-            raise CommandError(f"{failure}; the {_events(limit.count)} received before were saved")
+            raise CliError(f"{failure}; the {_events(limit.count)} received before were saved")
 
 
 def _refuse_leftover(partial: Path) -> None:
     """An earlier recording that did not finish left its only copy of the events there."""
     if partial.exists():
-        raise CommandError(
+        raise CliError(
             f"{partial} holds the events of an earlier recording that did not finish. Keep "
             f"them (eventrecorder convert {partial} <cassette>) or move the file away, then "
             "record again"
