@@ -126,28 +126,33 @@ class ReplayManager:
     def __init__(self, clock_factory: Callable[[], Clock] = lambda: RealClock(spin_ns=0)) -> None:
         self._clock_factory = clock_factory
         self._lock = threading.Lock()
+        # Starts and stops take turns, so a start replaces exactly the replay it stopped:
+        # two at once would each stop the old one and the loser's thread would run on,
+        # unreachable by any later stop.
+        self._switch = threading.Lock()
         self._run: _Run | None = None
         self._thread: threading.Thread | None = None
         self._speed = 1.0
 
     def start(self, index: EventIndex, speed: float | None = None) -> dict[str, Any]:
         """Replay a recording, replacing (stopping) any replay already running."""
-        self.stop()
-        with self._lock:
-            if speed is not None:
-                self._speed = speed
-            clock = ScaledClock(self._clock_factory(), self._speed)
-            replayer = EventReplayer(index.replay_source(), clock=clock)
-            run = _Run(index.filename, index.count, replayer, clock, SimulatedBus())
-            thread = threading.Thread(
-                target=self._play, args=(run,), daemon=True, name="eventrecorder-replay"
-            )
-            self._run, self._thread = run, thread
-            thread.start()
+        with self._switch:
+            self._stop_running(timeout=5.0)
+            with self._lock:
+                if speed is not None:
+                    self._speed = speed
+                clock = ScaledClock(self._clock_factory(), self._speed)
+                replayer = EventReplayer(index.replay_source(), clock=clock)
+                run = _Run(index.filename, index.count, replayer, clock, SimulatedBus())
+                thread = threading.Thread(
+                    target=self._play, args=(run,), daemon=True, name="eventrecorder-replay"
+                )
+                self._run, self._thread = run, thread
+                thread.start()
             # Return once the replay has begun, so the first status already says "playing".
             while replayer.state == "idle" and thread.is_alive():
                 time.sleep(0.001)
-        log.info("Replaying %s at %gx (simulation)", index.filename, self._speed)
+        log.info("Replaying %s at %gx (simulation)", index.filename, clock.speed)
         return self.status()
 
     def _play(self, run: _Run) -> None:
@@ -173,12 +178,16 @@ class ReplayManager:
 
     def stop(self, timeout: float = 5.0) -> dict[str, Any]:
         """Stop the running replay, if any, and wait for its thread."""
+        with self._switch:
+            self._stop_running(timeout)
+        return self.status()
+
+    def _stop_running(self, timeout: float) -> None:
         with self._lock:
             run, thread = self._run, self._thread
         if run is not None and thread is not None and thread.is_alive():
             run.replayer.stop()
             thread.join(timeout)
-        return self.status()
 
     def set_speed(self, speed: float) -> dict[str, Any]:
         """Change the speed now (a running replay speeds up or slows down) and for later ones."""
