@@ -8,6 +8,7 @@ Every problem with a file's content surfaces as :class:`CassetteError`; writes a
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, Protocol
 
 import yaml
+
+if sys.platform != "win32":
+    import fcntl
 
 from .cassette import (
     Cassette,
@@ -47,6 +51,11 @@ BLOCK_BYTES = 1 << 20
 
 class _Sink(Protocol):
     def write(self, data: bytes, /) -> int: ...
+
+
+class StreamInUseError(OSError):
+    """Another recorder is streaming to this file (it holds the file's lock): the file is
+    neither replaced nor changed."""
 
 
 class TruncatedCassetteWarning(UserWarning):
@@ -516,13 +525,18 @@ def write_cassette(path: str | os.PathLike[str], cassette: Cassette) -> Path:
 
 
 def write_events(
-    path: str | os.PathLike[str], header: CassetteHeader, events: Iterable[RecordedEvent]
+    path: str | os.PathLike[str],
+    header: CassetteHeader,
+    events: Iterable[RecordedEvent],
+    *,
+    owned: int | None = None,
 ) -> Path:
-    """Write a header and events (an iterable, streamed for ``.jsonl``) atomically."""
+    """Write a header and events (an iterable, streamed for ``.jsonl``) atomically; see
+    :func:`atomic_writer` for ``owned``."""
     p = Path(path)
     fmt, gz = cassette_format(p)
     p.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(p) as raw:
+    with atomic_writer(p, owned=owned) as raw:
         if gz:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
                 counted = _Counting(packed)
@@ -651,8 +665,10 @@ _INT_TEXT_BITS = int((getattr(sys, "get_int_max_str_digits", int)() or 10**9) * 
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that replaces ``path`` only once fully written and synced."""
+def atomic_writer(path: Path, *, owned: int | None = None) -> Iterator[IO[bytes]]:
+    """A binary file that replaces ``path`` only once fully written and synced, unless
+    another recorder streams to ``path`` (:class:`StreamInUseError`). ``owned``: the open
+    file through which the caller itself holds the path's lock."""
     fd, tmp_name = _draft_for(path)
     tmp = Path(tmp_name)
     try:
@@ -661,7 +677,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
             yield out
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+        _replace_unowned(tmp, path, owned)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if exc.filename is None and exc.errno is not None:  # a full disk names no file
@@ -698,6 +714,65 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def _replace_unowned(tmp: Path, path: Path, owned: int | None = None) -> None:
+    """``os.replace(tmp, path)``, refused when another recorder holds ``path``'s lock.
+
+    The check and the rename happen under the folder's lock, which every writer here takes,
+    so no stream can start on ``path`` between them."""
+    with _folder_locked(path.parent):
+        _check_not_owned(path, owned)
+        os.replace(tmp, path)
+
+
+def _check_not_owned(path: Path, owned: int | None) -> None:
+    try:  # non-blocking: a FIFO under a cassette's name must not hang the writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # nothing there (or unreadable, so not a stream of ours): the rename decides
+    try:
+        if owned is not None and os.path.sameopenfile(fd, owned):
+            return
+        if not _try_lock(fd):
+            raise StreamInUseError(
+                errno.EBUSY,
+                "another recorder is streaming to this file; stream or save to another "
+                "path, or stop that recorder first",
+                str(path),
+            )
+    finally:
+        os.close(fd)  # and with it the lock this check may have taken
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock of an open file; ``False`` when another open file has it.
+
+    ``flock`` locks belong to the open file, not the process: a second recorder in the same
+    process is refused too, and closing an unrelated descriptor releases nothing."""
+    if sys.platform == "win32":  # no advisory locks there; README says so
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Held for a moment around each check-then-rename in ``folder``."""
+    fd = None
+    if sys.platform != "win32":
+        with contextlib.suppress(OSError):  # a folder we may not open: per-file checks only
+            fd = os.open(folder, os.O_RDONLY)
+    try:
+        if fd is not None and sys.platform != "win32":
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not every file system lets a directory be synced
         fd = os.open(folder, os.O_RDONLY)
@@ -712,6 +787,8 @@ class EventStream:
 
     Each event reaches the operating system before :meth:`append` returns, so a process
     killed with SIGKILL keeps every appended event; ``fsync=True`` also survives power loss.
+    The stream holds the file's lock until closed: a second stream (or a save) on the same
+    path, from any process, is a :class:`StreamInUseError` and leaves the file alone.
     """
 
     def __init__(
@@ -729,9 +806,10 @@ class EventStream:
         self._raw = os.fdopen(fd, "wb")
         self._packed = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if gz else None
         try:
+            _try_lock(fd)  # a fresh file: the lock is ours before the rename makes it visible
             os.chmod(fd, _mode_for(self.path))
             self._write(encode_line(header.to_dict()))
-            os.replace(tmp, self.path)
+            _replace_unowned(Path(tmp), self.path)
         except BaseException:  # do not leak the open file nor leave the draft behind
             with contextlib.suppress(OSError):  # closing flushes: the full disk fails again
                 self._raw.close()
@@ -759,14 +837,27 @@ class EventStream:
         if self._raw.closed:
             return
         try:
-            if self._packed is not None:
-                self._packed.close()
-            self._raw.flush()
-            os.fsync(self._raw.fileno())
+            self._end()
         finally:  # a full disk must not leak the file: it is closed whatever failed
             self._raw.close()
 
+    def _end(self) -> None:
+        """Everything written and synced; the file stays open, so its lock stays held."""
+        if self._packed is not None:
+            self._packed.close()
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+
     def finalize(self, header: CassetteHeader) -> None:
-        """Close, then rewrite the file atomically with the final header (counts, duration)."""
-        self.close()
-        write_events(self.path, header, iter_events(self.path))
+        """Rewrite the file atomically with the final header (counts, duration), then close.
+
+        The lock is held until the rewrite is in place: no other recorder can start on the
+        path in between and have its file replaced by this one."""
+        if self._raw.closed:  # closed already: nothing of ours left to guard
+            write_events(self.path, header, iter_events(self.path))
+            return
+        try:
+            self._end()
+            write_events(self.path, header, iter_events(self.path), owned=self._raw.fileno())
+        finally:
+            self._raw.close()
