@@ -10,8 +10,6 @@ from .cassette import (
     RecordedEvent,
     UnknownFieldWarning,
 )
-from .cassette_options import RECORD_MODES
-from .cassette_session import CassetteReplay, EventCassette, EventCassetteWarning
 from .clock import RealClock, VirtualClock
 from .config import ConfigError, EventRecorderConfig
 from .formats import (
@@ -23,6 +21,8 @@ from .formats import (
     write_cassette,
     write_events,
 )
+from .pytest_plugin.options import RECORD_MODES
+from .pytest_plugin.session import CassetteReplay, EventCassette, EventCassetteWarning
 from .recorder import EventRecorder
 from .replayer import EventReplayer, ReplayError, ReplayResult
 from .serialize import EventRebuildError, snapshot

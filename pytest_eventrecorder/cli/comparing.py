@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from ..cassette import Cassette
+from ..compare import diff_cassettes, format_report
 from ..fieldpaths import parse_paths
-from ..verify import diff_cassettes, format_report
 from .errors import EXIT_FAILED
 from .inputs import open_input
 from .text import json_text

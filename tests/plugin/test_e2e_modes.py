@@ -7,7 +7,7 @@ import json
 import pytest
 from plugin_e2e import BOT_TEST, Runner, cassette_file, live_calls, write_test
 
-from pytest_eventrecorder.cassette_options import RECORD_MODES
+from pytest_eventrecorder.pytest_plugin.options import RECORD_MODES
 
 ORDER_COUNT = """
     import pytest

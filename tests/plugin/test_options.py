@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_eventrecorder.cassette import RecordedEvent
-from pytest_eventrecorder.cassette_options import (
+from pytest_eventrecorder.pytest_plugin.options import (
     OPTION_NAMES,
     RECORD_MODES,
     Layer,
@@ -17,7 +17,7 @@ from pytest_eventrecorder.cassette_options import (
     check_speed,
     merge_options,
 )
-from pytest_eventrecorder.cassette_session import (
+from pytest_eventrecorder.pytest_plugin.session import (
     MAX_NAME,
     cassette_path,
     default_cassette_name,

@@ -9,7 +9,7 @@ import pytest
 from plugin_e2e import Runner, cassette_file, write_test
 
 from pytest_eventrecorder.cassette import RecordedEvent
-from pytest_eventrecorder.verify import Difference, compare_events, format_report, match_events
+from pytest_eventrecorder.compare import Difference, compare_events, format_report, match_events
 
 HINT = (
     "Order matters within each source; "

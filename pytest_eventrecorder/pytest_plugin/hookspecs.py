@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .cassette import RecordedEvent
+from ..cassette import RecordedEvent
 
 
 @pytest.hookspec(firstresult=True)

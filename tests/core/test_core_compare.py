@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_eventrecorder.cassette import Cassette, RecordedEvent
-from pytest_eventrecorder.verify import (
+from pytest_eventrecorder.compare import (
     Difference,
     _pairs_by_name,
     _View,

@@ -22,14 +22,14 @@ from typing import Any, Literal
 
 import pytest
 
-from .adapters import BusAdapter, adapter_for
-from .cassette import Cassette, CassetteError, JSONValue, RecordedEvent
-from .cassette_options import CassetteOptions, InputSelector
-from .fieldpaths import parse_paths, replace_fields
-from .formats import read_cassette, write_cassette
-from .recorder import EventRecorder, kept_by
-from .replayer import EventReplayer, ReplayResult
-from .verify import Comparison, Difference, format_report, match_events
+from ..adapters import BusAdapter, adapter_for
+from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
+from ..compare import Comparison, Difference, format_report, match_events
+from ..fieldpaths import parse_paths, replace_fields
+from ..formats import read_cassette, write_cassette
+from ..recorder import EventRecorder, kept_by
+from ..replayer import EventReplayer, ReplayResult
+from .options import CassetteOptions, InputSelector
 
 log = logging.getLogger("pytest_eventrecorder")
 

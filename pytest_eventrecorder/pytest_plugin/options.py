@@ -16,10 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from .cassette import RecordedEvent
-from .fieldpaths import parse_paths
-from .verify import DEFAULT_MATCH_ON, validate_match_on
+import pytest
 
+from ..cassette import RecordedEvent
+from ..compare import DEFAULT_MATCH_ON, validate_match_on
+from ..fieldpaths import parse_paths
+
+MARKER = "event_cassette"
 RECORD_MODES = ("once", "new_episodes", "none", "all", "rewrite")
 """Every value ``--record-mode`` and ``record_mode=`` accept (``rewrite`` means ``all``)."""
 MODE_SYNONYMS = {"rewrite": "all"}
@@ -178,3 +181,18 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "before_record_event": _callable_or_none,
     "events_module": _text,
 }
+
+
+def marker_values(item: pytest.Item) -> dict[str, Any]:
+    """The event_cassette markers' arguments; the closest marker (function over class) wins."""
+    values: dict[str, Any] = {}
+    for mark in reversed(list(item.iter_markers(name=MARKER))):
+        if len(mark.args) > 1:
+            raise OptionsError(
+                f"@pytest.mark.{MARKER} on {item.nodeid}: takes at most one positional "
+                f"argument (the cassette name), got {mark.args!r}"
+            )
+        values.update(mark.kwargs)
+        if mark.args:
+            values["name"] = mark.args[0]
+    return values

@@ -3,7 +3,7 @@
 Mark a test with ``@pytest.mark.event_cassette(inputs=[...])`` (and use the ``event_cassette``
 fixture to replay the inputs): the first run records the bus, later runs replay the recorded
 inputs and fail with a diff when the outputs change. Option precedence: command line > marker > the
-``event_recorder_config`` fixture > ini options (see :mod:`.cassette_options`).
+``event_recorder_config`` fixture > ini options (see :mod:`.options`).
 """
 
 from __future__ import annotations
@@ -14,26 +14,28 @@ from typing import Any
 
 import pytest
 
-from . import pytest_hookspecs
-from .cassette_session import CassetteReplay, EventCassette
-from .pytest_support import (
-    CASSETTE,
-    MARKER,
-    MARKER_HELP,
-    PASSED,
-    SETTINGS,
-    add_options,
+from ..recorder import EventRecorder
+from . import hookspecs
+from .opening import (
     bus_for,
     cassette_dir,
     missing_message,
     open_cassette,
     options_for,
     path_for,
-    read_settings,
-    report_header,
     shown_path,
 )
-from .recorder import EventRecorder
+from .options import MARKER
+from .session import CassetteReplay, EventCassette
+from .settings import (
+    CASSETTE,
+    MARKER_HELP,
+    PASSED,
+    SETTINGS,
+    add_options,
+    read_settings,
+    report_header,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,7 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    pluginmanager.add_hookspecs(pytest_hookspecs)
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_configure(config: pytest.Config) -> None:
