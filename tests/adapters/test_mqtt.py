@@ -3,6 +3,7 @@ client publishes, replayed byte for byte to a subscriber."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import uuid
@@ -127,6 +128,23 @@ def test_mqtt_3_1_1_works_too(
     assert [(e.event_name, e.event_data, e.metadata) for e in recorder.events] == [
         (f"{uid}/a/x", {"v": 1}, {"qos": 1, "retain": False})
     ]
+
+
+def test_mqtt_3_1_1_warns_that_the_broker_may_drop_a_burst_unseen(
+    mqtt_url: str,
+    uid: str,
+    recording: Callable[[object], EventRecorder],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """MQTT 3.1.1 has no way for a subscriber to ask for more in flight (MQTT 5's Receive
+    Maximum), and a broker's drops are not signalled: the user is told at the start."""
+    caplog.set_level(logging.WARNING, logger="pytest_eventrecorder")
+    recording(f"{mqtt_url}?protocol=3.1.1&channel={uid}")
+    assert "MQTT 3.1.1" in caplog.text
+    assert "max_queued_messages" in caplog.text
+    caplog.clear()
+    recording(f"{mqtt_url}?channel={uid}")
+    assert "MQTT 3.1.1" not in caplog.text
 
 
 def test_the_subscription_qos_caps_the_recorded_qos(

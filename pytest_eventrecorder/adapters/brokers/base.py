@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ...cassette import JSONValue, RecordedEvent
@@ -17,6 +19,13 @@ log = logging.getLogger("pytest_eventrecorder")
 
 CONNECT_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
+BACKLOG_LIMIT = 200_000
+"""Messages received but not yet written. Past it the receiving thread waits for the writer,
+so the broker's own flow control takes over (and drops or disconnects as its protocol says,
+which the adapters report) instead of this process growing without bound."""
+
+_Received = tuple[str, object, dict[str, JSONValue], bool]
+"""(event name, raw bytes or decoded data, metadata, whether the body is still raw)."""
 
 
 class BrokerConnectionError(ConnectionError):
@@ -188,6 +197,8 @@ class BrokerAdapter:
         self._threads: list[threading.Thread] = []
         self._publisher: Any = None
         self._publisher_lock = threading.Lock()
+        self._backlog: queue.Queue[_Received | None] | None = None
+        self._writer: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
@@ -233,6 +244,7 @@ class BrokerAdapter:
         self.failure = None
         self._stopping.clear()
         self._sink = sink
+        self._start_writer(sink)
         try:
             self._start_recording()
         except BaseException:
@@ -250,6 +262,7 @@ class BrokerAdapter:
                 thread.join(STOP_TIMEOUT_S)
         finally:
             self._threads.clear()
+            self._finish_writing()
             self._sink = None
 
     def close(self) -> None:
@@ -271,21 +284,73 @@ class BrokerAdapter:
     def _missing(self) -> MissingClientError:
         return MissingClientError(self.url.scheme, self.package, self.extra)
 
+    # ------------------------------------------------------------------ receiving
+
     def _deliver(self, event_name: str, raw: bytes, metadata: dict[str, JSONValue]) -> None:
-        """Hand one received message to the sink (called from the receiving thread)."""
-        data, extra = describe_payload(raw)
-        self._deliver_data(event_name, data, {**metadata, **extra})
+        """Queue one received message (called from the receiving thread, which must get
+        back to its socket at once: a broker drops what a slow reader leaves waiting)."""
+        self._enqueue((event_name, raw, metadata, True))
 
     def _deliver_data(
         self, event_name: str, data: JSONValue, metadata: dict[str, JSONValue]
     ) -> None:
-        sink = self._sink
-        if sink is None or self._stopping.is_set():
+        """:meth:`_deliver` for a message already decoded."""
+        self._enqueue((event_name, data, metadata, False))
+
+    def _enqueue(self, received: _Received) -> None:
+        backlog = self._backlog
+        if backlog is None or self._stopping.is_set():
             return
         try:
-            sink(event_name, data, self.source, metadata)
-        except Exception:
-            log.exception("Recording %r from %s failed; recording goes on", event_name, self.source)
+            backlog.put_nowait(received)
+        except queue.Full:
+            log.warning(
+                "Recording from %s: %d messages wait to be written; receiving waits for the "
+                "disk now, and the broker's flow control applies",
+                self.source,
+                BACKLOG_LIMIT,
+            )
+            backlog.put(received)
+
+    def _start_writer(self, sink: EventSink) -> None:
+        """The thread that describes each received message and hands it to the sink, in
+        the order received, so the receiving thread only ever takes messages off the wire."""
+        backlog: queue.Queue[_Received | None] = queue.Queue(BACKLOG_LIMIT)
+        self._backlog = backlog
+        self._writer = threading.Thread(
+            target=self._write, args=(backlog, sink), name="eventrecorder-writer", daemon=True
+        )
+        self._writer.start()
+
+    def _write(self, backlog: queue.Queue[_Received | None], sink: EventSink) -> None:
+        while (received := backlog.get()) is not None:
+            name, body, metadata, raw = received
+            try:
+                if raw:
+                    body, extra = describe_payload(cast(bytes, body))
+                    metadata = {**metadata, **extra}
+                sink(name, body, self.source, metadata)
+            except Exception:
+                log.exception("Recording %r from %s failed; recording goes on", name, self.source)
+
+    def _finish_writing(self) -> None:
+        """Write everything received before the stop (however long that takes: it is the
+        recording), then end the writer thread."""
+        backlog, writer = self._backlog, self._writer
+        self._backlog = self._writer = None
+        if backlog is None or writer is None:
+            return
+        backlog.put(None)
+        started = time.monotonic()
+        while writer.is_alive():
+            writer.join(STOP_TIMEOUT_S)
+            if writer.is_alive():
+                log.warning(
+                    "Still writing what %s sent before the stop (%d messages left, %.0f s)",
+                    self.source,
+                    backlog.qsize(),
+                    time.monotonic() - started,
+                )
 
     def _fail(self, problem: str) -> None:
         """The broker went away mid-recording: remember why and stop receiving."""

@@ -1,8 +1,13 @@
 """MQTT (paho-mqtt 2.x): a subscription to ``#`` at QoS 2 with a clean session.
 
 QoS 2 records each message with the QoS it was published with; ``?qos=1`` (or ``0``)
-records them at most at that QoS but acknowledges faster, which helps where a broker drops
-messages queued for a slow subscriber (Mosquitto's ``max_queued_messages``) in bursts.
+records them at most at that QoS.
+
+Bursts: with MQTT 5 the recorder asks for the largest Receive Maximum, so the broker keeps
+a burst in flight to it instead of queueing it (Mosquitto queues 1,000 per client, then
+drops the rest unannounced); messages are taken off the socket at once and written on
+another thread. MQTT 3.1.1 has no such flow control and no drop signal: a burst larger than
+the broker's queue can be lost unseen, which the recorder warns about when it starts.
 
 Every subscriber gets its own copy, so nothing is taken from other clients (shared
 ``$share/...`` subscriptions are never used). With MQTT 5 (the default; ``?protocol=3.1.1``
@@ -22,7 +27,7 @@ from typing import Any, ClassVar
 
 from ...cassette import JSONValue, RecordedEvent
 from ..payload import payload_bytes
-from .base import CONNECT_TIMEOUT_S, BrokerAdapter, BrokerConnectionError
+from .base import CONNECT_TIMEOUT_S, BrokerAdapter, BrokerConnectionError, log
 
 _PROTOCOLS = {"5": "MQTTv5", "3.1.1": "MQTTv311", "311": "MQTTv311"}
 _TEXT_PROPERTIES = (
@@ -32,6 +37,8 @@ _TEXT_PROPERTIES = (
     "MessageExpiryInterval",
 )
 _PUBLISH_TIMEOUT_S = 10.0
+RECEIVE_MAXIMUM = 65535
+"""The most MQTT 5 allows."""
 
 
 class MqttAdapter(BrokerAdapter):
@@ -105,7 +112,14 @@ class MqttAdapter(BrokerAdapter):
         return client
 
     def _clean_start(self) -> dict[str, Any]:
-        return {"clean_start": True} if self.v5 else {}
+        if not self.v5:
+            return {}
+        # MQTT 5 flow control: the broker may have this many QoS 1/2 messages in flight to
+        # us. Left unset, Mosquitto allows 20 and queues 1,000 more, then drops the rest
+        # without telling anyone: a local burst outruns any Python reader that way.
+        props = self.client.properties.Properties(self.client.packettypes.PacketTypes.CONNECT)
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        return {"clean_start": True, "properties": props}
 
     def _refused(self, reason: Any) -> BrokerConnectionError:
         if reason is None:
@@ -135,6 +149,13 @@ class MqttAdapter(BrokerAdapter):
         refused = [str(r) for r in granted if r.is_failure]
         if refused:
             raise self.error(f"subscription refused: {', '.join(refused)}")
+        if not self.v5 and self.qos:
+            log.warning(
+                "Recording %s over MQTT 3.1.1: a burst beyond the broker's per-client queue "
+                "(Mosquitto: max_queued_messages, 1000) is dropped by the broker, and MQTT "
+                "3.1.1 does not tell the subscriber. MQTT 5 (the default) avoids this",
+                self.url.redacted,
+            )
 
     def _subscriptions(self) -> list[tuple[str, Any]]:
         if not self.v5:

@@ -1,0 +1,105 @@
+"""A local burst, recorded whole: the real ``eventrecorder record`` command in a process,
+fed by the real ``mosquitto_pub`` (10,000 messages in a fraction of a second) at QoS 0, 1
+and 2 on a Mosquitto with its default limits (1,000 queued, 20 in flight per client)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rel_support import root_conftest
+
+from pytest_eventrecorder import read_cassette
+
+pytestmark = pytest.mark.broker
+
+require_service: Callable[..., None] = root_conftest().require_service
+
+BURST = 10_000
+READY = "Ctrl-C to stop"
+
+
+def _require_mosquitto_pub() -> str:
+    found = shutil.which("mosquitto_pub")
+    if found is None:
+        message = "mosquitto_pub is not installed (apt-get install mosquitto-clients)"
+        if root_conftest().IN_CI:
+            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+        pytest.skip(message)
+    return found
+
+
+def _start_recording(url: str, channel: str, out: Path) -> subprocess.Popen[str]:
+    """``eventrecorder record`` in its own process, returned once it says it is subscribed."""
+    command = ["record", "--from", url, "--channel", channel, "-o", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_eventrecorder", *command],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # the command prints this once the subscription is acked
+        if READY in line:
+            return process
+    process.wait(10)
+    raise AssertionError(f"record never got ready (exit {process.returncode})")
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(1 for _ in file)
+    except FileNotFoundError:
+        return 0
+
+
+def _wait_until_quiet(path: Path, wanted: int, timeout: float = 60.0) -> None:
+    """Until the file holds ``wanted`` lines, or has not grown for 3 s (the rest was lost)."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = _lines(path)
+        if count >= wanted:
+            return
+        if count != seen:
+            seen, since = count, time.monotonic()
+        elif time.monotonic() - since > 3.0:
+            return
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("qos", [0, 1, 2])
+def test_a_mosquitto_pub_burst_is_recorded_whole(qos: int, tmp_path: Path) -> None:
+    require_service("Mosquitto (MQTT)", 1883)
+    publisher = _require_mosquitto_pub()
+    topic = f"burst{uuid.uuid4().hex[:10]}/seq"
+    out = tmp_path / "burst.jsonl"
+    process = _start_recording("mqtt://127.0.0.1:1883", topic.split("/")[0] + "/#", out)
+    try:
+        numbers = "\n".join(str(n) for n in range(BURST)) + "\n"
+        subprocess.run(
+            [publisher, "-h", "127.0.0.1", "-l", "-q", str(qos), "-t", topic],
+            input=numbers,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        partial = out.with_name(out.name + ".partial.jsonl")
+        _wait_until_quiet(partial, BURST + 1)  # + the header line
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    events = read_cassette(out).events
+    received = [e.event_data for e in events]
+    assert len(received) == BURST, f"{BURST - len(received)} of {BURST} messages lost"
+    assert received == list(range(BURST)), "messages were reordered or changed"
+    assert {e.metadata["qos"] for e in events if e.metadata} == {qos}
