@@ -519,9 +519,12 @@ def _recount(header: CassetteHeader, events: tuple[RecordedEvent, ...]) -> Casse
 # --------------------------------------------------------------------------- writing
 
 
-def write_cassette(path: str | os.PathLike[str], cassette: Cassette) -> Path:
-    """Write a cassette atomically: a crash leaves the old file or the new one, never half."""
-    return write_events(path, cassette.header, cassette.events)
+def write_cassette(
+    path: str | os.PathLike[str], cassette: Cassette, *, fresh: bool = False
+) -> Path:
+    """Write a cassette atomically: a crash leaves the old file or the new one, never half.
+    Returns where it landed (see :func:`write_events` for ``fresh``)."""
+    return write_events(path, cassette.header, cassette.events, fresh=fresh)
 
 
 def write_events(
@@ -530,13 +533,17 @@ def write_events(
     events: Iterable[RecordedEvent],
     *,
     owned: int | None = None,
+    fresh: bool = False,
 ) -> Path:
-    """Write a header and events (an iterable, streamed for ``.jsonl``) atomically; see
-    :func:`atomic_writer` for ``owned``."""
+    """Write a header and events (an iterable, streamed for ``.jsonl``) atomically, and
+    return the path written. ``fresh``: never replace a file, take the first free name of
+    ``path``, ``<name>_2<suffix>``, ``<name>_3<suffix>``...; see :func:`atomic_writer`
+    for ``owned``."""
     p = Path(path)
     fmt, gz = cassette_format(p)
     p.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(p, owned=owned) as raw:
+    with _atomic_draft(p, owned, fresh) as draft:
+        raw = draft.file
         if gz:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
                 counted = _Counting(packed)
@@ -545,7 +552,7 @@ def write_events(
                 _check_readable_back(p, counted.count, raw.tell())
         else:
             _WRITERS[fmt](raw, header, events)
-    return p
+    return draft.path
 
 
 class _Counting:
@@ -669,15 +676,32 @@ def atomic_writer(path: Path, *, owned: int | None = None) -> Iterator[IO[bytes]
     """A binary file that replaces ``path`` only once fully written and synced, unless
     another recorder streams to ``path`` (:class:`StreamInUseError`). ``owned``: the open
     file through which the caller itself holds the path's lock."""
+    with _atomic_draft(path, owned, fresh=False) as draft:
+        yield draft.file
+
+
+class _Draft:
+    def __init__(self, file: IO[bytes], path: Path) -> None:
+        self.file = file
+        self.path = path
+        """Where the file lands: decided once it is written when the name must be fresh."""
+
+
+@contextlib.contextmanager
+def _atomic_draft(path: Path, owned: int | None, fresh: bool) -> Iterator[_Draft]:
     fd, tmp_name = _draft_for(path)
     tmp = Path(tmp_name)
     try:
         os.chmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette is an ordinary file
         with os.fdopen(fd, "wb") as out:
-            yield out
+            draft = _Draft(out, path)
+            yield draft
             out.flush()
             os.fsync(out.fileno())
-        _replace_unowned(tmp, path, owned)
+        if fresh:
+            draft.path = _place_fresh(tmp, path)
+        else:
+            _replace_unowned(tmp, path, owned)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if exc.filename is None and exc.errno is not None:  # a full disk names no file
@@ -712,6 +736,48 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+
+def _place_fresh(tmp: Path, path: Path) -> Path:
+    """Give the written file the first name of ``path``, ``<name>_2<suffix>``, ... that no
+    file has, and return it. ``os.link`` fails rather than replace: two writers racing for
+    a name never both get it."""
+    for number in range(1, 10_000):
+        candidate = path if number == 1 else _numbered(path, number)
+        try:
+            os.link(tmp, candidate)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            if not _claim(candidate):
+                continue
+            os.replace(tmp, candidate)  # over our own empty placeholder
+            return candidate
+        tmp.unlink()
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free name left beside this file", str(path))
+
+
+_NO_HARD_LINKS = frozenset((errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK))
+"""What ``os.link`` says on file systems without hard links (FAT, some network shares)."""
+
+
+def _claim(candidate: Path) -> bool:
+    """Create ``candidate`` empty, only if no file has that name."""
+    try:
+        os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _numbered(path: Path, number: int) -> Path:
+    """``x_20250101_120000.json.gz`` -> ``x_20250101_120000_2.json.gz``."""
+    _, gz = cassette_format(path)
+    suffix = "".join(path.suffixes[-2:]) if gz else path.suffix
+    return path.with_name(f"{path.name[: -len(suffix)]}_{number}{suffix}")
 
 
 def _replace_unowned(tmp: Path, path: Path, owned: int | None = None) -> None:

@@ -445,28 +445,32 @@ class EventRecorder:
         return f"{_UNSAFE.sub('_', self.session_name).strip('._') or 'session'}_{stamp}.json"
 
     def save(self, filename: str | os.PathLike[str] | None = None) -> Path:
-        """Write the recording atomically; a relative name goes in ``output_dir``.
+        """Write the recording atomically; a relative name goes in ``output_dir``. Returns
+        the path written.
 
-        The suffix picks the format (``.json``, ``.yaml``, ``.jsonl``, each ``+ .gz``).
+        The suffix picks the format (``.json``, ``.yaml``, ``.jsonl``, each ``+ .gz``). A
+        name given here replaces that file; the default name never replaces one: when it
+        is taken (two saves in one second), ``_2``, ``_3``... is added before the suffix.
         """
+        fresh = filename is None
         path = Path(filename) if filename is not None else Path(self.default_filename())
         if not path.suffix:
             path = path.with_name(path.name + ".json")
         if not path.is_absolute():
             path = self.output_dir / path
         if self._on_disk:
-            self._save_from_disk(path)
+            path = self._save_from_disk(path, fresh)
         else:
-            write_cassette(path, self.to_cassette())
+            path = write_cassette(path, self.to_cassette(), fresh=fresh)
         log.info("Saved %d events to %s", self.event_count, path)
         return path
 
-    def _save_from_disk(self, path: Path) -> None:
+    def _save_from_disk(self, path: Path, fresh: bool) -> Path:
         """Copy the stream file's events to the cassette as they are read: memory stays flat."""
         with self._lock:
             on_disk, in_memory = self._on_disk, self._built_events()
             header = self._header()
-        write_events(path, header, chain(self._from_disk(on_disk), in_memory))
+        return write_events(path, header, chain(self._from_disk(on_disk), in_memory), fresh=fresh)
 
 
 def kept_by(

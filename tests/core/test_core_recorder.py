@@ -200,6 +200,84 @@ def test_save_uses_the_seed_default_name(bus: ServiceBus, tmp_path: Path) -> Non
     assert cassette.header.total_events == 1
 
 
+def _stamped(recorder: EventRecorder) -> EventRecorder:
+    """The default name frozen at one second, as two saves within a second see it."""
+    recorder.default_filename = lambda: "bull_run_20250101_120000.json"  # type: ignore[method-assign]
+    return recorder
+
+
+@pytest.mark.parametrize("keep_events", [True, False])
+def test_default_names_never_overwrite_each_other(tmp_path: Path, keep_events: bool) -> None:
+    paths = []
+    for i in range(3):
+        stream = None if keep_events else tmp_path / f"live{i}.jsonl"
+        recorder = _stamped(
+            EventRecorder("bull_run", tmp_path, stream_to=stream, keep_events=keep_events)
+        )
+        recorder.start_recording()
+        recorder.record("Tick", {"i": i})
+        recorder.stop_recording()
+        paths.append(recorder.save())
+    names = ["bull_run_20250101_120000.json", "bull_run_20250101_120000_2.json"]
+    assert [p.name for p in paths] == [*names, "bull_run_20250101_120000_3.json"]
+    assert [read_cassette(p).events[0].event_data for p in paths] == [{"i": i} for i in range(3)]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no drafts left
+
+
+def test_default_names_stay_unique_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # FAT, some network shares
+
+    monkeypatch.setattr(recorder_module.os, "link", no_link)
+    paths = []
+    for i in range(2):
+        recorder = _stamped(EventRecorder("bull_run", tmp_path))
+        recorder.start_recording()
+        recorder.record("Tick", {"i": i})
+        paths.append(recorder.save())
+    assert [p.name for p in paths] == [
+        "bull_run_20250101_120000.json",
+        "bull_run_20250101_120000_2.json",
+    ]
+    assert [read_cassette(p).events[0].event_data for p in paths] == [{"i": 0}, {"i": 1}]
+
+
+def test_an_explicit_name_is_still_overwritten(tmp_path: Path) -> None:
+    for i in range(2):
+        recorder = EventRecorder("s", tmp_path)
+        recorder.start_recording()
+        recorder.record("Tick", {"i": i})
+        assert recorder.save("same.json") == tmp_path / "same.json"
+    assert read_cassette(tmp_path / "same.json").events[0].event_data == {"i": 1}
+
+
+def test_processes_saving_default_names_at_once_keep_every_file(tmp_path: Path) -> None:
+    """Real processes racing for one default name: each save lands in a file of its own."""
+    child = textwrap.dedent(
+        """
+        import sys
+        from pytest_eventrecorder import EventRecorder
+        for i in range(10):
+            recorder = EventRecorder("bull_run", sys.argv[1])
+            recorder.default_filename = lambda: "bull_run_20250101_120000.json"
+            recorder.start_recording()
+            recorder.record("Tick", {"who": sys.argv[2], "i": i})
+            recorder.save()
+        """
+    )
+    children = [
+        subprocess.Popen([sys.executable, "-c", child, str(tmp_path), str(who)])
+        for who in range(4)
+    ]
+    assert [c.wait(timeout=120) for c in children] == [0] * 4
+    saved = sorted(tmp_path.iterdir())
+    assert len(saved) == 40
+    data = {(e["who"], e["i"]) for p in saved for e in [read_cassette(p).events[0].event_data]}
+    assert data == {(str(w), i) for w in range(4) for i in range(10)}
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("x.yaml", "x.yaml"), ("x.jsonl.gz", "x.jsonl.gz"), ("plain", "plain.json")],
