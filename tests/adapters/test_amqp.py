@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from adapter_helpers import EXPECTED_DATA, PAYLOADS, TcpProxy, closed_port, wait_for
 
-from pytest_eventrecorder import EventRecorder, EventReplayer
+from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent
 from pytest_eventrecorder.adapters import BrokerConnectionError, adapter_for
 
 pika = pytest.importorskip("pika")
@@ -83,6 +85,68 @@ def test_round_trip_keeps_bytes_and_properties(
     for (_, properties, _), kind in zip(got, PAYLOADS, strict=True):
         assert (properties.headers, properties.content_type) == (HEADERS, "x/test")
         assert properties.message_id == kind
+
+
+TYPED_HEADERS = {
+    "price": Decimal("1.23"),
+    "scaled": Decimal("-0.500"),
+    "when": datetime(2026, 1, 2, 3, 4, 5),
+    "text": "1.23",
+    "nested": {"limit": Decimal("7"), "at": [datetime(2025, 12, 31, 23, 59, 59), "x"]},
+}
+
+
+def test_decimal_and_timestamp_headers_keep_their_amqp_types(
+    amqp_url: str,
+    channel: Any,
+    uid: str,
+    tmp_path: Path,
+    recording: Callable[[object], EventRecorder],
+) -> None:
+    """AMQP's decimal and timestamp field values come back as themselves, not as text; the
+    cassette still shows them readably."""
+    original = bound_queue(channel, uid)
+    recorder = recording(f"{amqp_url}?channel={uid}")
+    channel.basic_publish("amq.topic", uid, b"{}", pika.BasicProperties(headers=TYPED_HEADERS))
+    wait_for(lambda: recorder.events, "the recorded message")
+    recorder.stop_recording()
+    path = recorder.save("typed.jsonl")
+    sent = drain(channel, original, 1)[0][1].headers  # as any consumer receives them
+    headers = (EventReplayer(path).events[0].metadata or {})["properties"]["headers"]
+    assert (headers["price"], headers["when"]) == ("1.23", "2026-01-02T03:04:05+00:00")
+
+    listener = bound_queue(channel, uid)
+    EventReplayer(path).replay(amqp_url, math.inf)
+    replayed = drain(channel, listener, 1)[0][1].headers
+    assert replayed == sent
+    assert _types(replayed) == _types(sent)
+
+
+def test_a_header_type_that_names_nothing_is_a_clear_error(amqp_url: str, uid: str) -> None:
+    event = RecordedEvent(
+        event_name=uid,
+        event_data={},
+        timestamp_offset_ms=0.0,
+        metadata={
+            "properties": {"headers": {"price": "1.23"}},
+            "header_types": [[["cost"], "decimal"]],
+        },
+    )
+    with (
+        adapter_for(amqp_url) as adapter,
+        pytest.raises(
+            ValueError, match=r"header_types: \[\['cost'\], 'decimal'\] does not name a decimal"
+        ),
+    ):
+        adapter.publish(event, {})
+
+
+def _types(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
 
 
 def test_other_exchanges_and_missing_ones(

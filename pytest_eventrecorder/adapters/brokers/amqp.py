@@ -8,14 +8,19 @@ way (a direct exchange only copies keys bound exactly). Other query options
 (``heartbeat``...) go to pika.
 
 Replay publishes to the URL's exchange if it names one, else to the exchange each
-message was recorded from, with the recorded routing key, body and properties.
+message was recorded from, with the recorded routing key, body and properties. Header
+values that are AMQP decimals or timestamps are written as text (readable in the
+cassette) and listed in the ``header_types`` metadata, so replay sends them with their
+AMQP types again.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from ...cassette import JSONValue, RecordedEvent
@@ -24,6 +29,12 @@ from ..payload import payload_bytes
 from .base import BrokerAdapter, BrokerConnectionError
 
 DEFAULT_EXCHANGE = "amq.topic"
+HEADER_TYPES = "header_types"
+"""Metadata naming the header values that are AMQP decimals or timestamps."""
+_TYPES: dict[str, Callable[[str], object]] = {
+    "decimal": Decimal,
+    "timestamp": datetime.fromisoformat,
+}
 _POLL_S = 0.2
 _PROPERTIES = (
     "content_type",
@@ -124,12 +135,15 @@ class AmqpAdapter(BrokerAdapter):
                 connection.close()
 
     def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
-        metadata: dict[str, JSONValue] = {"exchange": method.exchange}
+        metadata: dict[str, Any] = {"exchange": method.exchange}
         recorded = {
             n: getattr(properties, n) for n in _PROPERTIES if getattr(properties, n) is not None
         }
         if recorded:
             metadata["properties"] = recorded
+        typed = _typed_values(recorded.get("headers"), [])
+        if typed:
+            metadata[HEADER_TYPES] = typed
         self._deliver(method.routing_key, body, metadata)
 
     # ------------------------------------------------------------------ replay
@@ -145,7 +159,7 @@ class AmqpAdapter(BrokerAdapter):
                 exchange if exchange is not None else DEFAULT_EXCHANGE,
                 event.event_name,
                 payload_bytes(event, payload),
-                self._properties(meta.get("properties")),
+                self._properties(meta.get("properties"), meta.get(HEADER_TYPES)),
             )
 
     def _publishing_channel(self) -> Any:
@@ -159,8 +173,10 @@ class AmqpAdapter(BrokerAdapter):
                 self._channel.confirm_delivery()  # basic_publish returns once the broker has it
         return self._channel
 
-    def _properties(self, recorded: object) -> Any:
+    def _properties(self, recorded: object, header_types: object) -> Any:
         values = restore(recorded) if isinstance(recorded, dict) else {}
+        if header_types is not None:
+            _retype(values.get("headers"), header_types)
         if values.get("user_id") not in (None, self.url.username or "guest"):
             values.pop("user_id")  # RabbitMQ refuses a user_id that is not the connection's
         return self.client.BasicProperties(**{k: v for k, v in values.items() if k in _PROPERTIES})
@@ -169,6 +185,43 @@ class AmqpAdapter(BrokerAdapter):
         connection, self._publisher, self._channel = self._publisher, None, None
         if connection is not None and connection.is_open:
             connection.close()
+
+
+def _typed_values(value: object, path: list[str | int]) -> list[JSONValue]:
+    """``[path, type]`` for each decimal or timestamp in a header table (at any depth):
+    the cassette holds them as text, and replay makes them AMQP decimals and timestamps
+    again."""
+    if isinstance(value, Decimal):
+        return [[list(path), "decimal"]]
+    if isinstance(value, datetime):
+        return [[list(path), "timestamp"]]
+    items: Iterable[tuple[str | int, object]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, item in items for found in _typed_values(item, [*path, key])]
+
+
+def _retype(headers: object, header_types: object) -> None:
+    """Turn the recorded text at each ``header_types`` path back into its AMQP type."""
+    if not isinstance(header_types, list):
+        raise ValueError(f"{HEADER_TYPES} must be a list of [path, type], not {header_types!r}")
+    for entry in header_types:
+        try:
+            path, kind = entry
+            *parents, last = path
+            table: Any = headers
+            for key in parents:
+                table = table[key]
+            table[last] = _TYPES[kind](table[last])
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError):
+            raise ValueError(
+                f"{HEADER_TYPES}: {entry!r} does not name a decimal or timestamp text in the "
+                "recorded headers"
+            ) from None
 
 
 def _text(exc: BaseException) -> str:
