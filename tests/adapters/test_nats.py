@@ -146,3 +146,38 @@ def test_a_lost_connection_ends_the_recording_and_keeps_the_events(
     recorder.stop_recording()
     assert [e.event_data for e in recorder.events] == ["before"]
     assert "connection closed" in str(adapter.failure)  # type: ignore[attr-defined]
+
+
+def test_messages_the_client_drops_are_reported_not_silent(
+    nats_url: str,
+    uid: str,
+    recording: Callable[[object], EventRecorder],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """nats-py drops what a subscription cannot take fast enough (a slow consumer) and only
+    tells its error callback: the recording must say it is no longer whole."""
+    adapter: Any = adapter_for(f"{nats_url}?channel={uid}")
+    adapter.pending_limit = 5  # nats-py's default is 524,288: this one fills in a burst
+    taken = adapter._on_message
+
+    async def slow(msg: Any) -> None:  # a stalled receiver, so the client's queue fills
+        await asyncio.sleep(0.01)
+        await taken(msg)
+
+    adapter._on_message = slow
+    recorder = recording(adapter)
+
+    async def burst() -> None:
+        nc = await nats.connect(nats_url)
+        for n in range(500):
+            await nc.publish(uid, str(n).encode())
+        await nc.flush()
+        await nc.close()
+
+    asyncio.run(burst())
+    wait_for(lambda: adapter.failure is not None, "the dropped messages to be reported")
+    wait_for(lambda: len(recorder.events) >= 5, "the messages the client kept")
+    recorder.stop_recording()
+    assert f"dropped messages on {uid!r}" in str(adapter.failure)
+    assert "slow consumer" in caplog.text
+    assert 0 < len(recorder.events) < 500

@@ -167,8 +167,9 @@ class BrokerAdapter:
     """Base of the broker adapters: records everything a broker carries on a background
     thread (or the client's own), and publishes recorded events back.
 
-    ``failure`` holds the error that ended a recording early (the broker went away);
-    events received before it stay with the sink. :meth:`close` releases every connection.
+    ``failure`` holds the error that ended a recording early (the broker went away, or
+    messages were dropped where the protocol says so); events received before it stay with
+    the sink. :meth:`close` releases every connection.
     """
 
     name: str

@@ -5,6 +5,9 @@ bridges every call into it. ``?jetstream=ORDERS,AUDIT`` also records what those 
 stored before recording began (through ephemeral ordered consumers, which acknowledge
 nothing); a message published in the instant recording starts may then appear twice.
 
+Messages nats-py drops because they arrive faster than they are taken (a slow consumer)
+are reported through ``failure``; so is a server closing the connection for the same reason.
+
 System subjects (``$SYS...``, ``$JS...``), replies to requests (``_INBOX...``) and
 JetStream's redeliveries to push consumers are left out unless a ``channel=`` pattern
 starts with ``$`` or ``_INBOX.``.
@@ -26,6 +29,9 @@ from .base import CONNECT_TIMEOUT_S, STOP_TIMEOUT_S, BrokerAdapter, BrokerConnec
 T = TypeVar("T")
 
 HISTORY_TIMEOUT_S = 30.0
+PENDING_LIMIT = 512 * 1024
+"""Messages a subscription may hold before nats-py drops them as a slow consumer (its
+default). Drops are reported: they end the recording through ``failure``."""
 
 
 class NatsAdapter(BrokerAdapter):
@@ -45,6 +51,7 @@ class NatsAdapter(BrokerAdapter):
         self._loop_thread: threading.Thread | None = None
         self._recorder: Any = None
         self._last_error: BaseException | None = None
+        self.pending_limit = PENDING_LIMIT
 
     def _import_client(self) -> Any:
         try:
@@ -88,6 +95,8 @@ class NatsAdapter(BrokerAdapter):
 
         async def on_error(exc: Exception) -> None:
             self._last_error = exc
+            if recording and isinstance(exc, nats.errors.SlowConsumerError):
+                self._fail(f"the NATS client dropped messages on {exc.subject!r} (slow consumer)")
 
         async def on_closed() -> None:
             if recording:
@@ -131,7 +140,9 @@ class NatsAdapter(BrokerAdapter):
     async def _subscribe(self) -> None:
         self._recorder = await self._connect("recorder")
         for pattern in self.channels:
-            await self._recorder.subscribe(pattern, cb=self._on_message)
+            await self._recorder.subscribe(
+                pattern, cb=self._on_message, pending_msgs_limit=self.pending_limit
+            )
         await self._recorder.flush()
         for stream in self.jetstream:
             await self._record_history(stream)
