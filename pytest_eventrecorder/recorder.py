@@ -28,7 +28,10 @@ from .cassette import (
 )
 from .formats import EventStream, cassette_format, iter_events, write_cassette, write_events
 from .serialize import (
+    DEFAULT_REDACTION,
+    NO_REDACTION,
     Packed,
+    Redaction,
     event_type_of,
     pack,
     snapshot,
@@ -60,6 +63,8 @@ class EventRecorder:
     the publish call returns, so a crash loses nothing that was published. With
     ``keep_events=False`` as well, events live only in that file (memory stays flat however
     long the recording); :attr:`events` and :meth:`save` read them back from it.
+    ``redaction`` picks the keys whose values are recorded as ``[REDACTED]`` (default: keys
+    that look like credentials; ``NO_REDACTION`` for none).
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class EventRecorder:
         before_record: BeforeRecord | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
         keep_events: bool = True,
+        redaction: Redaction = DEFAULT_REDACTION,
     ) -> None:
         if not isinstance(session_name, str) or not session_name.strip():
             raise ValueError("session_name must be a non-empty string")
@@ -84,6 +90,7 @@ class EventRecorder:
         self.before_record = before_record
         self.metadata = dict(metadata or {})
         self.keep_events = keep_events
+        self.redaction = redaction
         self._on_disk = 0
         """Events kept only in the stream file (``keep_events=False``), before any in memory."""
         self.stream_error: OSError | None = None
@@ -217,13 +224,15 @@ class EventRecorder:
                 event_name = str(event_name)
             if source is not None and type(source) is not str:
                 source = str(source)
-            extra = snapshot(dict(metadata)) if metadata else None
+            redaction = self.redaction
+            extra = snapshot(dict(metadata), redaction) if metadata else None
             if self.before_record is not None or self._stream is not None:
-                return self._keep_now(event_name, event, snapshot(event), source, extra)
+                data = snapshot(event, redaction)
+                return self._keep_now(event_name, event, data, source, extra)
             # Snapshots are taken outside any lock, so threads take them in parallel.
-            packed = pack(event)
+            packed = pack(event, redaction)
             if packed is None:
-                data, cls = snapshot_unpacked(event), type(event)
+                data, cls = snapshot_unpacked(event, redaction), type(event)
             else:
                 data, cls = packed, None
             if in_order:
@@ -303,12 +312,13 @@ class EventRecorder:
         changed = self._before_record(hook, make_event(offset, name, data, source, kind, extra))
         if changed is None:
             return None
-        # The hook may hand back anything: keep the file writable.
-        meta = snapshot(dict(changed.metadata)) if changed.metadata else None
+        # The hook may hand back anything: keep the file writable. It saw the redacted
+        # event, so what it answers is kept as it is.
+        meta = snapshot(dict(changed.metadata), NO_REDACTION) if changed.metadata else None
         source = None if changed.source is None else str(changed.source)
         return (
             str(changed.event_name),
-            snapshot(changed.event_data),
+            snapshot(changed.event_data, NO_REDACTION),
             source,
             changed.event_type,
             meta,

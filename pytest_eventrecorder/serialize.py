@@ -2,9 +2,17 @@
 
 A snapshot is taken at publish time and shares nothing mutable with the published object,
 so a later mutation of the event cannot rewrite the recording. Values that have no faithful
-JSON form are tagged (``{"__bytes__": ...}``, ``{"__float__": "nan"}``) or, if they cannot
-be converted at all, replaced by an ``{"__unserializable__": ...}`` marker: snapshotting
-never raises into the publisher.
+JSON form are tagged (``{"__bytes__": ...}``, ``{"__float__": "nan"}``, ``{"__exception__":
+...}``) or, if they cannot be converted at all, replaced by an ``{"__unserializable__": ...}``
+marker: snapshotting never raises into the publisher.
+
+Data (dicts, lists and other containers, dataclasses, attrs and pydantic classes,
+NamedTuples, Enums, scalars) is walked in full. Any other object gets a shallow view: its
+public attributes, where containers of plain values are kept and any further object is a
+marker, so a snapshot never wanders from a request into its application's configuration.
+Modules, classes, functions, callable objects (applications) and environments (``os.environ``,
+WSGI environs) are never descended into. Values under keys that look like credentials are
+replaced by :data:`REDACTED` (see :class:`Redaction`).
 """
 
 from __future__ import annotations
@@ -20,11 +28,13 @@ import inspect
 import keyword
 import math
 import numbers
+import os
+import re
 import types
 import typing
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Sequence as AbcSequence
 from collections.abc import Set as AbcSet
 from datetime import date, datetime, time, timedelta
@@ -36,8 +46,14 @@ from .cassette import JSONValue, RecordedEvent, parse_iso
 
 BYTES_TAG = "__bytes__"
 FLOAT_TAG = "__float__"
+EXCEPTION_TAG = "__exception__"
 UNSERIALIZABLE_TAG = "__unserializable__"
+REDACTED = "[REDACTED]"
+"""What a value under a credential-like key is recorded as (as the plugin's ``redact=``)."""
 MAX_DEPTH = 64
+VIEW_ITEMS = 64
+"""A shallow view holds at most this many attributes, and containers of at most this many
+items; a bigger one is a marker."""
 
 _NONE = type(None)
 _ATOMS = frozenset((str, int, bool, _NONE))
@@ -49,12 +65,87 @@ class EventRebuildError(ValueError):
     """A recorded event's class was found but the recorded data no longer fits it."""
 
 
+# --------------------------------------------------------------------------- redaction
+
+DEFAULT_REDACT_KEYS = (
+    "password",
+    "passwords",
+    "passwd",
+    "secret",
+    "secrets",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "cookies",
+    "set-cookie",
+    "private_key",
+    "credential",
+    "credentials",
+)
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _words(key: str) -> tuple[str, ...]:
+    """``"X-Api-Key"``, ``"apiKey"``, ``"API_KEY"`` -> ``("api", "key")``."""
+    return tuple(word.lower() for word in _WORD.findall(key))
+
+
+class Redaction:
+    """Which keys' values a snapshot replaces by :data:`REDACTED`: those whose words
+    (split at ``_``, ``-``, ``.``, spaces and camelCase, case-insensitive) contain the words
+    of one of ``keys`` in a row. ``Redaction(())`` redacts nothing; extend the default with
+    ``Redaction([*DEFAULT_REDACT_KEYS, "ssn"])``. Verdicts are cached per key."""
+
+    def __init__(self, keys: Iterable[str] = DEFAULT_REDACT_KEYS) -> None:
+        self.keys = tuple(keys)
+        self._patterns = tuple(p for p in map(_words, self.keys) if p)
+        self._verdicts: dict[object, bool] = {}
+
+    def hides(self, key: object) -> bool:
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = type(key) is str and self._matches(_words(key))
+            if len(self._verdicts) >= _CACHE_SIZE:
+                self._verdicts.clear()  # keys made from data must not pin memory for ever
+            self._verdicts[key] = verdict
+        return verdict
+
+    def hides_any(self, keys: Iterable[object]) -> bool:
+        return self._patterns != () and any(map(self.hides, keys))
+
+    def _matches(self, words: tuple[str, ...]) -> bool:
+        for pattern in self._patterns:
+            size = len(pattern)
+            if any(words[i : i + size] == pattern for i in range(len(words) - size + 1)):
+                return True
+        return False
+
+
+DEFAULT_REDACTION = Redaction()
+NO_REDACTION = Redaction(())
+
+
+class _Walk:
+    """One snapshot under way: the ids of the containers being converted (a value met again
+    inside its own conversion refers back to itself), the redaction in force, and the depth
+    at which the shallow view of a non-data object began (``None``: not inside one)."""
+
+    __slots__ = ("active", "redaction", "view")
+
+    def __init__(self, redaction: Redaction, first: int) -> None:
+        self.active = {first}
+        self.redaction = redaction
+        self.view: int | None = None
+
+
 # --------------------------------------------------------------------------- snapshot
 
 
-def snapshot(obj: Any) -> JSONValue:
+def snapshot(obj: Any, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
-    flat_fields = _FLAT_FIELDS.get(type(obj))
+    flat_fields = _FLAT_FIELDS.get(type(obj)) if redaction is DEFAULT_REDACTION else None
     if flat_fields is not None:  # the usual event, one small object: inline
         try:
             flat = flat_fields(obj)
@@ -62,10 +153,10 @@ def snapshot(obj: Any) -> JSONValue:
             flat = None
         if flat is not None:
             return flat
-    return snapshot_unpacked(obj)
+    return snapshot_unpacked(obj, redaction)
 
 
-def snapshot_unpacked(obj: Any) -> JSONValue:
+def snapshot_unpacked(obj: Any, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """:func:`snapshot` of an object :func:`pack` refused: the shortcut it just tried is
     not tried again (it would read every field once more)."""
     kind = type(obj)
@@ -74,7 +165,7 @@ def snapshot_unpacked(obj: Any) -> JSONValue:
     if kind is float:
         return _finite(obj)
     try:
-        return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, {id(obj)})
+        return (_CONVERTER_CACHE.get(kind) or _converter(kind))(obj, 1, _Walk(redaction, id(obj)))
     except Exception as exc:  # a broken property or model_dump must not reach the publisher
         return _marker(obj, f"{type(exc).__name__}: {exc}")
 
@@ -112,9 +203,8 @@ def _finite(value: float) -> JSONValue:
     return value if value - value == 0 else _float_tag(value)  # inf - inf and nan are nan
 
 
-def _convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
-    """Snapshot of one value; ``active`` holds the ids of the containers being converted
-    (a value met again while its own conversion is under way refers back to itself)."""
+def _convert(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+    """Snapshot of one value at ``depth``."""
     kind = type(obj)
     if kind in _ATOMS:
         return obj
@@ -123,19 +213,34 @@ def _convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
     if depth > MAX_DEPTH:
         return _marker(obj, f"nested deeper than {MAX_DEPTH} levels")
     key = id(obj)
-    if key in active:
+    if key in walk.active:
         return _marker(obj, "refers back to itself")
-    active.add(key)
+    walk.active.add(key)
     try:
         converter = _CONVERTER_CACHE.get(kind) or _converter(kind)
-        return converter(obj, depth + 1, active)
+        if walk.view is not None and converter not in _LEAVES:
+            refused = _beyond_view(obj, depth, walk.view)
+            if refused is not None:
+                return refused
+        return converter(obj, depth + 1, walk)
     except Exception as exc:  # a broken property or model_dump must not reach the publisher
         return _marker(obj, f"{type(exc).__name__}: {exc}")
     finally:
-        active.discard(key)
+        walk.active.discard(key)
 
 
-Converter = Callable[[Any, int, set[int]], JSONValue]
+def _beyond_view(obj: Any, depth: int, view: int) -> JSONValue | None:
+    """The marker for a value a shallow view does not hold (``None``: it holds it): a
+    view's attributes may be containers of plain values, nothing deeper and nothing big."""
+    if depth > view:
+        return _unrecorded(obj, "inside a container inside an object that is not data")
+    size = len(obj) if hasattr(obj, "__len__") else 0
+    if size > VIEW_ITEMS:
+        return _unrecorded(obj, f"{size} items inside an object that is not data")
+    return None
+
+
+Converter = Callable[[Any, int, _Walk], JSONValue]
 _CONVERTER_CACHE: dict[type, Converter] = {}
 
 
@@ -145,7 +250,11 @@ def _converter(cls: type) -> Converter:
     fields = None
     if found is None:
         fields = _structured_fields(cls)
-        found = _object_converter(_slot_names(cls)) if fields is None else _fields_converter(fields)
+        if fields is not None:
+            found = _fields_converter(fields)
+        else:
+            found = next((conv for test, conv in _OBJECT_CONVERTERS if test(cls)), None)
+            found = found or _object_converter(_slot_names(cls))
     if len(_CONVERTER_CACHE) < _CACHE_SIZE:
         _CONVERTER_CACHE[cls] = found
         shortcuts = None if fields is None else _flat_fields_function(cls, fields)
@@ -166,22 +275,27 @@ def _is_flat(obj: Mapping[Any, Any]) -> bool:
 _FLAT = _ATOMS | {float}
 
 
-def _dict(obj: Mapping[Any, Any], depth: int, active: set[int]) -> JSONValue:
+def _dict(obj: Mapping[Any, Any], depth: int, walk: _Walk) -> JSONValue:
     if type(obj) is dict:  # copied in one step: another thread changing it cannot break the loop
         obj = obj.copy()
-        if _is_flat(obj):
+        if _is_flat(obj) and not walk.redaction.hides_any(obj):
             return obj
-    elif _is_flat(obj):
+    elif _is_flat(obj) and not walk.redaction.hides_any(obj):
         return dict(obj)
+    if "wsgi.version" in obj:
+        return _unrecorded(obj, "a WSGI environ")
+    hides = walk.redaction.hides
     out = {}
     for key, value in obj.items():
         kind = type(value)
-        if kind in _ATOMS:
+        if hides(key) and value is not None:
+            value = REDACTED
+        elif kind in _ATOMS:
             pass
         elif kind is float:
             value = value if value - value == 0 else _float_tag(value)
         else:
-            value = _convert(value, depth, active)
+            value = _convert(value, depth, walk)
         out[key if type(key) is str else _key(key)] = value
     return out
 
@@ -194,56 +308,68 @@ def _key(key: object) -> str:
     return str(key)
 
 
-def _sequence(obj: Any, depth: int, active: set[int]) -> JSONValue:
+def _sequence(obj: Any, depth: int, walk: _Walk) -> JSONValue:
     if type(obj) is list:  # copied in one step: one state of it, if another thread changes it
         obj = obj.copy()
-    return [v if type(v) in _ATOMS else _convert(v, depth, active) for v in obj]
+    return [v if type(v) in _ATOMS else _convert(v, depth, walk) for v in obj]
 
 
-def _unordered(obj: Any, depth: int, active: set[int]) -> JSONValue:
+def _unordered(obj: Any, depth: int, walk: _Walk) -> JSONValue:
     if type(obj) is set:  # copied in one step, or another thread could break the sort
         obj = obj.copy()
-    return _sequence(sorted(obj, key=_sort_key), depth, active)
+    return _sequence(sorted(obj, key=_sort_key), depth, walk)
 
 
-def _named_tuple(obj: Any, depth: int, active: set[int]) -> JSONValue:
-    return _dict(obj._asdict(), depth, active)
+def _named_tuple(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+    return _dict(obj._asdict(), depth, walk)
 
 
-def _enum(obj: enum.Enum, depth: int, active: set[int]) -> JSONValue:
-    return _convert(obj.value, depth, active)
+def _enum(obj: enum.Enum, depth: int, walk: _Walk) -> JSONValue:
+    return _convert(obj.value, depth, walk)
 
 
-def _number(obj: Any, depth: int, active: set[int]) -> JSONValue:
+def _number(obj: Any, depth: int, walk: _Walk) -> JSONValue:
     if isinstance(obj, numbers.Integral):
         return int(obj)
     value = float(obj)
     return value if value - value == 0 else _float_tag(value)
 
 
-def _text(obj: Any, depth: int, active: set[int]) -> JSONValue:
+def _text(obj: Any, depth: int, walk: _Walk) -> JSONValue:
     return str.__str__(obj)
 
 
-def _iso(obj: date | time, depth: int, active: set[int]) -> JSONValue:
+def _iso(obj: date | time, depth: int, walk: _Walk) -> JSONValue:
     return obj.isoformat()
 
 
-def _seconds(obj: timedelta, depth: int, active: set[int]) -> JSONValue:
+def _seconds(obj: timedelta, depth: int, walk: _Walk) -> JSONValue:
     return obj.total_seconds()
 
 
-def _as_str(obj: object, depth: int, active: set[int]) -> JSONValue:
+def _as_str(obj: object, depth: int, walk: _Walk) -> JSONValue:
     return str(obj)
 
 
-def _binary(obj: bytes | bytearray | memoryview, depth: int, active: set[int]) -> JSONValue:
+def _binary(obj: bytes | bytearray | memoryview, depth: int, walk: _Walk) -> JSONValue:
     return {BYTES_TAG: base64.b64encode(bytes(obj)).decode("ascii")}
 
 
-def _pydantic(obj: Any, depth: int, active: set[int]) -> JSONValue:
+def _pydantic(obj: Any, depth: int, walk: _Walk) -> JSONValue:
     # Python mode keeps bytes, datetimes and non-finite floats for our own faithful tagging.
-    return _convert(obj.model_dump(by_alias=True), depth, active)
+    return _convert(obj.model_dump(by_alias=True), depth, walk)
+
+
+def _exception(obj: BaseException, depth: int, walk: _Walk) -> JSONValue:
+    return {
+        EXCEPTION_TAG: _qualified(type(obj)),
+        "message": _without_noise(str(obj)),
+        "args": _sequence(obj.args, depth, walk),
+    }
+
+
+def _environment(obj: object, depth: int, walk: _Walk) -> JSONValue:
+    return _unrecorded(obj, "an environment")
 
 
 def _is_named_tuple(cls: type) -> bool:
@@ -258,8 +384,12 @@ def _is_sequence(cls: type) -> bool:
     return issubclass(cls, list | tuple | AbcSequence)
 
 
-def _opaque(obj: object, depth: int, active: set[int]) -> JSONValue:
+def _opaque(obj: object, depth: int, walk: _Walk) -> JSONValue:
     return _marker(obj, "no known way to convert it")
+
+
+def _behaviour(obj: object, depth: int, walk: _Walk) -> JSONValue:
+    return _marker(obj, "callable (code, not data): never descended into")
 
 
 _CONVERTERS: tuple[tuple[Callable[[type], bool], Converter], ...] = (
@@ -268,6 +398,7 @@ _CONVERTERS: tuple[tuple[Callable[[type], bool], Converter], ...] = (
     (lambda c: issubclass(c, numbers.Real), _number),
     (lambda c: issubclass(c, str), _text),
     (lambda c: issubclass(c, bytes | bytearray | memoryview), _binary),
+    (lambda c: issubclass(c, os._Environ), _environment),
     (lambda c: issubclass(c, Mapping), _dict),
     (_is_named_tuple, _named_tuple),
     (_is_sequence, _sequence),
@@ -275,8 +406,50 @@ _CONVERTERS: tuple[tuple[Callable[[type], bool], Converter], ...] = (
     (lambda c: issubclass(c, datetime | date | time), _iso),
     (lambda c: issubclass(c, timedelta), _seconds),
     (_is_pydantic, _pydantic),
+    (lambda c: issubclass(c, BaseException), _exception),
     (lambda c: issubclass(c, type | types.FunctionType | types.ModuleType), _opaque),
 )
+_LEAVES = frozenset((_enum, _as_str, _number, _text, _binary, _iso, _seconds, _opaque))
+"""Converters of values a shallow view may hold at any depth (scalars, and markers)."""
+
+
+def _is_mapping_like(cls: type) -> bool:
+    return all(callable(getattr(cls, name, None)) for name in ("keys", "items", "__getitem__"))
+
+
+def _is_collection(cls: type) -> bool:
+    """A container that can be iterated without being used up (an iterator would be)."""
+    return (
+        callable(getattr(cls, "__iter__", None))
+        and callable(getattr(cls, "__len__", None))
+        and not callable(getattr(cls, "__next__", None))
+    )
+
+
+def _mapping_like(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+    """A mapping that is no ``Mapping`` (werkzeug's ``Headers``): by its items, as a dict
+    when its keys are unique, else as ``[key, value]`` pairs."""
+    pairs = list(obj.items())
+    keys = [k if type(k) is str else _key(k) for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return _dict(dict(zip(keys, (v for _, v in pairs), strict=True)), depth, walk)
+    hides = walk.redaction.hides
+    return [
+        [key, REDACTED if hides(key) and value is not None else _convert(value, depth, walk)]
+        for key, (_, value) in zip(keys, pairs, strict=True)
+    ]
+
+
+def _collection(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+    return _sequence(list(obj), depth, walk)
+
+
+_OBJECT_CONVERTERS: tuple[tuple[Callable[[type], bool], Converter], ...] = (
+    (lambda c: any("__call__" in vars(k) for k in c.__mro__), _behaviour),
+    (_is_mapping_like, _mapping_like),
+    (_is_collection, _collection),
+)
+"""For classes that are not data: how to tell what they hold without walking them."""
 
 
 def _structured_fields(cls: type) -> tuple[str, ...] | None:
@@ -290,17 +463,20 @@ def _structured_fields(cls: type) -> tuple[str, ...] | None:
 
 
 def _fields_converter(names: tuple[str, ...]) -> Converter:
-    def convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    def convert(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+        hides = walk.redaction.hides
         out = {}
         for name in names:
             value = getattr(obj, name)
             kind = type(value)
-            if kind in _ATOMS:
+            if hides(name) and value is not None:
+                value = REDACTED
+            elif kind in _ATOMS:
                 pass
             elif kind is float:
                 value = value if value - value == 0 else _float_tag(value)
             else:
-                value = _convert(value, depth, active)
+                value = _convert(value, depth, walk)
             out[name] = value
         return out
 
@@ -318,22 +494,28 @@ Packer = Callable[[Any], "Packed | None"]
 _PACKERS: dict[type, Packer] = {}
 
 
-def pack(obj: object) -> Packed | None:
+def pack(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None:
     """The snapshot of a dict, dataclass or attrs event whose values are all plain, packed
     as ``((type name, keys), *values)``; ``None`` for anything else (take
-    :func:`snapshot_unpacked`). Never raises. A recorder keeps millions of these: made only
-    of text and numbers, a packed event is dropped by the garbage collector's tracking on
-    its first pass, where a dict would be visited again by every later collection."""
+    :func:`snapshot_unpacked`), a key ``redaction`` hides included. Never raises. A
+    recorder keeps millions of these: made only of text and numbers, a packed event is
+    dropped by the garbage collector's tracking on its first pass, where a dict would be
+    visited again by every later collection."""
     try:
         if type(obj) is dict:
-            return _pack_dict(obj)
-        packer = _PACKERS.get(type(obj))
-        return None if packer is None else packer(obj)
+            packed = _pack_dict(obj, redaction)
+        else:
+            packer = _PACKERS.get(type(obj))
+            packed = None if packer is None else packer(obj)
     except Exception:  # e.g. a field never set: the general path marks it
         return None
+    # Shapes with keys the default redaction hides are never made; another one looks.
+    if packed is not None and redaction is not DEFAULT_REDACTION:
+        return None if redaction.hides_any(packed[0][1]) else packed
+    return packed
 
 
-def _pack_dict(obj: dict[Any, Any]) -> Packed | None:
+def _pack_dict(obj: dict[Any, Any], redaction: Redaction) -> Packed | None:
     # Copied in one step: keys and values that belong together, even if another thread
     # changes obj meanwhile.
     copy = obj.copy()
@@ -348,22 +530,29 @@ def _pack_dict(obj: dict[Any, Any]) -> Packed | None:
             return None
     keys = tuple(copy)
     shape = _DICT_SHAPES.get(keys) or _dict_shape(keys)
-    return None if shape is None else (shape, *copy.values())
+    if shape is _UNPACKABLE:
+        if redaction is DEFAULT_REDACTION or len(keys) > _MAX_FLAT_FIELDS:
+            return None
+        shape = (None, keys)  # keys the default hides, kept by this redaction: not shared
+    return (shape, *copy.values())
 
 
-def _dict_shape(keys: tuple[str, ...]) -> Shape | None:
+def _dict_shape(keys: tuple[str, ...]) -> Shape:
     """The shape shared by every dict with these keys, so that it is no extra tuple per
-    event for the garbage collector to see (``None``: keys too long to be worth keeping)."""
+    event for the garbage collector to see (:data:`_UNPACKABLE`: keys too long to be worth
+    keeping, or keys whose values the default redaction hides)."""
     if len(keys) > _MAX_FLAT_FIELDS or sum(map(len, keys)) > _MAX_SHAPE_TEXT:
-        return None
+        return _UNPACKABLE
     if len(_DICT_SHAPES) >= _CACHE_SIZE:
         _DICT_SHAPES.clear()  # keys made from data (ids, say) must not pin memory for ever
-    shape = _DICT_SHAPES[keys] = (None, keys)
+    hidden = DEFAULT_REDACTION.hides_any(keys)
+    shape = _DICT_SHAPES[keys] = _UNPACKABLE if hidden else (None, keys)
     return shape
 
 
 Shape = tuple["str | None", tuple[str, ...]]
 _DICT_SHAPES: dict[tuple[str, ...], Shape] = {}
+_UNPACKABLE: Shape = (None, ())
 _MAX_SHAPE_TEXT = 1024
 """A dict whose keys hold more characters than this is not packed (at most 4 MiB of keys
 stay cached)."""
@@ -389,7 +578,7 @@ def _flat_fields_function(cls: type, names: tuple[str, ...]) -> tuple[FlatFields
     from data."""
     if not names or len(names) > _MAX_FLAT_FIELDS:
         return None
-    if not all(_is_plain_name(n) for n in names):
+    if not all(_is_plain_name(n) for n in names) or DEFAULT_REDACTION.hides_any(names):
         return None
     local = [f"v{i}" for i in range(len(names))]
     loads = "; ".join(f"{v} = obj.{n}" for v, n in zip(local, names, strict=True))
@@ -430,17 +619,31 @@ def _is_plain_name(name: str) -> bool:
 
 
 def _object_converter(slots: tuple[str, ...]) -> Converter:
-    """A plain object: its public instance attributes, from ``__dict__`` and ``__slots__``."""
+    """An object that is not data: a shallow view of its public instance attributes (from
+    ``__dict__`` and ``__slots__``). An object met inside another one's view is a marker."""
 
-    def convert(obj: Any, depth: int, active: set[int]) -> JSONValue:
+    def convert(obj: Any, depth: int, walk: _Walk) -> JSONValue:
+        if walk.view is not None:
+            return _unrecorded(obj, "an object inside an object that is not data")
         state = getattr(obj, "__dict__", None)
         if not isinstance(state, dict) and not slots:
             return _marker(obj, "no known way to convert it")
-        fields = {k: v for k, v in (state or {}).items() if not k.startswith("_")}
+        state = dict(state or {})
+        fields = {k: v for k, v in state.items() if not k.startswith("_")}
         for name in slots:
             if not name.startswith("_") and hasattr(obj, name):
                 fields[name] = getattr(obj, name)
-        return _dict(fields, depth, active)
+            elif hasattr(obj, name):
+                state[name] = None
+        if not fields and state:
+            return _marker(obj, "only private attributes")
+        if len(fields) > VIEW_ITEMS:
+            return _unrecorded(obj, f"{len(fields)} attributes, too many for a view")
+        walk.view = depth
+        try:
+            return _dict(fields, depth, walk)
+        finally:
+            walk.view = None
 
     return convert
 
@@ -453,20 +656,39 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(names) if n not in ("__dict__", "__weakref__"))
 
 
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_ADDRESS = re.compile(r"(?: at)? 0x[0-9a-fA-F]{4,}|\b0x[0-9a-fA-F]{8,}")
+
+
+def _without_noise(text: str) -> str:
+    """``text`` without what differs between two runs of one program: memory addresses."""
+    return _ADDRESS.sub("", text) if "0x" in text else text
+
+
+def _unrecorded(obj: object, reason: str) -> dict[str, JSONValue]:
+    """The marker for a value left out on purpose: without its ``repr``, which may show
+    what it holds (a configuration's repr shows its secrets)."""
+    return {UNSERIALIZABLE_TAG: _qualified(type(obj)), "reason": f"not recorded: {reason}"}
+
+
 def _marker(obj: object, reason: str) -> dict[str, JSONValue]:
     try:
         text = repr(obj)
     except Exception:
         text = "<repr failed>"
     return {
-        UNSERIALIZABLE_TAG: f"{type(obj).__module__}.{type(obj).__qualname__}",
-        "reason": reason,
-        "repr": text[:200],
+        UNSERIALIZABLE_TAG: _qualified(type(obj)),
+        "reason": _without_noise(reason),
+        "repr": _without_noise(text)[:200],
     }
 
 
 def _sort_key(value: object) -> tuple[str, str]:
-    return (type(value).__name__, repr(value))
+    return (type(value).__name__, _without_noise(repr(value)))
+
 
 
 # --------------------------------------------------------------------------- restore

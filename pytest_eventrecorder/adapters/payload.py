@@ -6,7 +6,8 @@ them). Re-encoding that value does not always give the original bytes back (whit
 key order, escapes, ``1.0`` vs ``1``). If Python's ``json.dumps`` layout reproduces them,
 the metadata says so (:data:`JSON_STYLE_KEY`); otherwise the exact bytes are kept in the
 metadata under :data:`RAW_KEY`, and replay sends them unless the event data was edited
-since (then the edited data is encoded).
+since (then the edited data is encoded). A payload holding values the recording redacts
+(``{"token": ...}``) keeps no bytes: replay sends its redacted data, encoded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cassette import JSONValue, RecordedEvent
-from ..serialize import BYTES_TAG, restore, snapshot
+from ..serialize import BYTES_TAG, NO_REDACTION, restore, snapshot
 
 RAW_KEY = "payload_b64"
 """Metadata key holding the payload's exact bytes (base64) when re-encoding would differ."""
@@ -70,7 +71,7 @@ def encode_payload(payload: object) -> bytes:
         return bytes(payload)
     if isinstance(payload, str):
         return payload.encode("utf-8")
-    return _dump(snapshot(payload))
+    return _dump(snapshot(payload, NO_REDACTION))  # sent as given: redaction is for records
 
 
 def _dump(value: JSONValue, style: str = "compact") -> bytes:
@@ -82,6 +83,8 @@ def describe_payload(raw: bytes) -> tuple[JSONValue, dict[str, JSONValue]]:
     same bytes back: nothing when encoding ``event_data`` again does, the JSON layout when
     that suffices, else the exact bytes."""
     data = decode_payload(raw)
+    if snapshot(data) != data:  # credentials the recording hides: their bytes are not kept
+        return data, {}
     if encode_payload(restore(data)) == raw:
         return data, {}
     for style in _JSON_STYLES:  # text and bytes never match: JSON would have decoded
@@ -108,7 +111,7 @@ def payload_bytes(event: RecordedEvent, payload: object) -> bytes:
         return raw
     style = (event.metadata or {}).get(JSON_STYLE_KEY)
     if isinstance(style, str) and style in _JSON_STYLES:
-        return _dump(snapshot(payload), style)
+        return _dump(snapshot(payload, NO_REDACTION), style)
     return encode_payload(payload)
 
 

@@ -222,7 +222,16 @@ def test_object_cycles_through_attributes() -> None:
     parent.child = child  # type: ignore[attr-defined]
     child.parent = parent  # type: ignore[attr-defined]
     data = snapshot(parent)
-    assert data["child"]["parent"]["reason"] == "refers back to itself"
+    assert data["child"]["reason"].startswith("not recorded: an object inside an object")
+    node = Node("root", [])
+    node.children.append(node)
+    assert snapshot(node)["children"][0]["reason"] == "refers back to itself"
+
+
+@dataclasses.dataclass
+class Node:
+    name: str
+    children: list[Node]
 
 
 def test_deep_nesting_is_cut_with_a_marker() -> None:
@@ -276,7 +285,7 @@ class BadRepr:
         (threading.Lock(), "no known way to convert it"),
         (object(), "no known way to convert it"),
         (lambda: 1, "no known way to convert it"),
-        (len, "no known way to convert it"),
+        (len, "callable (code, not data)"),
         (MarketData, "no known way to convert it"),
         (json, "no known way to convert it"),
         (iter([1]), "no known way to convert it"),
