@@ -35,6 +35,7 @@ from .errors import (
     describe_error,
 )
 from .inspecting import info, timeline, validate
+from .schema import schema
 from .serving import serve
 
 __all__ = [
@@ -124,6 +125,7 @@ def pubsub_tools(ctx: click.Context, debug: bool, color: bool | None) -> None:
     _setup(ctx, debug, color)
 
 
-for _command in (info, timeline, validate, filter_command, convert, diff, record, replay, serve):
+_COMMANDS = (info, timeline, validate, filter_command, convert, diff, schema, record, replay, serve)
+for _command in _COMMANDS:
     main.add_command(_command)
 pubsub_tools.add_command(serve, name="event-recorder")
