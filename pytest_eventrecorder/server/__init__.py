@@ -5,12 +5,20 @@ Flask is imported only when an app is made, so importing the package stays light
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..config import EventRecorderConfig
+from .access import (
+    HostPolicy,
+    UnsafeBindError,
+    check_bind,
+    install_access,
+    is_loopback,
+    masking_request_handler,
+)
 from .replay import ReplayManager
 from .store import RecordingStore, StoreError
 
@@ -23,6 +31,7 @@ __all__ = [
     "RecordingStore",
     "ReplayManager",
     "StoreError",
+    "UnsafeBindError",
     "create_app",
     "is_loopback",
 ]
@@ -31,10 +40,16 @@ log = logging.getLogger("pytest_eventrecorder")
 
 
 def create_app(
-    config: EventRecorderConfig | None = None, *, token: str | None = None, testing: bool = False
+    config: EventRecorderConfig | None = None,
+    *,
+    token: str | None = None,
+    testing: bool = False,
+    allowed_hosts: Iterable[str] = (),
 ) -> Flask:
     """The dashboard app for ``config.recordings_dir``; with ``token``, every ``/api`` call
-    needs ``Authorization: Bearer <token>``."""
+    needs ``Authorization: Bearer <token>``. Without one, ``/api`` answers only requests
+    addressed to localhost, the address it listens on, or a name in ``allowed_hosts``;
+    state-changing calls from pages of other origins are always refused."""
     from flask import Flask
 
     from .api import MAX_BODY_BYTES, Dashboard, api, install_api_errors
@@ -57,31 +72,31 @@ def create_app(
     # A recording's name may hold folders; "//" in one is an error to report, not a
     # redirect to some other name.
     app.url_map.merge_slashes = False
+    install_access(app, HostPolicy.for_bind(config.host, allowed_hosts), token is not None)
     app.register_blueprint(api)
     app.register_blueprint(pages_bp)
     install_api_errors(app)
     return app
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class EventRecorderServer:
     """The seed's ``EventRecorderServer(config).run()``: serves the dashboard on
     ``config.host`` (default 127.0.0.1) and ``config.port``, never with Flask's debugger
-    or reloader."""
+    or reloader. Another address than loopback needs a ``token``, or ``allow_no_token``
+    (``serve --insecure-no-token``); ``allowed_hosts`` are more names it may be called by."""
 
-    def __init__(self, config: EventRecorderConfig | None = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        config: EventRecorderConfig | None = None,
+        token: str | None = None,
+        *,
+        allow_no_token: bool = False,
+        allowed_hosts: Iterable[str] = (),
+    ) -> None:
         self.config = config or EventRecorderConfig()
         self.token = token
-        self.app = create_app(self.config, token=token)
+        self.allow_no_token = allow_no_token
+        self.app = create_app(self.config, token=token, allowed_hosts=allowed_hosts)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -126,16 +141,22 @@ class EventRecorderServer:
         if self._server is None:
             from werkzeug.serving import make_server
 
+            check_bind(self.config.host, self.token, self.allow_no_token)
             self._warn_if_exposed()
-            self._server = make_server(self.config.host, self.config.port, self.app, threaded=True)
+            self._server = make_server(
+                self.config.host,
+                self.config.port,
+                self.app,
+                threaded=True,
+                request_handler=masking_request_handler(),
+            )
         return self._server
 
     def _warn_if_exposed(self) -> None:
         if self.token is None and not is_loopback(self.config.host):
             log.warning(
-                "The dashboard listens on %s without a token: anyone who can reach this "
-                "machine can read and write your recordings. Pass --token (or "
-                "EventRecorderServer(config, token=...)) to require one.",
+                "The dashboard listens on %s without a token (as asked): anyone who can "
+                "reach this machine can read your recordings and start or stop recordings.",
                 self.config.host,
             )
 

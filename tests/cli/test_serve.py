@@ -20,8 +20,16 @@ class FakeServer:
 
     made: ClassVar[list[FakeServer]] = []
 
-    def __init__(self, config: EventRecorderConfig, token: str | None = None) -> None:
+    def __init__(
+        self,
+        config: EventRecorderConfig,
+        token: str | None = None,
+        *,
+        allow_no_token: bool = False,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
         self.config, self.token, self.ran = config, token, False
+        self.allow_no_token, self.allowed_hosts = allow_no_token, allowed_hosts
         FakeServer.made.append(self)
 
     @property
@@ -71,7 +79,7 @@ def test_serve_reads_devtools_config_yaml_from_the_current_folder(
     (tmp_path / "devtools_config.yaml").write_text(
         "event_recorder:\n  recordings_dir: recs\n  port: 6001\n  host: 0.0.0.0\n"
     )
-    result = cli("serve")
+    result = cli("serve", env={"EVENTRECORDER_TOKEN": "t"})
     assert result.exit_code == 0, result.output
     assert "using settings from ./devtools_config.yaml" in result.stderr
     assert "warning" not in result.stderr
@@ -85,7 +93,11 @@ def test_serve_options_override_the_file(
     conf = tmp_path / "conf" / "custom.yaml"
     conf.parent.mkdir()
     conf.write_text("event_recorder:\n  recordings_dir: data\n  port: 6001\n  host: 0.0.0.0\n")
-    result = cli("serve", "--config", conf, "--port", "6002", "--recordings-dir", "elsewhere")
+    result = cli(
+        "serve",
+        *("--config", conf, "--port", "6002", "--recordings-dir", "elsewhere"),
+        env={"EVENTRECORDER_TOKEN": "t"},
+    )
     assert result.exit_code == 0, result.output
     config = only(served).config
     assert config.port == 6002
@@ -97,9 +109,68 @@ def test_serve_options_override_the_file(
 def test_serve_token_from_option_or_environment(cli: Invoke, served: list[FakeServer]) -> None:
     result = cli("serve", "--token", "s3cret", "--port", "5999")
     assert served[-1].token == "s3cret"
-    assert "http://127.0.0.1:5999/?token=s3cret" in result.stderr
-    cli("serve", env={"EVENTRECORDER_TOKEN": "from-env"})
+    assert "s3cret" not in result.stderr
+    assert "http://127.0.0.1:5999/ (open it with ?token=<your token>)" in result.stderr
+    assert "warning: --token is visible to other users of this machine" in result.stderr
+    result = cli("serve", env={"EVENTRECORDER_TOKEN": "from-env"})
     assert served[-1].token == "from-env"
+    assert "warning" not in result.stderr.replace("warning: recordings does not exist", "")
+
+
+def test_serve_token_from_a_file(cli: Invoke, served: list[FakeServer], tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("from-file\n")
+    result = cli("serve", "--token-file", "token")
+    assert result.exit_code == 0, result.output
+    assert served[-1].token == "from-file"
+    assert "from-file" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        (["--token-file", "missing"], {}, "missing: cannot read the token file"),
+        (["--token-file", "empty"], {}, "empty: the token file is empty"),
+        (["--token-file", "token", "--token", "x"], {}, "--token or --token-file, not both"),
+        (
+            ["--token-file", "token"],
+            {"EVENTRECORDER_TOKEN": "x"},
+            "$EVENTRECORDER_TOKEN or --token-file, not both",
+        ),
+    ],
+)
+def test_serve_bad_token_sources(
+    cli: Invoke,
+    served: list[FakeServer],
+    tmp_path: Path,
+    args: list[str],
+    env: dict[str, str],
+    fragment: str,
+) -> None:
+    (tmp_path / "token").write_text("t\n")
+    (tmp_path / "empty").write_text("\n")
+    result = cli("serve", *args, env=env)
+    assert result.exit_code == 2
+    assert fragment in one_error_line(result)
+    assert served == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "dash.example"])
+def test_serve_refuses_an_exposed_host_without_a_token(
+    cli: Invoke, served: list[FakeServer], host: str
+) -> None:
+    result = cli("serve", "--host", host)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(f"Error: refusing to serve on {host} without a token")
+    assert "--insecure-no-token" in line
+    assert served == []
+
+
+def test_serve_insecure_no_token_is_explicit(cli: Invoke, served: list[FakeServer]) -> None:
+    result = cli("serve", "--host", "0.0.0.0", "--insecure-no-token", "--allow-host", "dash")
+    assert result.exit_code == 0, result.output
+    server = only(served)
+    assert (server.token, server.allow_no_token, server.allowed_hosts) == (None, True, ("dash",))
 
 
 @pytest.mark.parametrize(

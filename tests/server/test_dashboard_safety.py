@@ -124,7 +124,7 @@ def test_the_app_config_carries_the_token_and_config(guarded: Flask, recordings:
 def test_without_a_token_only_loopback_names_are_served(client: FlaskClient, host: str) -> None:
     response = client.get("/api/recordings", headers={"Host": host})
     assert response.status_code == 403
-    assert "only answers requests to localhost" in response.get_json()["error"]
+    assert "only answers requests addressed to localhost" in response.get_json()["error"]
 
 
 @pytest.mark.parametrize(
@@ -313,3 +313,129 @@ def test_page_error_handlers_do_not_turn_api_errors_into_html() -> None:
     client = app.test_client()
     assert client.get("/api/nowhere").get_json()["error"].startswith("no API endpoint")
     assert client.get("/nowhere").get_data(as_text=True) == "<h1>Lost?</h1>"
+
+
+# --------------------------------------------------------------------------- bound names
+
+
+def app_for(recordings: Path, host: str, **kw: Any) -> Flask:
+    return create_app(EventRecorderConfig(recordings_dir=recordings, host=host), testing=True, **kw)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "dash.example"])
+def test_a_dns_rebinding_page_is_refused_whatever_the_bind(recordings: Path, host: str) -> None:
+    client = app_for(recordings, host).test_client()
+    rebound = {"Host": "evil.com:5556", "Origin": "http://evil.com:5556"}
+    response = client.post("/api/record/start", json={"session_name": "s"}, headers=rebound)
+    assert response.status_code == 403
+    assert "host 'evil.com:5556' refused" in response.get_json()["error"]
+    assert client.get("/api/recordings", headers={"Host": "evil.com"}).status_code == 403
+    assert not client.get("/api/record/status").get_json()["recording"]
+
+
+def test_origin_is_compared_with_the_bound_address_not_the_host_header(recordings: Path) -> None:
+    client = create_app(
+        EventRecorderConfig(recordings_dir=recordings), token=TOKEN, testing=True
+    ).test_client()
+    headers = {
+        "Host": "evil.com",
+        "Origin": "http://evil.com",
+        "Authorization": f"Bearer {TOKEN}",
+    }
+    response = client.post("/api/record/start", json={"session_name": "s"}, headers=headers)
+    assert response.status_code == 403
+    assert "cross-origin request from 'http://evil.com' refused" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("bind", "host", "served"),
+    [
+        ("0.0.0.0", "192.168.1.5:5556", True),  # an address the user typed: no rebinding
+        ("0.0.0.0", "[fe80::1]:5556", True),
+        ("0.0.0.0", "intranet.example:5556", False),
+        ("192.168.1.5", "192.168.1.5:5556", True),
+        ("192.168.1.5", "10.0.0.9:5556", False),
+        ("dash.example", "DASH.example:5556", True),
+        ("dash.example", "other.example", False),
+        ("127.0.0.1", "192.168.1.5:5556", False),
+    ],
+)
+def test_host_names_follow_the_bind(recordings: Path, bind: str, host: str, served: bool) -> None:
+    client = app_for(recordings, bind).test_client()
+    response = client.get("/api/recordings", headers={"Host": host})
+    assert (response.status_code == 200) is served, response.get_json()
+
+
+def test_a_wildcard_bind_answers_to_the_machine_name(recordings: Path) -> None:
+    import socket
+
+    client = app_for(recordings, "0.0.0.0").test_client()
+    host = f"{socket.gethostname()}:5556"
+    assert client.get("/api/recordings", headers={"Host": host}).status_code == 200
+
+
+def test_allowed_hosts_add_names_on_any_port(recordings: Path) -> None:
+    client = app_for(recordings, "0.0.0.0", allowed_hosts=["Dash.Example"]).test_client()
+    headers = {"Host": "dash.example", "Origin": "https://dash.example"}
+    response = client.post("/api/record/start", json={"session_name": "s"}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost", True),  # the test client's server port is 80
+        ("http://127.0.0.1:80", True),
+        ("http://[::1]", True),
+        ("https://localhost", False),  # port 443
+        ("http://localhost:5556", False),
+        ("http://localhost:bad", False),
+        ("file://", False),
+    ],
+)
+def test_origin_port_must_be_the_servers(client: FlaskClient, origin: str, allowed: bool) -> None:
+    response = client.post("/api/replay/stop", headers={"Origin": origin})
+    assert (response.status_code == 200) is allowed
+
+
+# --------------------------------------------------------------------------- headers, token text
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("GET", "/api/recordings"), ("GET", "/api/nothing"), ("POST", "/api/record/stop")],
+)
+def test_api_responses_forbid_sniffing_and_embedding(
+    client: FlaskClient, guarded: Flask, method: str, url: str
+) -> None:
+    for response in (client.open(url, method=method), guarded.test_client().open(url)):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("GET /?token=s3cret HTTP/1.1", "GET /?token=*** HTTP/1.1"),
+        ("GET /api/replay/stream?x=1&TOKEN=a%20b&y=2", "GET /api/replay/stream?x=1&TOKEN=***&y=2"),
+        ('"GET /compare?a=x&token=abc" 200 -', '"GET /compare?a=x&token=***" 200 -'),
+        ("GET /?notoken=1&mytoken=2", "GET /?notoken=1&mytoken=2"),
+    ],
+)
+def test_mask_token(text: str, masked: str) -> None:
+    from pytest_eventrecorder.server.access import mask_token
+
+    assert mask_token(text) == masked
+
+
+def test_read_token_file(tmp_path: Path) -> None:
+    from pytest_eventrecorder.server.access import read_token_file
+
+    (tmp_path / "t").write_text("  s3cret \n# not part of it\n")
+    assert read_token_file(tmp_path / "t") == "s3cret"
+    (tmp_path / "empty").write_text("\n \n")
+    with pytest.raises(ValueError, match="empty"):
+        read_token_file(tmp_path / "empty")
+    with pytest.raises(ValueError, match="cannot read the token file"):
+        read_token_file(tmp_path / "missing")

@@ -103,7 +103,9 @@ def test_an_exposed_server_without_token_warns(
     warned: bool,
 ) -> None:
     server = EventRecorderServer(
-        EventRecorderConfig(recordings_dir=recordings, host=host, port=0), token=token
+        EventRecorderConfig(recordings_dir=recordings, host=host, port=0),
+        token=token,
+        allow_no_token=True,  # without it, an exposed bind is refused (test_rel_access)
     )
     with caplog.at_level(logging.WARNING, logger="pytest_eventrecorder"):
         server.start()
