@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import json
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cassette import Cassette, RecordedEvent
-from .fieldpaths import drop_fields, parse_paths
+from .fieldpaths import PathUsage, drop_fields, join_path, parse_paths
 
 Kind = Literal["unexpected", "changed", "missing", "moved"]
 MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
@@ -87,6 +88,8 @@ class Comparison:
     pairs: dict[int, int]
     """Actual index -> expected index, for every pair (identical or changed). Moved events
     are not pairs: they are out of order, so they cannot place new events in time."""
+    unmatched_paths: tuple[str, ...] = ()
+    """The ``ignore_fields`` entries that name no field of any event on either side."""
 
 
 def compare_events(
@@ -120,8 +123,9 @@ def match_events(
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
     paths = parse_paths(ignore_fields, what="ignore_fields")
     matcher = _Matcher(validate_match_on(match_on), paths)
+    unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
     if len(expected) == len(actual) and all(map(matcher.same, expected, actual)):
-        return Comparison([], {i: i for i in range(len(actual))})  # the common case, fast
+        return Comparison([], {i: i for i in range(len(actual))}, unmatched)  # common, fast
     exp = [matcher.view(i, e) for i, e in enumerate(expected)]
     act = [matcher.view(i, e) for i, e in enumerate(actual)]
     if ordered:
@@ -130,7 +134,22 @@ def match_events(
     else:
         diffs = list(matcher.unordered(exp, act))
     ordered_diffs = _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
-    return Comparison(ordered_diffs, matcher.partners)
+    return Comparison(ordered_diffs, matcher.partners, unmatched)
+
+
+def unmatched_paths(paths: Sequence[str], events: Iterable[RecordedEvent]) -> tuple[str, ...]:
+    """The paths that name no field in any of the events' data (a typo, usually)."""
+    usage = PathUsage(paths)
+    for event in events:
+        if not usage.unmatched():
+            break
+        usage.see(event.event_data)
+    return tuple(usage.unmatched())
+
+
+def unmatched_note(path: str, what: str = "ignore_fields") -> str:
+    """The one wording of the warning about a path that names no field."""
+    return f"{what} path {path!r} matches no field in the cassette's event data"
 
 
 def diff_cassettes(
@@ -462,7 +481,9 @@ def field_diff(expected: Any, actual: Any, path: str) -> list[str]:
     if isinstance(expected, dict) and isinstance(actual, dict):
         keys = list(expected) + [k for k in actual if k not in expected]
         return [
-            line for key in keys for line in _member_diff(expected, actual, key, f"{path}.{key}")
+            line
+            for key in keys
+            for line in _member_diff(expected, actual, key, join_path(path, key))
         ]
     if isinstance(expected, list) and isinstance(actual, list):
         return [

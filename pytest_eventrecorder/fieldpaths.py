@@ -1,37 +1,155 @@
-"""Dotted field paths with ``*`` wildcards, used to ignore and to redact parts of event data.
+"""Field paths: one way to name a field of an event's data, everywhere in the tool.
 
-A path is anchored at the top of ``event_data``: ``"timestamp"`` names a top-level key,
-``"order.id"`` a nested one, ``"meta.*"`` every key under ``meta``. List items are addressed
-by index (``"items.0.price"`` or ``"items.*.price"``). Each segment is an ``fnmatch`` pattern.
+A path is written as a difference report prints it::
+
+    path     := ["event_data."] segment ("." segment)*
+    segment  := key | index | pattern | quoted
+    key      := order_id, unit-price            (any text without a dot or a leading quote)
+    index    := 0, 12                           (a list item by position)
+    pattern  := meta.*, items.*.price, a?b      (``fnmatch`` wildcards: * ? [abc])
+    quoted   := "unit.price" or 'unit.price'    (exactly this key: dots, spaces and wildcard
+                                                 characters are plain text; escapes \\" \\'
+                                                 \\\\ \\n \\t \\r \\b \\f \\/ \\uXXXX)
+
+``event_data.order.id`` and the short form ``order.id`` are the same path: the short form is
+what ``ignore_fields`` and ``redact`` always accepted, so it stays valid. A key that is itself
+named ``event_data`` is written ``event_data.event_data`` (or quoted, ``"event_data"``). A
+``?`` also matches a dot inside a key, which is how the dashboard lists such keys.
+
+The same grammar names fields in ``ignore_fields``, ``redact``, ``--ignore-field``, the API's
+``ignore_field``, the dashboard's field filter and compare page, and, after its root, in a
+``--where`` expression (``event_data.items.0.qty``, ``event_data."unit price"``), where a path
+names one value, so wildcards have no meaning there. Top-level fields (``event_name``,
+``source``, ``event_type``, ``metadata``) are chosen with ``match_on``, not with paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Final
 
 Path = tuple[str, ...]
+"""The segments of a path, each an ``fnmatch`` pattern (quoted keys are escaped)."""
+ROOT: Final = "event_data"
+ESCAPES: Final = {
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "/": "/",
+}
+"""Backslash escapes inside a quoted key (JSON's, plus ``\\'``)."""
+_PLAIN_KEY: Final = re.compile(r"[\w-]+")
+_WILDCARD: Final = re.compile(r"([*?[])")
 _DROP = object()
 
 
 def parse_paths(paths: object, *, what: str = "field paths") -> tuple[Path, ...]:
-    """Validate and split a list of dotted paths; a bad entry is a ``ValueError`` naming it."""
+    """Validate and split a list of paths; a bad entry is a ``ValueError`` naming it."""
+    return tuple(parse_path(path, what=what) for path in _entries(paths, what))
+
+
+def check_paths(paths: object, *, what: str = "field paths") -> tuple[str, ...]:
+    """The paths as written, once each is known to be valid (for options that keep text)."""
+    entries = _entries(paths, what)
+    for path in entries:
+        parse_path(path, what=what)
+    return tuple(entries)
+
+
+def _entries(paths: object, what: str) -> list[str]:
     if isinstance(paths, str | bytes) or not isinstance(paths, Sequence):
         raise TypeError(
-            f"{what} must be a list of dotted paths like ['timestamp', 'order.id'], got {paths!r}"
+            f"{what} must be a list of dotted paths like ['event_data.timestamp', 'order.id'], "
+            f"got {paths!r}"
         )
-    parsed = []
     for path in paths:
         if not isinstance(path, str) or not path.strip():
             raise ValueError(f"{what}: every entry must be a non-empty string, got {path!r}")
-        segments = tuple(path.split("."))
-        if any(not seg for seg in segments):
-            raise ValueError(
-                f"{what}: {path!r} has an empty segment (two dots, or a leading or trailing dot)"
-            )
-        parsed.append(segments)
-    return tuple(parsed)
+    return list(paths)
+
+
+def parse_path(text: str, *, what: str = "field path") -> Path:
+    """One path's segments; the ``event_data.`` prefix, written bare, is dropped."""
+    segments, quoted = _split(text, what)
+    if len(segments) > 1 and segments[0] == ROOT and not quoted[0]:
+        segments = segments[1:]
+    return tuple(segments)
+
+
+def _split(text: str, what: str) -> tuple[list[str], list[bool]]:
+    segments: list[str] = []
+    quoted: list[bool] = []
+    position = 0
+    while True:
+        if text[position : position + 1] in ('"', "'"):
+            key, position = _quoted_key(text, position, what)
+            segments.append(_WILDCARD.sub(r"[\1]", key))
+            quoted.append(True)
+        else:
+            end = text.find(".", position)
+            end = len(text) if end < 0 else end
+            if end == position:
+                raise ValueError(
+                    f"{what}: {text!r} has an empty segment "
+                    "(two dots, or a leading or trailing dot)"
+                )
+            segments.append(text[position:end])
+            quoted.append(False)
+            position = end
+        if position == len(text):
+            return segments, quoted
+        if text[position] != ".":
+            raise ValueError(f"{what}: {text!r} needs a '.' after a quoted key")
+        position += 1
+        if position == len(text):
+            raise ValueError(f"{what}: {text!r} has an empty segment (a trailing dot)")
+
+
+def _quoted_key(text: str, start: int, what: str) -> tuple[str, int]:
+    """The key quoted at ``start`` and the position after its closing quote."""
+    quote, out, i = text[start], [], start + 1
+    while i < len(text) and text[i] != quote:
+        if text[i] != "\\":
+            out.append(text[i])
+            i += 1
+            continue
+        char, i = _escape(text, i, what)
+        out.append(char)
+    if i >= len(text):
+        raise ValueError(f"{what}: {text!r}: the quoted key at column {start + 1} is never closed")
+    return "".join(out), i + 1
+
+
+def _escape(text: str, i: int, what: str) -> tuple[str, int]:
+    code = text[i + 1 : i + 2]
+    digits = text[i + 2 : i + 6]
+    if code == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", digits):
+        return chr(int(digits, 16)), i + 6
+    if code not in ESCAPES:
+        raise ValueError(f"{what}: {text!r}: unknown escape '\\{code}' in a quoted key")
+    return ESCAPES[code], i + 2
+
+
+def show_key(key: object) -> str:
+    """A key as a path segment: bare when it is a plain name or index, else quoted."""
+    text = str(key)
+    return text if _PLAIN_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+def join_path(prefix: str, key: object) -> str:
+    """``prefix.key``, the key quoted when it must be (so the result parses back)."""
+    return f"{prefix}.{show_key(key)}"
+
+
+# --------------------------------------------------------------------------- applying
 
 
 def drop_fields(data: Any, paths: Sequence[Path]) -> Any:
@@ -69,3 +187,34 @@ def _visit(key: str, value: Any, paths: Sequence[Path], action: Callable[[Any], 
     if any(len(p) == 1 for p in matching):
         return action(value)
     return _walk(value, [p[1:] for p in matching], action)
+
+
+def reaches(data: Any, path: Path) -> bool:
+    """Whether the path names at least one field of ``data``."""
+    if not path:
+        return True
+    if isinstance(data, dict):
+        children: Iterable[tuple[str, Any]] = ((str(k), v) for k, v in data.items())
+    elif isinstance(data, list):
+        children = ((str(i), v) for i, v in enumerate(data))
+    else:
+        return False
+    return any(fnmatchcase(key, path[0]) and reaches(value, path[1:]) for key, value in children)
+
+
+class PathUsage:
+    """Which of some paths reached a field in the data seen so far (to warn about the rest:
+    a path that names nothing is usually a typo, and ignores or hides nothing)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self._waiting = {text: parse_path(text) for text in paths}
+
+    def see(self, data: Any) -> None:
+        """Note the paths that reach a field of ``data``."""
+        if self._waiting:
+            for text in [t for t, path in self._waiting.items() if reaches(data, path)]:
+                del self._waiting[text]
+
+    def unmatched(self) -> list[str]:
+        """The paths, as written, that reached no field in anything seen."""
+        return list(self._waiting)

@@ -20,7 +20,7 @@ import pytest
 
 from ..cassette import RecordedEvent
 from ..compare import DEFAULT_MATCH_ON, validate_match_on
-from ..fieldpaths import parse_paths
+from ..fieldpaths import check_paths
 
 MARKER = "event_cassette"
 RECORD_MODES = ("once", "new_episodes", "none", "all", "rewrite")
@@ -176,8 +176,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "speed": check_speed,
     "match_on": validate_match_on,
     "ordered": _flag,
-    "ignore_fields": lambda v: tuple(".".join(p) for p in parse_paths(v, what="ignore_fields")),
-    "redact": lambda v: tuple(".".join(p) for p in parse_paths(v, what="redact")),
+    "ignore_fields": lambda v: check_paths(v, what="ignore_fields"),
+    "redact": lambda v: check_paths(v, what="redact"),
     "before_record_event": _callable_or_none,
     "events_module": _text,
 }

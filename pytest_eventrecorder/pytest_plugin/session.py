@@ -24,7 +24,14 @@ import pytest
 
 from ..adapters import BusAdapter, adapter_for
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
-from ..compare import Comparison, Difference, format_report, match_events
+from ..compare import (
+    Comparison,
+    Difference,
+    format_report,
+    match_events,
+    unmatched_note,
+    unmatched_paths,
+)
 from ..fieldpaths import parse_paths, replace_fields
 from ..formats import read_cassette, write_cassette
 from ..recorder import EventRecorder, kept_by
@@ -289,6 +296,7 @@ class EventCassette:
         if not self.verifies:
             return None
         comparison, captured = self._compare()
+        self._warn_unmatched(comparison.unmatched_paths, "ignore_fields")
         differences = comparison.differences
         if self.options.record_mode == "new_episodes" and all(
             d.kind == "unexpected" for d in differences
@@ -358,6 +366,7 @@ class EventCassette:
             cassette = self.recorder.to_cassette()
             write_cassette(self.path, cassette)
             self._warn_if_hollow(cassette)
+            self._warn_unmatched(unmatched_paths(self.options.redact, cassette.events), "redact")
             log.info("Recorded %d events to %s", len(self.recorder.events), self.path)
         elif self._appended is not None:
             write_cassette(self.path, self._appended)
@@ -375,6 +384,12 @@ class EventCassette:
             problem = self._unknown_inputs(cassette.events) or ""
         if problem:
             warnings.warn(EventCassetteWarning(f"{self.shown_path}: {problem}"), stacklevel=1)
+
+    def _warn_unmatched(self, paths: Sequence[str], what: str) -> None:
+        """A path that names no field ignores or hides nothing: a typo, usually."""
+        for path in paths:
+            note = unmatched_note(path, what)
+            warnings.warn(EventCassetteWarning(f"{self.shown_path}: {note}"), stacklevel=1)
 
 
 class EventCassetteWarning(pytest.PytestWarning):

@@ -283,3 +283,21 @@ def test_pairing_by_name_keeps_order_and_pairs_only_same_names(a: list[str], b: 
     assert all(j1 < j2 for (_, j1), (_, j2) in itertools.pairwise(pairs))
     if a == b:
         assert pairs == [(k, k) for k in range(len(a))]
+
+
+def test_a_reported_path_is_accepted_back_as_an_ignored_field() -> None:
+    expected = [ev("Paid", {"payment_id": 1, "unit.price": 2, "items": [{"n": 1}]})]
+    actual = [ev("Paid", {"payment_id": 9, "unit.price": 3, "items": [{"n": 2}]})]
+    [diff] = compare_events(expected, actual)
+    printed = [line.split(":")[0] for line in diff.field_diffs]
+    assert printed == ["event_data.payment_id", 'event_data."unit.price"', "event_data.items.0.n"]
+    assert compare_events(expected, actual, ignore_fields=printed) == []
+
+
+def test_ignored_paths_that_match_no_field_are_named() -> None:
+    expected = [ev("Paid", {"payment_id": 1, "meta": {"host": "a"}})]
+    actual = [ev("Paid", {"payment_id": 2, "extra": 1})]
+    wanted = ["event_data.payment_id", "meta.*", "extra", "event_data.paymentid", "meta.nope"]
+    comparison = match_events(expected, actual, ignore_fields=wanted)
+    assert comparison.unmatched_paths == ("event_data.paymentid", "meta.nope")
+    assert match_events(expected, expected).unmatched_paths == ()
