@@ -24,6 +24,7 @@ from .. import __version__
 from ..formats import TruncatedCassetteWarning
 from .brokers import record, replay
 from .comparing import diff
+from .coverage import coverage
 from .editing import convert, filter_command
 from .errors import (
     DEBUG_ENV,
@@ -125,7 +126,10 @@ def pubsub_tools(ctx: click.Context, debug: bool, color: bool | None) -> None:
     _setup(ctx, debug, color)
 
 
-_COMMANDS = (info, timeline, validate, filter_command, convert, diff, schema, record, replay, serve)
+_COMMANDS = (
+    *(info, timeline, validate, filter_command, convert, diff, schema, coverage),
+    *(record, replay, serve),
+)
 for _command in _COMMANDS:
     main.add_command(_command)
 pubsub_tools.add_command(serve, name="event-recorder")
