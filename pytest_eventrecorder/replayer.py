@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
 from .clock import Clock, RealClock
 from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
-from .serialize import Rebuilder, import_events_module
+from .serialize import Rebuilder, RebuildWarning, import_events_module
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -47,13 +48,17 @@ class ReplayResult:
 
     ``total`` is how many events the replay was to publish: known up front for recordings in
     memory, or when a progress callback asked for it (a streamed file is then read twice);
-    otherwise it is the number published.
+    otherwise it is the number published. ``not_rebuilt`` counts, per recorded event type,
+    the events replayed as plain data because their class was not found; ``warnings`` says
+    why, with anything else the replay could not do faithfully (each also a warning).
     """
 
     published: int = 0
     total: int = 0
     stopped: bool = False
     errors: list[ReplayError] = field(default_factory=list)
+    not_rebuilt: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -314,6 +319,7 @@ class EventReplayer:
             if plan.adapter is not bus:
                 plan.adapter.close()
         self._finish(result)
+        _report(plan, result)
 
     def _run(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
         publish, progress, total = plan.adapter.publish, plan.progress, plan.total
@@ -322,7 +328,7 @@ class EventReplayer:
         published = 0
         try:
             for run, fresh in self._runs(plan):
-                handover = plain and fresh
+                handover = plain and fresh  # for untyped events: nothing to rebuild
                 for index, event in run:
                     if keep is not None and not keep(event):
                         continue
@@ -334,7 +340,10 @@ class EventReplayer:
                         self.current_offset_ms = event.timestamp_offset_ms
                     try:
                         # Freshly read data with nothing to restore goes to the bus as it is.
-                        outcome = publish(event, event.event_data if handover else rebuild(event))
+                        if handover and event.event_type is None:
+                            outcome = publish(event, event.event_data)
+                        else:
+                            outcome = publish(event, rebuild(event))
                     except Exception as exc:
                         self._failed(plan, result, index, event, exc)
                         outcome = None
@@ -514,6 +523,15 @@ class EventReplayer:
         self.position = result.published
         if plan.progress is not None:
             plan.progress(result.published, plan.total)
+
+
+def _report(plan: _Plan, result: ReplayResult) -> None:
+    """Puts what the replay could not do faithfully in the result, and warns of it."""
+    result.not_rebuilt = dict(plan.rebuild.missed)
+    notes = getattr(plan.adapter, "replay_warnings", None)
+    result.warnings = plan.rebuild.warnings() + (list(notes) if notes else [])
+    for line in plan.rebuild.warnings():
+        warnings.warn(line, RebuildWarning, stacklevel=4)
 
 
 def _check_speed(speed: object) -> float:

@@ -30,6 +30,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import types
 import typing
 import unicodedata
@@ -774,17 +775,34 @@ def rebuild(event: RecordedEvent, module: types.ModuleType | None) -> Any:
     return Rebuilder(module)(event)
 
 
+class RebuildWarning(UserWarning):
+    """Recorded events of a type were replayed as plain data: their class was not found."""
+
+
 class Rebuilder:
-    """:func:`rebuild` for many events: class look-ups are done once per event type."""
+    """:func:`rebuild` for many events: class look-ups are done once per event type.
+
+    An event's class is looked up by its recorded ``event_type`` in the modules already
+    imported (a cassette is data: it never makes anything import), and used only if it is a
+    data class (dataclass, attrs, pydantic, NamedTuple, Enum). With ``module`` (the caller's
+    opt-in import) that module's classes of any kind are used too, also by event name.
+    Events of a type not found are replayed as plain data and counted in :attr:`missed`.
+    """
 
     def __init__(self, module: types.ModuleType | None) -> None:
         self.module = module
         self._classes: dict[tuple[str | None, str], type | None] = {}
+        self.missed: dict[str, int] = {}
+        """Event types whose events were replayed as plain data, with how many."""
+        self.reasons: dict[str, str] = {}
+        """Why each of :attr:`missed` was not rebuilt."""
 
     def __call__(self, event: RecordedEvent) -> Any:
         data = restore(event.event_data)
         cls = self.class_for(event)
         if cls is None:
+            if event.event_type is not None:
+                self.missed[event.event_type] = self.missed.get(event.event_type, 0) + 1
             return data
         try:
             return build_instance(cls, data)
@@ -795,12 +813,58 @@ class Rebuilder:
             ) from exc
 
     def class_for(self, event: RecordedEvent) -> type | None:
-        if self.module is None:
+        kind = event.event_type
+        if self.module is None and kind is None:
             return None
-        key = (event.event_type, event.event_name)
-        if key not in self._classes:
-            self._classes[key] = find_event_class(self.module, event)
-        return self._classes[key]
+        key = (kind, event.event_name if self.module is not None else "")
+        try:
+            return self._classes[key]
+        except KeyError:
+            pass
+        cls = None if self.module is None else find_event_class(self.module, event)
+        if cls is None and kind is not None:
+            cls, reason = imported_data_class(kind)
+            if cls is None:
+                self.reasons[kind] = reason
+        if len(self._classes) < _CACHE_SIZE:
+            self._classes[key] = cls
+        return cls
+
+    def warnings(self) -> list[str]:
+        """One line per event type replayed as plain data."""
+        return [
+            f"{count} events of type {kind} were replayed as plain data: {self.reasons[kind]}"
+            for kind, count in self.missed.items()
+        ]
+
+
+def imported_data_class(event_type: str) -> tuple[type | None, str]:
+    """The data class an ``event_type`` (``"module:QualName"``) names, if its module is
+    already imported; else ``None`` and why not."""
+    module_name, _, qualname = event_type.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None:
+        return None, (
+            f"module {module_name!r} is not imported "
+            f"(import it first, or pass events_module_name={module_name!r})"
+        )
+    target: object = module
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    if target is None:
+        return None, f"module {module_name!r} has no {qualname!r}"
+    if not isinstance(target, type):
+        return None, f"{event_type} is not a class"
+    if not _is_data_class(target):
+        return None, (
+            f"{event_type} is not a data class (dataclass, attrs, pydantic, NamedTuple, "
+            f"Enum); pass events_module_name={module_name!r} to rebuild it anyway"
+        )
+    return target, ""
+
+
+def _is_data_class(cls: type) -> bool:
+    return _is_structured(cls) or _is_named_tuple(cls)
 
 
 def build_instance(cls: type, data: Any) -> Any:

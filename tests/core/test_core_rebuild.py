@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -12,8 +13,14 @@ from uuid import UUID
 import pytest
 from core_helpers import ServiceBus
 
-from pytest_eventrecorder import EventRebuildError, EventRecorder, EventReplayer, VirtualClock
-from pytest_eventrecorder.serialize import import_events_module, rebuild
+from pytest_eventrecorder import (
+    EventRebuildError,
+    EventRecorder,
+    EventReplayer,
+    RecordedEvent,
+    VirtualClock,
+)
+from pytest_eventrecorder.serialize import RebuildWarning, import_events_module, rebuild
 
 EVENTS_SOURCE = """
 from __future__ import annotations
@@ -96,6 +103,15 @@ class Snapshot:
 class Point(NamedTuple):
     x: int
     y: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Trade:
+    trade_id: UUID
+    side: Side
+    fee: Decimal
+    at: datetime
+    fills: tuple[Quote, ...]
 
 
 class Outer:
@@ -187,12 +203,79 @@ def test_plain_classes_are_rebuilt_through_init_or_attributes(
     assert snapshot_back.ready is True
 
 
-def test_without_a_module_events_replay_as_dicts(
+def test_typed_events_are_rebuilt_by_default_when_their_module_is_imported(
     bus: ServiceBus, events_module: Callable[[str], str]
 ) -> None:
     ev = import_events_module(events_module(EVENTS_SOURCE))
-    replayer = record(bus, lambda b: b.publish("Quote", ev.Quote(1.0, 2.0)))
-    assert replayed(replayer, None) == [{"bid": 1.0, "ask": 2.0}]
+    order = ev.Trade(
+        UUID(int=3), ev.Side.BUY, Decimal("1.25"), AT, (ev.Quote(1.0, 2.0), ev.Quote(3.0, 4.0))
+    )
+
+    def publish(b: ServiceBus) -> None:
+        for _ in range(2000):
+            b.publish("Trade", order)
+        b.publish("Quote", ev.Quote(1.0, 2.0))
+
+    replayer = record(bus, publish)
+    target = ServiceBus()
+    result = replayer.replay(target)
+    events = [event for _, event, _ in target.published]
+    assert events[:2000] == [order] * 2000
+    assert type(events[0].fills[0]) is ev.Quote
+    assert type(events[0].fills) is tuple
+    assert (type(events[0].fee), type(events[0].trade_id)) == (Decimal, UUID)
+    assert events[0].side is ev.Side.BUY
+    assert events[0].at == AT
+    assert events[-1] == ev.Quote(1.0, 2.0)
+    assert result.not_rebuilt == {}
+
+
+def test_a_class_whose_module_is_not_imported_stays_a_dict_and_is_reported(
+    events_module: Callable[[str], str],
+) -> None:
+    name = events_module(EVENTS_SOURCE)  # written, never imported
+    events = [
+        RecordedEvent(i, "Quote", {"bid": 1, "ask": 2}, event_type=f"{name}:Quote")
+        for i in range(3)
+    ]
+    target = ServiceBus()
+    with pytest.warns(RebuildWarning, match=rf"3 events of type {name}:Quote .*not imported"):
+        result = EventReplayer.from_events(events).replay(target, math.inf)
+    assert [event for _, event, _ in target.published] == [{"bid": 1, "ask": 2}] * 3
+    assert result.not_rebuilt == {f"{name}:Quote": 3}
+    assert name not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("event_type", "why"),
+    [
+        ("subprocess:Popen", "not a data class"),
+        ("os:system", "not a class"),
+        ("os:NoSuchThing", "has no"),
+    ],
+)
+def test_only_data_classes_are_constructed_by_default(event_type: str, why: str) -> None:
+    events = [
+        RecordedEvent(
+            0, "Run", {"args": ["touch", "/tmp/h1-should-not-exist"]}, event_type=event_type
+        )
+    ]
+    target = ServiceBus()
+    with pytest.warns(RebuildWarning, match=why):
+        result = EventReplayer.from_events(events).replay(target, math.inf)
+    assert target.published[0][1] == {"args": ["touch", "/tmp/h1-should-not-exist"]}
+    assert result.not_rebuilt == {event_type: 1}
+
+
+def test_plain_classes_are_rebuilt_only_with_an_events_module(
+    bus: ServiceBus, events_module: Callable[[str], str]
+) -> None:
+    name = events_module(EVENTS_SOURCE)
+    ev = import_events_module(name)
+    replayer = record(bus, lambda b: b.publish("PlainAlert", ev.PlainAlert("high", AT)))
+    with pytest.warns(RebuildWarning, match="not a data class"):
+        assert replayed(replayer, None) == [{"level": "high", "when": AT.isoformat()}]
+    assert isinstance(replayed(replayer, name)[0], ev.PlainAlert)
 
 
 def test_seed_style_dicts_are_rebuilt_by_event_name(events_module: Callable[[str], str]) -> None:
