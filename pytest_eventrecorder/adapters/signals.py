@@ -11,24 +11,32 @@ library    ``event_name``           ``event_data``                 ``source``
 blinker    the signal's name        the keyword arguments (dict)   the sender if a string,
                                                                    else its class's name
 pyee       the event passed to      the single argument; several   ``None``
-           ``emit``                 or none: ``{"args", "kwargs"}``
+           ``emit`` (as text)       or none: ``{"args", "kwargs"}``
 PyPubSub   the topic's dotted name  the message data (dict)        ``None``
 ========== ======================== ============================== =========================
 
-Replay calls ``signal.send(sender, **event_data)`` (``sender`` given to the adapter, else
-the recorded source), ``emitter.emit(name, *args, **kwargs)`` and
-``publisher.sendMessage(topic, **event_data)``.
+Replay calls ``signal.send(sender, **event_data)``, ``emitter.emit(name, *args, **kwargs)``
+and ``publisher.sendMessage(topic, **event_data)``. Identity is given back where a live object
+can be found: a blinker sender that was an object (metadata :data:`BLINKER_SENDER_KEY`) is
+the live sender of that class that receivers are connected to (Flask's ``sig.connect(fn,
+app)``), and a pyee event name that was an Enum member (metadata :data:`PYEE_EVENT_KEY`) is
+that member, if its module is imported. Where none is found, the replay sends the recorded
+text instead and says so: a :class:`~pytest_eventrecorder.serialize.RebuildWarning` and a
+line in the replay result's ``warnings`` (the adapter's :attr:`replay_warnings`).
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cassette import RecordedEvent
+from ..serialize import RebuildWarning, imported_data_class
 from .base import EventSink
 from .hookspecs import hookimpl
 from .patching import Patches
@@ -38,6 +46,26 @@ _BLINKER_OPTIONS = ("_async_wrapper", "_sync_wrapper")
 _NEW_SIGNAL_HOOK = "_eventrecorder_on_new_signal"
 PYEE_CALL_KEY = "pyee_call"
 """Metadata marking a pyee event recorded as ``{"args": [...], "kwargs": {...}}``."""
+PYEE_EVENT_KEY = "pyee_event"
+"""Metadata naming the Enum member a pyee event name was: ``"module:Enum.MEMBER"``."""
+BLINKER_SENDER_KEY = "blinker_sender"
+"""Metadata saying the blinker sender was an object (``"instance"``) or a class (``"class"``),
+named by the event's source."""
+
+
+class _Notes:
+    """What a replay could not give back faithfully: warned of once per kind, and kept for
+    the replay result."""
+
+    def __init__(self) -> None:
+        self.replay_warnings: list[str] = []
+        self._seen: set[str] = set()
+
+    def note(self, key: str, message: str) -> None:
+        if key not in self._seen:
+            self._seen.add(key)
+            self.replay_warnings.append(message)
+            warnings.warn(message, RebuildWarning, stacklevel=2)
 
 
 def _keyword_arguments(event: RecordedEvent, payload: object, library: str) -> dict[str, Any]:
@@ -79,6 +107,12 @@ class BlinkerAdapter:
         self.sender = sender
         self._patches = Patches()
         self._sink: EventSink | None = None
+        self._notes = _Notes()
+
+    @property
+    def replay_warnings(self) -> list[str]:
+        """Senders this adapter's replays could not find (one line per signal and sender)."""
+        return self._notes.replay_warnings
 
     def attach(self, sink: EventSink) -> None:
         if self._sink is not None:
@@ -125,7 +159,8 @@ class BlinkerAdapter:
             if getattr(signal, "is_muted", False):
                 return  # a muted signal delivers nothing
             data = {k: v for k, v in kwargs.items() if k not in _BLINKER_OPTIONS}
-            sink(signal_name, data, _sender_name(args[0] if args else None))
+            sender = args[0] if args else None
+            sink(signal_name, data, _sender_name(sender), _sender_kind(sender))
 
         if inspect.iscoroutinefunction(original):
 
@@ -145,12 +180,42 @@ class BlinkerAdapter:
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
         kwargs = _keyword_arguments(event, payload, "blinker")
+        signal = self.target if self._namespace is None else self._namespace.get(event.event_name)
+        if signal is None:
+            return []  # a signal nobody created has no receivers: sending would only add it
         sender = event.source if self.sender is _UNSET else self.sender
-        if self._namespace is None:
-            return self.target.send(sender, **kwargs)
-        signal = self._namespace.get(event.event_name)
-        # a signal nobody created has no receivers: sending to it would only add it
-        return [] if signal is None else signal.send(sender, **kwargs)
+        kind = (event.metadata or {}).get(BLINKER_SENDER_KEY)
+        if self.sender is _UNSET and kind is not None:
+            sender = self._live_sender(signal, event, kind)
+        return signal.send(sender, **kwargs)
+
+    def _live_sender(self, signal: Any, event: RecordedEvent, kind: object) -> object:
+        """The live object the recorded sender was: among the senders the signal's
+        receivers are connected to, the one of the recorded class (or that class)."""
+        found = [
+            live
+            for ref in list(getattr(signal, "_weak_senders", {}).values())
+            if (live := ref()) is not None
+            and _sender_name(live) == event.source
+            and isinstance(live, type) == (kind == "class")
+        ]
+        if len(found) == 1:
+            return found[0]
+        problem = "several live senders" if found else "no live sender"
+        self._notes.note(
+            f"{event.event_name}\0{event.source}",
+            f"signal {event.event_name!r}: {problem} of type {event.source} connected to it, "
+            f"so it was sent by the text {event.source!r}; receivers connected to one sender "
+            "miss it (pass BlinkerAdapter(..., sender=obj) to choose)",
+        )
+        return event.source
+
+
+def _sender_kind(sender: object) -> dict[str, str] | None:
+    """Metadata for a sender recorded by its class's name: whether it was that class."""
+    if sender is None or isinstance(sender, str):
+        return None
+    return {BLINKER_SENDER_KEY: "class" if isinstance(sender, type) else "instance"}
 
 
 def _sender_name(sender: object) -> str | None:
@@ -193,6 +258,13 @@ class PyeeAdapter:
             raise TypeError(f"{type(emitter).__name__} has no emit() to record from")
         self.emitter = emitter
         self._patches = Patches()
+        self._notes = _Notes()
+        self._members: dict[str, object] = {}
+
+    @property
+    def replay_warnings(self) -> list[str]:
+        """Enum event names this adapter's replays could not find (one line per name)."""
+        return self._notes.replay_warnings
 
     def attach(self, sink: EventSink) -> None:
         if self._patches:
@@ -215,20 +287,43 @@ class PyeeAdapter:
 
     def publish(self, event: RecordedEvent, payload: object) -> Any:
         emit = self.emitter.emit  # type: ignore[attr-defined]
-        if (event.metadata or {}).get(PYEE_CALL_KEY) == "args" and isinstance(payload, dict):
+        metadata = event.metadata or {}
+        member = metadata.get(PYEE_EVENT_KEY)
+        name = event.event_name if member is None else self._member(event, str(member))
+        if metadata.get(PYEE_CALL_KEY) == "args" and isinstance(payload, dict):
             args, kwargs = payload.get("args", []), payload.get("kwargs", {})
-            return emit(event.event_name, *args, **kwargs)
-        return emit(event.event_name, payload)
+            return emit(name, *args, **kwargs)
+        return emit(name, payload)
+
+    def _member(self, event: RecordedEvent, member: str) -> object:
+        """The Enum member ``"module:Enum.MEMBER"`` names, else the recorded text (noted)."""
+        if member not in self._members:
+            enum_type, _, member_name = member.rpartition(".")
+            cls, why = imported_data_class(enum_type)
+            found = getattr(cls, "__members__", {}).get(member_name)
+            if found is None:
+                why = why or f"{enum_type} has no member {member_name!r}"
+                self._notes.note(
+                    member,
+                    f"pyee event {event.event_name!r} was emitted by its text, not as "
+                    f"{member}: {why}; listeners on the member miss it",
+                )
+            self._members[member] = event.event_name if found is None else found
+        return self._members[member]
 
 
 def _capture_emit(
     sink: EventSink, event_name: object, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
+    metadata: dict[str, str] = {}
+    if isinstance(event_name, enum.Enum):
+        kind = type(event_name)
+        metadata[PYEE_EVENT_KEY] = f"{kind.__module__}:{kind.__qualname__}.{event_name.name}"
     if len(args) == 1 and not kwargs:
-        sink(str(event_name), args[0])
+        sink(str(event_name), args[0], None, metadata or None)
     else:
         call = {"args": list(args), "kwargs": kwargs}
-        sink(str(event_name), call, None, {PYEE_CALL_KEY: "args"})
+        sink(str(event_name), call, None, {**metadata, PYEE_CALL_KEY: "args"})
 
 
 # --------------------------------------------------------------------------- PyPubSub
