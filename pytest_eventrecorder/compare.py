@@ -9,13 +9,14 @@ equals a number (``true`` turning into ``1`` is a change a test must see).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import itertools
 import json
-from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,17 +125,7 @@ def match_events(
     paths = parse_paths(ignore_fields, what="ignore_fields")
     matcher = _Matcher(validate_match_on(match_on), paths)
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
-    if len(expected) == len(actual) and all(map(matcher.same, expected, actual)):
-        return Comparison([], {i: i for i in range(len(actual))}, unmatched)  # common, fast
-    exp = [matcher.view(i, e) for i, e in enumerate(expected)]
-    act = [matcher.view(i, e) for i, e in enumerate(actual)]
-    if ordered:
-        diffs = [d for e, a in matcher.by_source(exp, act) for d in matcher.aligned(e, a)]
-        diffs = _with_moves(diffs, exp, act)
-    else:
-        diffs = list(matcher.unordered(exp, act))
-    ordered_diffs = _in_recorded_order(diffs, matcher.partners, len(exp), len(act))
-    return Comparison(ordered_diffs, matcher.partners, unmatched)
+    return Comparison(matcher.compare(expected, actual, ordered), matcher.partners, unmatched)
 
 
 def unmatched_paths(paths: Sequence[str], events: Iterable[RecordedEvent]) -> tuple[str, ...]:
@@ -167,6 +158,198 @@ def validate_match_on(match_on: Sequence[str]) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"match_on: unknown field(s) {unknown}; choose from {list(MATCH_FIELDS)}")
     return tuple(match_on)
+
+
+# --------------------------------------------------------------------------- streaming
+
+STREAM_WINDOW = 8192
+"""The most events per side a streamed diff compares at once (its memory bound)."""
+
+
+class DiffStream:
+    """The differences between two event streams, read once and in bounded memory.
+
+    Iterating yields what :func:`diff_cassettes` reports, in recorded order. When both
+    streams hold at most ``window`` events, that is exactly its report. Longer streams are
+    compared a window at a time: events equal on both sides pass without being kept; after
+    a difference both sides are read ahead until an event equal on both sides closes the
+    stretch (the window widens up to ``window`` events per side). So an event that moved
+    farther than the window, or an insertion longer than it, shows as ``missing`` and
+    ``unexpected`` (or ``changed``) events rather than ``moved`` ones.
+    ``counts``, ``last_offsets`` and ``unmatched_paths`` are final once iteration ends.
+    """
+
+    def __init__(
+        self,
+        expected: Iterable[RecordedEvent],
+        actual: Iterable[RecordedEvent],
+        *,
+        ignore_fields: Sequence[str] = (),
+        window: int = STREAM_WINDOW,
+    ) -> None:
+        self._paths = parse_paths(ignore_fields, what="ignore_fields")
+        self._usage = PathUsage(ignore_fields)
+        self._exp = _Side(expected, self._usage)
+        self._act = _Side(actual, self._usage)
+        self.window = max(window, 4)
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Events read from each side."""
+        return self._exp.count, self._act.count
+
+    @property
+    def last_offsets(self) -> tuple[float, float]:
+        """The latest ``timestamp_offset_ms`` read on each side."""
+        return self._exp.last_offset, self._act.last_offset
+
+    @property
+    def unmatched_paths(self) -> tuple[str, ...]:
+        """The ``ignore_fields`` entries that named no field of any event read."""
+        return tuple(self._usage.unmatched())
+
+    def __iter__(self) -> Iterator[Difference]:
+        exp, act = self._exp, self._act
+        exp.fill(self.window)
+        act.fill(self.window)
+        if exp.done and act.done:  # it all fits: the whole-sequence comparison
+            yield from self._matcher().compare(exp.take(len(exp.buf)), act.take(len(act.buf)), True)
+            return
+        yield from self._rounds()
+
+    def _matcher(self) -> _Matcher:
+        return _Matcher(DEFAULT_MATCH_ON, self._paths)
+
+    def _rounds(self) -> Iterator[Difference]:
+        exp, act = self._exp, self._act
+        same = self._matcher().same
+        first = min(max(64, self.window // 32), self.window)
+        size = first
+        while True:
+            _skip_equal_heads(exp, act, same)
+            if not exp.buf and not act.buf:
+                return
+            exp.fill(size)
+            act.fill(size)
+            found = self._round(size)
+            if found is None:
+                size = min(size * 2, self.window)
+                continue
+            yield from found
+            size = first
+
+    def _round(self, size: int) -> list[Difference] | None:
+        """The differences up to the last safe cut, or None when the window must widen."""
+        exp, act = self._exp, self._act
+        e_list, a_list = list(exp.buf), list(act.buf)
+        matcher = self._matcher()
+        diffs = matcher.compare(e_list, a_list, True)
+        cut: tuple[int, int] | None = (len(e_list), len(a_list))
+        if not (exp.done and act.done):
+            cut = _last_cut(matcher.partners, diffs, exp.limit(size), act.limit(size))
+        if cut is None and size < self.window:
+            return None
+        if cut is None:  # nothing closes a stretch even at full width: take half of it
+            cut = (_half(e_list), _half(a_list))
+            matcher = self._matcher()
+            diffs = matcher.compare(e_list[: cut[0]], a_list[: cut[1]], True)
+        e_base, a_base = exp.base, act.base
+        exp.take(cut[0])
+        act.take(cut[1])
+        return [_shifted(d, e_base, a_base) for d in diffs if _before(d, cut)]
+
+
+class _Side:
+    """One stream being read: a buffer of events not yet settled, and running totals."""
+
+    def __init__(self, events: Iterable[RecordedEvent], usage: PathUsage) -> None:
+        self._events = iter(events)
+        self._usage = usage
+        self.buf: deque[RecordedEvent] = deque()
+        self.base = 0
+        """The index of ``buf[0]`` in the whole stream."""
+        self.done = False
+        self.count = 0
+        self.last_offset = 0.0
+
+    def fill(self, size: int) -> None:
+        while len(self.buf) < size and not self.done:
+            event = next(self._events, None)
+            if event is None:
+                self.done = True
+                return
+            self._usage.see(event.event_data)
+            self.count += 1
+            self.last_offset = max(self.last_offset, event.timestamp_offset_ms)
+            self.buf.append(event)
+
+    def take(self, count: int) -> list[RecordedEvent]:
+        taken = [self.buf.popleft() for _ in range(count)]
+        self.base += count
+        return taken
+
+    def limit(self, size: int) -> int:
+        """How many buffered events a cut may settle: near the end of a window a partner
+        may still be unread, so the last quarter waits for the next round."""
+        return len(self.buf) if self.done else len(self.buf) - size // 4
+
+
+def _skip_equal_heads(
+    exp: _Side, act: _Side, same: Callable[[RecordedEvent, RecordedEvent], bool]
+) -> None:
+    """Drop events equal on both sides, in step: the common case keeps nothing."""
+    while True:
+        exp.fill(1)
+        act.fill(1)
+        if not exp.buf or not act.buf or not same(exp.buf[0], act.buf[0]):
+            return
+        exp.buf.popleft()
+        act.buf.popleft()
+        exp.base += 1
+        act.base += 1
+
+
+def _last_cut(
+    partners: dict[int, int], diffs: list[Difference], limit_e: int, limit_a: int
+) -> tuple[int, int] | None:
+    """The longest prefixes (expected, actual) that end just after an equal pair and that no
+    pair (equal, changed or moved) straddles, within the limits; None when there is none."""
+    changed = {d.actual_index for d in diffs if d.kind == "changed"}
+    pairs = sorted(
+        [(e, a, a not in changed) for a, e in partners.items()]
+        + [
+            (d.expected_index, d.actual_index, False)
+            for d in diffs
+            if d.kind == "moved" and d.expected_index is not None and d.actual_index is not None
+        ]
+    )
+    a_sorted = sorted(a for _, a, _ in pairs)
+    best, top = None, -1
+    for k, (e, a, equal) in enumerate(pairs):
+        top = max(top, a)
+        if e >= limit_e or top >= limit_a:
+            break
+        if equal and bisect.bisect_right(a_sorted, top) == k + 1:
+            best = (e + 1, top + 1)
+    return best
+
+
+def _half(events: list[RecordedEvent]) -> int:
+    return max(1, len(events) // 2) if events else 0
+
+
+def _before(diff: Difference, cut: tuple[int, int]) -> bool:
+    e, a = diff.expected_index, diff.actual_index
+    return (e is None or e < cut[0]) and (a is None or a < cut[1])
+
+
+def _shifted(diff: Difference, e_base: int, a_base: int) -> Difference:
+    e, a = diff.expected_index, diff.actual_index
+    return replace(
+        diff,
+        expected_index=None if e is None else e + e_base,
+        actual_index=None if a is None else a + a_base,
+    )
 
 
 @dataclass(frozen=True)
@@ -283,6 +466,22 @@ class _Matcher:
         self.ignore = ignore
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
+
+    def compare(
+        self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent], ordered: bool
+    ) -> list[Difference]:
+        """The differences in recorded order; ``partners`` holds the pairing after."""
+        if len(expected) == len(actual) and all(map(self.same, expected, actual)):
+            self.partners.update((i, i) for i in range(len(actual)))  # the common case, fast
+            return []
+        exp = [self.view(i, e) for i, e in enumerate(expected)]
+        act = [self.view(i, e) for i, e in enumerate(actual)]
+        if ordered:
+            diffs = [d for e, a in self.by_source(exp, act) for d in self.aligned(e, a)]
+            diffs = _with_moves(diffs, exp, act)
+        else:
+            diffs = list(self.unordered(exp, act))
+        return _in_recorded_order(diffs, self.partners, len(exp), len(act))
 
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""
@@ -558,23 +757,33 @@ def format_report(
     """A readable report listing every difference (not only the first)."""
     if not differences:
         return "no differences: the events match the recording"
-    lines = [_headline(differences, cassette_path), "(field lines read: recorded != actual)", ""]
+    counts: Counter[str] = Counter(d.kind for d in differences)
+    lines = report_head(counts, cassette_path)
     for number, diff in enumerate(differences, start=1):
-        lines.append(_title(number, diff, color))
-        lines.extend(f"      {line}" for line in diff.field_diffs)
-    if any(d.kind == "moved" for d in differences):
-        lines += ["", _MOVED_HINT]
+        lines += report_entry(number, diff, color)
+    return "\n".join(lines + report_tail(counts, rerecord_hint))
+
+
+def report_head(counts: Mapping[str, int], cassette_path: str | Path | None = None) -> list[str]:
+    """The report's first lines, from the number of differences of each kind."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{counts[kind]} {kind}" for kind in _KIND_ORDER if counts.get(kind))
+    noun = "difference" if total == 1 else "differences"
+    where = f" from cassette {cassette_path}" if cassette_path is not None else ""
+    return [f"{total} event {noun}{where} ({parts})", "(field lines read: recorded != actual)", ""]
+
+
+def report_entry(number: int, diff: Difference, color: bool = False) -> list[str]:
+    """One difference's lines: its title, then its field lines."""
+    return [_title(number, diff, color), *(f"      {line}" for line in diff.field_diffs)]
+
+
+def report_tail(counts: Mapping[str, int], rerecord_hint: str | None = None) -> list[str]:
+    """The report's closing hints."""
+    lines = ["", _MOVED_HINT] if counts.get("moved") else []
     if rerecord_hint:
         lines += ["", f"If the new behaviour is intended, re-record with: {rerecord_hint}"]
-    return "\n".join(lines)
-
-
-def _headline(differences: Sequence[Difference], cassette_path: str | Path | None) -> str:
-    counts = {kind: sum(d.kind == kind for d in differences) for kind in _KIND_ORDER}
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
-    noun = "difference" if len(differences) == 1 else "differences"
-    where = f" from cassette {cassette_path}" if cassette_path is not None else ""
-    return f"{len(differences)} event {noun}{where} ({parts})"
+    return lines
 
 
 def _title(number: int, diff: Difference, color: bool) -> str:
