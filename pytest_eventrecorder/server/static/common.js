@@ -161,26 +161,55 @@
     return typeof n === "number" && isFinite(n) ? n.toLocaleString("en-US") : "—";
   }
 
-  function duration(ms) {
-    if (typeof ms !== "number" || !isFinite(ms)) return "—";
-    if (ms < 1000) return (Math.round(ms * 10) / 10).toLocaleString("en-US") + " ms";
-    const sec = ms / 1000;
-    if (sec < 60) return sec.toFixed(sec < 10 ? 2 : 1) + " s";
-    const min = Math.floor(sec / 60);
-    if (min < 60) return min + " min " + String(Math.floor(sec % 60)).padStart(2, "0") + " s";
-    return Math.floor(min / 60) + " h " + String(min % 60).padStart(2, "0") + " min";
+  const MICROSECOND = 0.001;
+
+  /** The power of ten at or below `ms` (1 µs at least): the precision that tells apart
+   *  times `ms` apart. */
+  function resolution(ms) {
+    return ms > MICROSECOND ? Math.pow(10, Math.floor(Math.log10(ms))) : MICROSECOND;
   }
 
-  /** An offset as a clock reading: m:ss.mmm (h:mm:ss.mmm past an hour). */
-  function offset(ms) {
+  function decimals(step) {
+    return Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+  }
+
+  function fixed(n, digits) {
+    return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  /** m:ss, or h:mm:ss on a scale of hours, with `digits` decimals of a second (rounded,
+   *  not cut: 1.9996 s is 0:02.000). */
+  function clock(ms, digits, hours) {
+    const per = Math.pow(10, digits);
+    const ticks = Math.round((Math.max(0, ms) / 1000) * per);
+    const secs = Math.floor(ticks / per);
+    const tail = pad(secs % 60) + (digits ? "." + String(ticks % per).padStart(digits, "0") : "");
+    const mins = Math.floor(secs / 60);
+    return hours ? Math.floor(mins / 60) + ":" + pad(mins % 60) + ":" + tail : mins + ":" + tail;
+  }
+
+  /** Every time and duration on the pages: `ms` to the nearest `step` ms, in the unit that
+   *  suits a scale reaching `upTo` ms: µs under a millisecond, ms under a second, s under
+   *  a minute, then m:ss and h:mm:ss. One scale, one unit: times side by side compare. */
+  function time(ms, step, upTo) {
     if (typeof ms !== "number" || !isFinite(ms)) return "—";
-    const total = Math.max(0, ms);
-    const millis = Math.floor(total % 1000);
-    const secs = Math.floor(total / 1000) % 60;
-    const mins = Math.floor(total / 60000) % 60;
-    const hours = Math.floor(total / 3600000);
-    const tail = String(secs).padStart(2, "0") + "." + String(millis).padStart(3, "0");
-    return hours ? hours + ":" + String(mins).padStart(2, "0") + ":" + tail : mins + ":" + tail;
+    const s = Math.max(step || 1, MICROSECOND);
+    const top = Math.max(typeof upTo === "number" ? upTo : ms, ms);
+    if (top > 0 && top < 1) return fixed(ms * 1000, decimals(s * 1000)) + " µs";
+    if (top < 1000) return fixed(ms, decimals(s)) + " ms";
+    if (top < 60000) return fixed(ms / 1000, decimals(s / 1000)) + " s";
+    return clock(ms, decimals(s / 1000), top >= 3600000);
+  }
+
+  /** A length, to three significant digits. */
+  function duration(ms) {
+    return time(ms, ms > 0 ? resolution(ms / 100) : 1, ms);
+  }
+
+  /** An offset into a recording `span` ms long: to the millisecond, finer for short spans. */
+  function offset(ms, span) {
+    const scale = typeof span === "number" && span > 0 ? span : ms;
+    return time(ms, Math.min(1, resolution(scale / 1000)), scale);
   }
 
   function bytes(n) {
@@ -352,7 +381,7 @@
   });
 
   window.ER = {
-    TOKEN, api, stream, pageUrl, recordingUrl, encodePath, h, s, clear, number, duration, offset,
-    bytes, date, palette, preview, debounce, jsonTree, setTreeOpen, toast, showError, ApiError,
+    TOKEN, api, stream, pageUrl, recordingUrl, encodePath, h, s, clear, number, time, resolution,
+    duration, offset, bytes, date, palette, preview, debounce, jsonTree, setTreeOpen, toast, showError, ApiError,
   };
 })();

@@ -3,7 +3,7 @@
 
 (function () {
   const ER = window.ER;
-  const { api, h, clear, number, duration, offset, bytes, date, palette, preview, debounce } = ER;
+  const { api, h, clear, number, time, resolution, duration, bytes, date, palette, preview, debounce } = ER;
   const root = document.getElementById("recording");
   const $ = (id) => document.getElementById(id);
   const FILENAME = root.dataset.filename;
@@ -25,8 +25,10 @@
     selected: new Set(),
     current: null,
     nameColor: () => "k9",
-    sourceColor: () => "k9",
+    timeStep: 1,
   };
+  // Colour means an event name, everywhere; sources are drawn in one neutral ink.
+  const sourceColor = () => "src";
   let generation = 0;
   const rowEvents = new WeakMap();
 
@@ -82,7 +84,7 @@
 
   function renderSummaries(info) {
     const names = renderBars($("by-name"), info.event_summary, state.nameColor, "event_name");
-    const sources = renderBars($("by-source"), info.source_summary, state.sourceColor, "source");
+    const sources = renderBars($("by-source"), info.source_summary, sourceColor, "source");
     $("by-name-count").textContent = number(names) + (names === 1 ? " name" : " names");
     $("by-source-count").textContent = number(sources) + (sources === 1 ? " source" : " sources");
   }
@@ -154,7 +156,7 @@
       chips.appendChild(h("span", { class: "chip" }, label, x));
     };
     if (state.range) {
-      chip("Time " + offset(state.range.from) + " – " + offset(state.range.to), () => timeline.reset());
+      chip("Time " + timeline.rangeLabel(), () => timeline.reset());
     }
     const f = state.filters;
     if (f.event_name) chip("Event: " + f.event_name, () => setFilter("event_name", ""));
@@ -231,7 +233,7 @@
     const tr = h("tr", { tabindex: "-1", "aria-selected": String(Boolean(current)), "data-index": ev.index },
       h("td", { class: "check" }, box),
       h("td", { class: "num idx" }, String(ev.index)),
-      h("td", { class: "time", title: ev.timestamp_offset_ms + " ms" }, offset(ev.timestamp_offset_ms)),
+      h("td", { class: "time", title: ev.timestamp_offset_ms + " ms" }, rowTime(ev)),
       h("td", { class: "ev-name " + state.nameColor(ev.event_name), title: ev.event_name }, h("span", { class: "dot" }), ev.event_name),
       h("td", { class: "source", title: ev.source == null ? "" : ev.source }, ev.source == null ? "—" : ev.source),
       h("td", { class: "preview" }, preview(ev.event_data, 240)));
@@ -266,7 +268,29 @@
     e.preventDefault();
   }
 
+  /** The range the table shows: the zoomed one, or the whole recording. */
+  function shownRange() {
+    return state.range || { from: 0, to: (state.info && state.info.duration_ms) || 0 };
+  }
+
+  /** Table times go to the millisecond, finer for a short range and finer still when
+   *  rows on the page are closer than that, so no two different times read the same. */
+  function rowStep(rows) {
+    const { from, to } = shownRange();
+    const offsets = rows.map((ev) => ev.timestamp_offset_ms).sort((a, b) => a - b);
+    let step = Math.min(1, resolution((to - from) / 1000));
+    offsets.forEach((t, i) => {
+      if (i && t > offsets[i - 1]) step = Math.min(step, resolution(t - offsets[i - 1]));
+    });
+    return step;
+  }
+
+  function rowTime(ev) {
+    return time(ev.timestamp_offset_ms, state.timeStep, shownRange().to);
+  }
+
   function renderRows(error) {
+    state.timeStep = rowStep(state.rows);
     const body = clear($("events").querySelector("tbody"));
     state.rows.forEach((ev) => body.appendChild(row(ev)));
     const entry = body.querySelector('tr[aria-selected="true"]') || body.firstElementChild;
@@ -353,7 +377,7 @@
     const facts = h("dl", {});
     const fact = (label, value) => facts.append(h("dt", {}, label), h("dd", {}, value));
     fact("Index", String(ev.index));
-    fact("Time", offset(ev.timestamp_offset_ms) + "  (" + ev.timestamp_offset_ms + " ms)");
+    fact("Time", rowTime(ev) + "  (" + ev.timestamp_offset_ms + " ms)");
     fact("Source", ev.source === null || ev.source === undefined ? "—" : ev.source);
     if (ev.event_type) fact("Type", ev.event_type);
     detail.appendChild(h("div", { class: "detail-head" },
@@ -400,9 +424,10 @@
     const bar = $("savebar");
     const hasSel = state.selected.size > 0;
     bar.hidden = !hasSel && !state.range;
+    keepRowsClearOf(bar);
     if (bar.hidden) return;
     const n = number(state.selected.size) + (state.selected.size === 1 ? " event" : " events");
-    const span = state.range ? offset(state.range.from) + " – " + offset(state.range.to) : "";
+    const span = state.range ? timeline.rangeLabel() : "";
     $("save-choice").hidden = !(hasSel && state.range);
     $("save-sel-label").textContent = n + " selected";
     $("save-range-label").textContent = "All events in " + span;
@@ -413,6 +438,12 @@
       const base = (state.info && state.info.session_name) || "recording";
       name.value = base + (saveMode() === "range" ? "-range" : "-subset");
     }
+  }
+
+  /** A row scrolled to (by keys or focus) stops below the top bar and the save bar. */
+  function keepRowsClearOf(bar) {
+    const top = document.querySelector(".topbar").offsetHeight + (bar.hidden ? 0 : bar.offsetHeight);
+    document.documentElement.style.scrollPaddingTop = top + 8 + "px";
   }
 
   async function save(e) {
@@ -468,8 +499,7 @@
   });
 
   function showRange() {
-    const { from, to } = timeline.range;
-    $("timeline-range").textContent = offset(from) + " – " + offset(to) + (state.range ? " · zoomed" : "");
+    $("timeline-range").textContent = timeline.rangeLabel() + (state.range ? " · zoomed" : "");
   }
 
   const laneOrder = {};
@@ -493,7 +523,7 @@
     if (state.range) Object.assign(params, { from_ms: state.range.from, to_ms: state.range.to });
     const data = await api(BASE + "/timeline", { params: params });
     if (mine !== timelineGeneration) return;
-    timeline.setData(ordered(data), state.by === "source" ? state.sourceColor : state.nameColor);
+    timeline.setData(ordered(data), state.by === "source" ? sourceColor : state.nameColor);
     showRange();
   }
 
@@ -525,10 +555,10 @@
       $("content").hidden = true;
       return;
     }
+    $("compare-link").hidden = false; // nothing to compare in a file that cannot be read
     state.info = info;
     filtersFromUrl();
     state.nameColor = palette(Object.keys(info.event_summary || {}));
-    state.sourceColor = palette(Object.keys(info.source_summary || {}));
     renderHeader(info);
     renderSummaries(info);
     bindFilters();

@@ -172,7 +172,7 @@
       bar.classList.toggle("done", state === "finished");
       this.$("replay-position").textContent = number(position) + " / " + number(total) + " events";
       this.$("replay-offset").textContent =
-        offset(status.current_offset_ms || 0) + " / " + offset(this.duration);
+        offset(status.current_offset_ms || 0, this.duration) + " / " + offset(this.duration, this.duration);
     }
 
     renderNow(status, state) {

@@ -2,7 +2,7 @@
 "use strict";
 
 (function () {
-  const { s, clear, number, offset } = window.ER;
+  const { s, clear, number, time, resolution } = window.ER;
   const LANE_H = 26;
   const TOP = 6;
   const AXIS_H = 26;
@@ -10,29 +10,20 @@
   const PAD = 8;
   const MAX_LANES = 14;
   const MIN_DRAG_PX = 5;
-  const MIN_SPAN_MS = 1;
+  // Ten microseconds: events a pytest test records can be a few microseconds apart.
+  const MIN_SPAN_MS = 0.01;
+  const MIN_STEP_MS = 0.001;
 
   // Steps that read well on a clock: whole seconds, minutes and hours past one second.
   const CLOCK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400]
     .map((sec) => sec * 1000);
 
   function niceStep(span, target) {
-    const raw = span / target;
+    const raw = Math.max(span / target, MIN_STEP_MS);
     if (raw >= 1000) return CLOCK_STEPS.find((step) => step >= raw) || Math.ceil(raw / 86400000) * 86400000;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const norm = raw / mag;
     return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
-  }
-
-  function axisLabel(t, step, to) {
-    if (to <= 2000) return Math.round(t) + " ms";
-    if (to >= 120000 && step >= 1000) {
-      const secs = Math.round(t / 1000);
-      const clock = String(Math.floor(secs / 60) % 60).padStart(2, "0") + ":" + String(secs % 60).padStart(2, "0");
-      return secs >= 3600 ? Math.floor(secs / 3600) + ":" + clock : clock.replace(/^0/, "");
-    }
-    const decimals = Math.max(0, -Math.floor(Math.log10(step / 1000)));
-    return (t / 1000).toFixed(decimals) + " s";
   }
 
   /** Shorten an SVG text node until it fits `width` pixels (it must be in the document). */
@@ -133,6 +124,16 @@
       this.setView(lo, lo + span);
     }
 
+    /** A time on this view, precise enough to tell apart a `parts`-th of the range shown. */
+    label(t, parts) {
+      const { from, to } = this.range;
+      return time(t, resolution((to - from) / parts), to);
+    }
+
+    rangeLabel() {
+      return this.label(this.range.from, 100) + " – " + this.label(this.range.to, 100);
+    }
+
     setCursor(ms) {
       this.cursor = ms;
       this.drawLines();
@@ -199,10 +200,11 @@
       const { from, to } = this.range;
       const step = niceStep(to - from, Math.max(2, Math.floor((L.right - L.left) / 110)));
       const axis = s("g", { class: "axis" });
-      for (let t = Math.ceil(from / step) * step; t <= to + step * 1e-9; t += step) {
-        const x = this.x(t);
+      // Ticks are whole multiples of the step (no summing: 0.1 + 0.2 drifts).
+      for (let i = Math.max(0, Math.ceil(from / step - 1e-9)); i * step <= to + step * 1e-9; i++) {
+        const x = this.x(i * step);
         axis.appendChild(s("line", { x1: x, x2: x, y1: L.plotTop, y2: L.plotBottom + 4 }));
-        axis.appendChild(s("text", { x: x, y: L.plotBottom + 17, "text-anchor": "middle" }, axisLabel(t, step, to)));
+        axis.appendChild(s("text", { x: x, y: L.plotBottom + 17, "text-anchor": "middle" }, time(i * step, step, to)));
       }
       svg.appendChild(axis);
     }
@@ -291,10 +293,12 @@
       const [lineEl, bg, text] = this.hover.childNodes;
       lineEl.setAttribute("x1", String(x));
       lineEl.setAttribute("x2", String(x));
-      const labelX = Math.min(Math.max(x, L.left + 36), L.right - 36);
-      bg.setAttribute("x", String(labelX - 36));
+      text.textContent = this.label(this.t(x), 500);
+      const half = text.getComputedTextLength() / 2 + 8;
+      const labelX = Math.min(Math.max(x, L.left + half), L.right - half);
+      bg.setAttribute("x", String(labelX - half));
+      bg.setAttribute("width", String(2 * half));
       text.setAttribute("x", String(labelX));
-      text.textContent = offset(this.t(x));
       this.hover.setAttribute("visibility", "visible");
     }
 
