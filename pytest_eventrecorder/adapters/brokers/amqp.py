@@ -162,6 +162,9 @@ class AmqpAdapter(BrokerAdapter):
                 self._properties(meta.get("properties"), meta.get(HEADER_TYPES)),
             )
 
+    def open_publisher(self) -> None:
+        self._publishing_channel()  # on the thread that will publish: pika's rule
+
     def _publishing_channel(self) -> Any:
         if self._publisher is not None and threading.current_thread() is not self._publisher_thread:
             raise RuntimeError("an AMQP adapter publishes from one thread only (pika's rule)")

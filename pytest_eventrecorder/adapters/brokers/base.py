@@ -234,6 +234,10 @@ class BrokerAdapter:
     def _close_publisher(self) -> None:
         """Disconnect the publishing connection, if one was opened."""
 
+    def _connect_publisher(self) -> Any:
+        """A new publishing connection (raise a clear error on failure)."""
+        raise NotImplementedError
+
     def publish(self, event: RecordedEvent, payload: object) -> Any:
         raise NotImplementedError
 
@@ -269,6 +273,11 @@ class BrokerAdapter:
     def close(self) -> None:
         self.detach()
         self._close_publisher()
+
+    def open_publisher(self) -> None:
+        """Connect for publishing now rather than on the first publish: a replay calls this
+        before its clock starts, so connecting does not make the first event late."""
+        self._publishing(self._connect_publisher)
 
     # ------------------------------------------------------------------ helpers
 

@@ -9,6 +9,12 @@ drops the rest unannounced); messages are taken off the socket at once and writt
 another thread. MQTT 3.1.1 has no such flow control and no drop signal: a burst larger than
 the broker's queue can be lost unseen, which the recorder warns about when it starts.
 
+Replay publishes without waiting for each acknowledgement (up to the in-flight window)
+and checks every one: a publish that must wait (a full window; a QoS 0/1 message after a
+QoS 2 one, which brokers forward only once it completes) waits, and :meth:`flush` /
+``close()`` wait for the rest and raise naming a message the broker did not acknowledge
+or refused.
+
 Every subscriber gets its own copy, so nothing is taken from other clients (shared
 ``$share/...`` subscriptions are never used). With MQTT 5 (the default; ``?protocol=3.1.1``
 for older brokers) the subscription asks for *retain as published*, so each message's
@@ -20,8 +26,11 @@ metadata, and replay publishes with the same ones. ``#`` does not match ``$SYS/.
 from __future__ import annotations
 
 import base64
+import contextlib
+import socket
 import threading
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -61,6 +70,11 @@ class MqttAdapter(BrokerAdapter):
             raise ValueError(f"{self.url.redacted}: qos must be 0, 1 or 2, not {qos!r}")
         self.qos = int(qos)
         self._recorder: Any = None
+        self._unacked: deque[tuple[str, int, Any]] = deque()
+        """(topic, QoS, paho's MessageInfo) of each QoS 1/2 message not yet acknowledged."""
+        self._refusals: dict[int, str] = {}
+        self._window = 1
+        """QoS 1/2 messages to have in flight at once (set on connecting)."""
 
     def _import_client(self) -> Any:
         try:
@@ -96,8 +110,11 @@ class MqttAdapter(BrokerAdapter):
         connected = threading.Event()
         outcome: list[Any] = []
 
-        def on_connect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        def on_connect(_c: Any, _u: Any, _flags: Any, reason: Any, props: Any) -> None:
             outcome.append(reason)
+            # What the broker takes in flight from us (MQTT 5), if less than paho sends.
+            limit = getattr(props, "ReceiveMaximum", None) or client.max_inflight_messages
+            self._window = max(1, min(client.max_inflight_messages, limit))
             connected.set()
 
         client.on_connect = on_connect
@@ -105,6 +122,9 @@ class MqttAdapter(BrokerAdapter):
             client.connect(self.url.host, self.url.port, keepalive=30, **self._clean_start())
         except (OSError, ValueError) as exc:
             raise self.error(f"cannot connect: {exc}") from None
+        # paho leaves Nagle's algorithm on: a small PUBREL or PUBACK then waits for the
+        # peer's delayed ACK, ~15 ms a message when QoS levels mix.
+        client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.loop_start()
         if not connected.wait(CONNECT_TIMEOUT_S) or outcome[0].is_failure:
             _stop(client)
@@ -183,25 +203,81 @@ class MqttAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ replay
 
+    def _connect_publisher(self) -> Any:
+        client = self._connect("publisher")
+        client.on_publish = self._on_publish
+        return client
+
     def publish(self, event: RecordedEvent, payload: object) -> Any:
-        client = self._publishing(lambda: self._connect("publisher"))
+        """Send one message without waiting for its acknowledgement (a QoS 1/2 round trip
+        each made replays crawl); :meth:`flush` or :meth:`close` checks them all."""
+        client = self._publishing(self._connect_publisher)
         meta = event.metadata or {}
         qos = meta.get("qos", 0)
-        info = client.publish(
-            event.event_name,
-            payload_bytes(event, payload),
-            qos=qos if qos in (0, 1, 2) else 0,
-            retain=bool(meta.get("retain", False)),
-            properties=self._properties(meta.get("properties")),
-        )
+        qos = qos if qos in (0, 1, 2) else 0
+        self._make_room(qos)
+        try:
+            info = client.publish(
+                event.event_name,
+                payload_bytes(event, payload),
+                qos=qos,
+                retain=bool(meta.get("retain", False)),
+                properties=self._properties(meta.get("properties")),
+            )
+        except ValueError as exc:  # a topic paho refuses (wildcards, too long...)
+            raise self.error(f"cannot publish to {event.event_name!r}: {exc}") from None
+        if info.rc != self.client.enums.MQTTErrorCode.MQTT_ERR_SUCCESS:
+            problem = self.client.client.error_string(info.rc)
+            raise self.error(f"cannot publish to {event.event_name!r}: {problem}")
+        if qos:
+            self._unacked.append((event.event_name, qos, info))
+
+    def _make_room(self, qos: int) -> None:
+        """Wait for what must be acknowledged before a message with ``qos`` goes out in
+        order: the oldest while the in-flight window is full (paho would hold the next
+        QoS 1/2 message back but send a QoS 0 one at once), and every QoS 2 message before
+        a QoS 0/1 one (a broker may forward a QoS 2 message only once it completes)."""
+        unacked = self._unacked
+        while unacked and unacked[0][2].is_published():
+            self._acknowledged(*unacked.popleft())
+        while len(unacked) >= self._window or (qos < 2 and any(q == 2 for _, q, _ in unacked)):
+            self._acknowledged(*unacked.popleft())
+
+    def flush(self) -> None:
+        """Wait until the broker acknowledged every QoS 1/2 message published; raise a
+        :class:`BrokerConnectionError` naming the first one it did not (or refused)."""
+        while self._unacked:
+            self._acknowledged(*self._unacked.popleft())
+
+    def _acknowledged(self, topic: str, qos: int, info: Any) -> None:
+        if not info.is_published():
+            self._ack_at_once()
         try:
             info.wait_for_publish(_PUBLISH_TIMEOUT_S)
         except (RuntimeError, ValueError) as exc:
-            raise self.error(f"cannot publish to {event.event_name!r}: {exc}") from None
+            raise self.error(f"cannot publish to {topic!r}: {exc}") from None
         if not info.is_published():
             raise self.error(
-                f"{event.event_name!r} was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
+                f"{topic!r} (QoS {qos}) was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
             )
+        refused = self._refusals.pop(info.mid, None)
+        if refused is not None:
+            raise self.error(f"the broker refused {topic!r} (QoS {qos}): {refused}")
+
+    def _ack_at_once(self) -> None:
+        """About to wait for the broker: make the kernel acknowledge what it received now.
+        A broker with Nagle's algorithm on (Mosquitto's default) holds a small PUBACK or
+        PUBREC back until its previous one is acknowledged, and a delayed ACK made every
+        such wait ~10 ms (Linux only; elsewhere the wait is just longer)."""
+        sock = None if self._publisher is None else self._publisher.socket()
+        if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _props: Any) -> None:
+        """Runs before paho marks the message published: a refusal is known by then."""
+        if getattr(reason, "is_failure", False):
+            self._refusals[mid] = str(reason)
 
     def _properties(self, recorded: object) -> Any:
         if not self.v5 or not isinstance(recorded, dict):
@@ -218,8 +294,15 @@ class MqttAdapter(BrokerAdapter):
         return props
 
     def _close_publisher(self) -> None:
-        client, self._publisher = self._publisher, None
-        if client is not None:
+        client = self._publisher
+        if client is None:
+            return
+        try:
+            self.flush()
+        finally:
+            self._publisher = None
+            self._unacked.clear()
+            self._refusals.clear()
             _stop(client)
 
 

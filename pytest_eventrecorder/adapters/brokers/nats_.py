@@ -217,8 +217,11 @@ class NatsAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ replay
 
+    def _connect_publisher(self) -> Any:
+        return self._run(self._connect("publisher"))
+
     def publish(self, event: RecordedEvent, payload: object) -> Any:
-        connection = self._publishing(lambda: self._run(self._connect("publisher")))
+        connection = self._publishing(self._connect_publisher)
         headers = (event.metadata or {}).get("headers")
         text_headers = (
             {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}

@@ -154,8 +154,11 @@ class RedisAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ replay
 
+    def _connect_publisher(self) -> Any:
+        return self._connect()
+
     def publish(self, event: RecordedEvent, payload: object) -> Any:
-        client = self._publishing(self._connect)
+        client = self._publishing(self._connect_publisher)
         meta = event.metadata or {}
         with self._errors("cannot publish"):
             if meta.get("kind") == STREAM_KIND or event.event_name in self.streams:
