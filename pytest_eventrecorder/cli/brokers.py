@@ -32,6 +32,7 @@ from ..formats import cassette_format
 from ..recorder import EventRecorder
 from ..replayer import EventReplayer
 from .errors import CliError
+from .inputs import refuse_existing
 
 EXIT_INTERRUPTED = 130
 _POLL_S = 0.2
@@ -144,6 +145,7 @@ class _Limit:
     help="Record only these channels, in the broker's wildcard syntax (repeatable).",
 )
 @click.option("--session", "session_name", metavar="NAME", help="Default: the file's name.")
+@click.option("-f", "--force", is_flag=True, help="Replace the cassette if it exists.")
 def record(
     url: str,
     output: Path,
@@ -151,6 +153,7 @@ def record(
     max_events: int | None,
     channels: tuple[str, ...],
     session_name: str | None,
+    force: bool,
 ) -> None:
     """Record everything a broker carries into a cassette.
 
@@ -167,6 +170,7 @@ def record(
             cassette_format(output)
         except CassetteError as exc:
             raise click.BadParameter(str(exc), param_hint="'-o'") from None
+        refuse_existing(output, force=force)
         partial = output.with_name(output.name + PARTIAL_SUFFIX)
         _refuse_leftover(partial)
         adapter = adapter_for(_with_channels(url, channels))

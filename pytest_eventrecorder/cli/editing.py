@@ -16,10 +16,16 @@ from .inputs import (
     WHERE_HELP,
     check_millis,
     check_output,
+    check_target,
+    input_path,
     open_input,
     parse_where,
     progress,
     selector,
+)
+
+FORCE = click.option(
+    "-f", "--force", is_flag=True, help="Replace OUT if it exists (never one of the inputs)."
 )
 
 
@@ -75,6 +81,7 @@ from .inputs import (
     help="With --from-ms, move offsets (and the start time) so the slice starts at 0.",
 )
 @click.option("--session-name", default=None, help="Name the new session (default: keep it).")
+@FORCE
 def filter_command(
     file: str,
     output: str,
@@ -86,6 +93,7 @@ def filter_command(
     where: Query | None,
     rebase: bool,
     session_name: str | None,
+    force: bool,
 ) -> None:
     """Write a new cassette with the events of FILE that pass every filter given.
 
@@ -105,7 +113,9 @@ def filter_command(
             f"must be greater than --from-ms ({window[0]:g})", param_hint="--to-ms"
         )
     out = check_output(output)
-    source = open_input(file)
+    path = input_path(file)
+    check_target(out, force=force, inputs=[path])
+    source = open_input(path)
     keep = selector(event_names, excluded, sources, where, window)
     shift = -window[0] if rebase else 0.0
 
@@ -159,7 +169,8 @@ def _derived_header(
 @click.command(short_help="Convert a cassette to another format, losslessly.")
 @click.argument("source_file", metavar="IN")
 @click.argument("output", metavar="OUT")
-def convert(source_file: str, output: str) -> None:
+@FORCE
+def convert(source_file: str, output: str, force: bool) -> None:
     """Rewrite cassette IN as OUT; each suffix picks a format: .json .yaml .yml .jsonl (+ .gz).
 
     Lossless for every field of the cassette format (keys it does not define are not kept),
@@ -172,7 +183,9 @@ def convert(source_file: str, output: str) -> None:
       eventrecorder convert huge.jsonl huge.jsonl.gz
     """
     out = check_output(output)
-    source = open_input(source_file)
+    path = input_path(source_file)
+    check_target(out, force=force, inputs=[path])
+    source = open_input(path)
     counted = Counter[str]()
 
     def counting() -> Iterator[RecordedEvent]:

@@ -43,18 +43,8 @@ class Input:
 
 
 def open_input(name: str | Path) -> Input:
-    """A ``.jsonl`` cassette is only opened (events are streamed); other formats are loaded.
-    A quoted glob pattern picks the newest file it matches, as EventReplayer does."""
-    path = Path(name)
-    if not path.exists() and glob.has_magic(str(path)):
-        try:
-            path = newest_match(path)
-        except FileNotFoundError:
-            raise CliError(f"{path}: no file matches") from None
-    if not path.exists():
-        raise CliError(f"{path}: no such file")
-    if path.is_dir():
-        raise CliError(f"{path}: is a folder, not a cassette file")
+    """A ``.jsonl`` cassette is only opened (events are streamed); other formats are loaded."""
+    path = input_path(name)
     fmt, _ = cassette_format(path)
     size = path.stat().st_size
     if fmt == "jsonl":
@@ -63,12 +53,63 @@ def open_input(name: str | Path) -> Input:
     return Input(path, cassette.header, lambda: cassette.events, size)
 
 
+def input_path(name: str | Path) -> Path:
+    """The file a command reads; a quoted glob pattern picks the newest file it matches, as
+    EventReplayer does."""
+    path = Path(name)
+    if not path.exists() and glob.has_magic(str(path)):
+        try:
+            path = newest_match(path)
+        except FileNotFoundError:
+            raise CliError(f"{shown_path(path)}: no file matches") from None
+    if not path.exists():
+        raise CliError(f"{shown_path(path)}: no such file")
+    if path.is_dir():
+        raise CliError(f"{shown_path(path)}: is a folder, not a cassette file")
+    return path
+
+
 def check_output(name: str | Path) -> Path:
+    """The cassette to write, checked before anything is read: a file with a known suffix."""
     path = Path(name)
     if path.is_dir():
-        raise CliError(f"{path}: is a folder; name the cassette file to write")
-    cassette_format(path)  # an unknown suffix fails now, before a long read
+        raise CliError(f"{shown_path(path)}: is a folder; name the cassette file to write")
+    cassette_format(path)
     return path
+
+
+def check_target(output: Path, *, force: bool, inputs: Sequence[Path]) -> None:
+    """Never one of the ``inputs``; an existing file only with ``--force``."""
+    for source in inputs:
+        refuse_input(output, source)
+    refuse_existing(output, force=force)
+
+
+def refuse_existing(path: Path, *, force: bool) -> None:
+    if os.path.lexists(path) and not force:
+        raise CliError(f"{shown_path(path)}: already exists; pass --force to replace it")
+
+
+def refuse_input(output: Path, source: Path) -> None:
+    """Even with ``--force``, a command never writes over the file it reads: a filter that
+    matches nothing, or one stopped half way, would leave nothing of it."""
+    if _same_file(output, source):
+        raise CliError(
+            f"{shown_path(output)} is also the input: write to another file (and rename it "
+            "afterwards if you mean to replace the input)"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as messages show it: ``sub/../x.json`` is ``x.json``."""
+    return os.path.normpath(path)
 
 
 @contextlib.contextmanager

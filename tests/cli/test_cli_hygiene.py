@@ -1,0 +1,108 @@
+"""The real ``eventrecorder`` in a subprocess: it never destroys a file without being asked,
+turns the project's warnings into one ``note:`` line each, and writes durations, counts and
+paths one way everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from cli_samples import sample_cassette
+
+from pytest_eventrecorder import write_cassette
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("eventrecorder") is None, reason="console script not installed"
+)
+ENV = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "EVENTRECORDER_DEBUG")}
+
+
+def eventrecorder(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["eventrecorder", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=ENV,
+    )
+
+
+def one_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def cassette(tmp_path: Path) -> Path:
+    path = tmp_path / "o.json"
+    write_cassette(path, sample_cassette())
+    return path
+
+
+# --------------------------------------------------------------------------- 12.4 no overwrite
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)], ids=["plain", "force"])
+def test_filter_never_writes_over_its_own_input(cassette: Path, force: tuple[str, ...]) -> None:
+    before = cassette.read_bytes()
+    line = one_error(eventrecorder("filter", cassette, "-o", cassette, "--event", "X", *force))
+    assert "is also the input" in line
+    assert cassette.read_bytes() == before
+
+
+def test_an_input_reached_another_way_is_still_the_input(cassette: Path, tmp_path: Path) -> None:
+    before = cassette.read_bytes()
+    (tmp_path / "sub").mkdir()
+    other_name = tmp_path / "sub" / ".." / "o.json"
+    for args in (
+        ("filter", tmp_path / "o*.json", "-o", cassette, "--force"),  # a quoted glob
+        ("convert", cassette, other_name, "--force"),
+    ):
+        assert "is also the input" in one_error(eventrecorder(*args))
+    assert cassette.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["filter", "convert"])
+def test_writing_over_an_existing_file_needs_force(
+    cassette: Path, tmp_path: Path, command: str
+) -> None:
+    existing = tmp_path / "kept.json"
+    existing.write_text("precious")
+    filtering = command == "filter"
+    extra = ("--event", "OrderPlaced") if filtering else ()
+    args = ("filter", cassette, "-o", existing) if filtering else ("convert", cassette, existing)
+    line = one_error(eventrecorder(*args, *extra))
+    assert line == f"Error: {existing}: already exists; pass --force to replace it"
+    assert existing.read_text() == "precious"
+    result = eventrecorder(*args, *extra, "--force")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(existing.read_text())["session_name"] == "demo"
+
+
+def test_record_over_an_existing_cassette_needs_force(cassette: Path) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379; CI=true requires it")
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    before = cassette.read_bytes()
+    channel = f"hygiene-{uuid.uuid4().hex}"
+    url = "redis://127.0.0.1:6379/0"
+    args = ("record", "--from", url, "--channel", channel, "-o", cassette, "--duration", "0.3")
+    line = one_error(eventrecorder(*args))
+    assert line == f"Error: {cassette}: already exists; pass --force to replace it"
+    assert cassette.read_bytes() == before
+    result = eventrecorder(*args, "--force")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(cassette.read_text())["events"] == []
