@@ -1,36 +1,36 @@
 """Indexing a recording file: its columns, and random access to its events.
 
-A ``.jsonl`` file is indexed by the byte offset of each line (pages are read with ``pread``);
-other formats keep their parsed events. :func:`stream_totals` counts a stream's events
-without indexing it (for the list).
+A ``.jsonl`` or ``.jsonl.gz`` file is indexed by the offset of each line (pages are read
+again from the file, see :mod:`.lines`); other formats keep their parsed events.
+:func:`stream_totals` counts a stream's events without indexing it (for the list). Every
+number an index keeps must be a finite float: a 400-digit integer or ``1e400`` (infinity)
+is a :class:`CassetteError` naming the field, never an ``OverflowError``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import io
 import json
 import logging
 import math
-import os
 import re
-import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..cassette import (
     Cassette,
     CassetteError,
+    CassetteHeader,
     JSONValue,
     RecordedEvent,
     collecting_unknown_fields,
 )
-from ..formats import cassette_format, iter_events, read_cassette, read_header
+from ..formats import cassette_format, read_cassette, read_header
+from .cache import SizedCache, size_of
 from .errors import BrokenRecording, public_error
+from .lines import MAX_BLANK_LINES, LineFile, blank_line_error, split_lines
 from .query import EventIndex, EventReader, FileKey
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -39,25 +39,100 @@ MAX_FIELD_PATHS = 500
 """Field paths listed per recording; data keyed by ids would otherwise list every id."""
 PATH_SAMPLE = 32
 """Events walked for field paths per (event name, top-level keys)."""
+SIZE_SAMPLE = 200
+"""Events measured to estimate the memory of a recording held in memory."""
 _PATH_DEPTH = 8
 _LIST_ITEMS_SCANNED = 20
 
 
+# --------------------------------------------------------------------------- numbers
+
+
+def finite_ms(value: float, field_name: str, index: int | None = None) -> float:
+    """``value`` as a float, or a :class:`CassetteError` naming the field when it has none
+    (an integer of hundreds of digits) or is not finite."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _too_large(field_name, index) from None
+    if not math.isfinite(number):
+        raise CassetteError(
+            f"must be a finite number of milliseconds, got {value!r}", index=index, field=field_name
+        )
+    return number
+
+
+def _too_large(field_name: str, index: int | None = None) -> CassetteError:
+    return CassetteError(
+        "must be a finite number of milliseconds, got an integer too large for a float",
+        index=index,
+        field=field_name,
+    )
+
+
+def read_checked_header(path: Path) -> CassetteHeader:
+    """:func:`read_header`, whose numbers fit a float (the list sorts by them, the index adds
+    to them)."""
+    try:
+        header = read_header(path)
+    except OverflowError:  # a reader that has not refused it yet (the core reader will)
+        raise _overflow(path) from None
+    finite_ms(header.duration_ms, "duration_ms")
+    return header
+
+
+def _overflow(path: Path) -> CassetteError:
+    if cassette_format(path)[0] == "jsonl":
+        return _too_large("duration_ms")  # the only float of a header line
+    return CassetteError(
+        "field 'timestamp_offset_ms' or 'duration_ms' holds an integer too large for a float"
+    )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise CassetteError(
+            f"the number {text[:40]} is out of range (it would read as infinity); "
+            "cassettes hold finite numbers only"
+        )
+    return value
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise CassetteError(f"{name} is not a JSON number; cassettes hold finite numbers only")
+
+
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+"""As the cassette reader decodes: NaN and Infinity refused (they are not JSON either), and
+so is a number too large for a float."""
+
+
+def decode_event(line: bytes, index: int) -> RecordedEvent:
+    """One ``.jsonl`` line as an event; a :class:`CassetteError` or ``ValueError`` if not."""
+    raw = _STRICT_JSON.decode(line.decode())
+    try:
+        return RecordedEvent.from_dict(raw, index=index)
+    except OverflowError:  # the one number of an event
+        raise _too_large("timestamp_offset_ms", index) from None
+
+
+# --------------------------------------------------------------------------- counting
+
+
 def stream_totals(path: Path, duration_ms: float) -> tuple[int, float]:
-    """The events a ``.jsonl`` holds (one per line after the header) and the last one's
-    offset, read block by block: no line is held whole, so a gzip bomb cannot fill memory."""
-    newlines, tail = 0, b""
-    with open(path, "rb") as raw, contextlib.ExitStack() as stack:
-        stream: io.BufferedIOBase = raw
-        if cassette_format(path)[1]:
-            stream = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
-        with contextlib.suppress(OSError, EOFError, zlib.error):  # cut off: count what came
-            while block := stream.read(1 << 20):
-                # A blank line holds no event: count only newlines ending a non-empty line.
-                newlines += block.count(b"\n") - len(_BLANK.findall(tail[-1:] + block))
-                tail = (tail + block)[-_TAIL_BYTES:]
+    """The events a ``.jsonl`` holds (one per non-blank line after the header) and the last
+    one's offset, read block by block: no line is held whole, and a gzip bomb is refused."""
+    newlines, blank, tail = 0, 0, b""
+    for block in LineFile(path).blocks():
+        blank += len(_BLANK.findall(tail[-1:] + block))
+        if blank > MAX_BLANK_LINES:
+            raise blank_line_error(path, newlines + 1)
+        newlines += block.count(b"\n")
+        tail = (tail + block)[-_TAIL_BYTES:]
+    events = newlines - blank - 1
     whole, _, partial = tail.rpartition(b"\n")
-    events, last = newlines - 1, _offset_of(partial)  # an unended last line may be whole
+    last = _offset_of(partial)  # an unended last line may be whole
     if last is not None:
         events += 1
     else:
@@ -74,9 +149,9 @@ _BLANK = re.compile(rb"(?<=\n)[ \t\r]*\n")
 def _offset_of(line: bytes) -> float | None:
     try:
         offset = json.loads(line)["timestamp_offset_ms"]
+        return finite_ms(offset, "timestamp_offset_ms") if isinstance(offset, int | float) else None
     except (ValueError, TypeError, KeyError, RecursionError):
         return None
-    return float(offset) if isinstance(offset, int | float) and math.isfinite(offset) else None
 
 
 def collect_paths(data: JSONValue, prefix: str, out: set[str], depth: int = 0) -> None:
@@ -98,7 +173,7 @@ def collect_paths(data: JSONValue, prefix: str, out: set[str], depth: int = 0) -
                 collect_paths(item, star, out, depth + 1)
 
 
-# --------------------------------------------------------------------------- indexes
+# --------------------------------------------------------------------------- columns
 
 
 @dataclass
@@ -120,10 +195,10 @@ class Columns:
 
     def add(self, event: RecordedEvent) -> None:
         offsets = self.offsets
-        offset = event.timestamp_offset_ms
+        index = len(offsets)
+        offset = finite_ms(event.timestamp_offset_ms, "timestamp_offset_ms", index)
         if offsets and offset < offsets[-1]:
             self.ordered = False
-        index = len(offsets)
         offsets.append(offset)
         name = event.event_name
         name_id = self._name_ids.get(name)
@@ -145,6 +220,15 @@ class Columns:
             self._walked[kind] = walked + 1
             collect_paths(data, "", self.paths)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held, about: the arrays, and the names, sources and paths."""
+        arrays: list[array[Any]] = [self.offsets, self.name_ids, self.source_ids]
+        arrays += [*self.by_name, *self.by_source]
+        held = sum(a.itemsize * len(a) + 80 for a in arrays)
+        texts = (*self.names, *self.sources, *self.paths)
+        return held + sum(len(t) + 120 for t in texts) + 200 * len(self._walked)
+
     def name_id(self, name: str) -> int | None:
         return self._name_ids.get(name)
 
@@ -161,27 +245,38 @@ def _intern(value: str, ids: dict[str, int], values: list[str], postings: list[a
     return found
 
 
-
 # --------------------------------------------------------------------------- building
 
 
-def build_index(filename: str, path: Path, key: FileKey) -> EventIndex:
-    """Read a recording once: a plain ``.jsonl`` by line offsets, anything else whole."""
+def build_index(
+    filename: str, path: Path, key: FileKey, results: SizedCache[object] | None = None
+) -> EventIndex:
+    """Read a recording once: a ``.jsonl`` (gzipped or not) by line offsets, anything else
+    whole. Filter results and timelines go to ``results`` (a cache of its own if none)."""
     log.info("Indexing %s", path)
     with collecting_unknown_fields():  # shown as read; a warning filter must not refuse it
-        return _build_index(filename, path, key)
+        try:
+            if cassette_format(path)[0] == "jsonl":
+                return _line_index(filename, path, key, read_checked_header(path), results)
+            return _whole_index(filename, path, key, _read_whole(path), results)
+        except CassetteError as exc:
+            raise public_error(exc, filename) from None
+        except OSError as exc:
+            raise BrokenRecording(f"{filename}: cannot read the file ({exc.strerror})") from None
 
 
-def _build_index(filename: str, path: Path, key: FileKey) -> EventIndex:
+def _read_whole(path: Path) -> Cassette:
     try:
-        fmt, gz = cassette_format(path)
-        if fmt == "jsonl" and not gz:
-            return _line_index(filename, path, key)
-        cassette = read_cassette(path) if fmt != "jsonl" else _read_all_lines(path)
-    except CassetteError as exc:
-        raise public_error(exc, filename) from None
-    except OSError as exc:
-        raise BrokenRecording(f"{filename}: cannot read the file ({exc.strerror})") from None
+        cassette = read_cassette(path)
+    except OverflowError:
+        raise _overflow(path) from None
+    finite_ms(cassette.header.duration_ms, "duration_ms")
+    return cassette
+
+
+def _whole_index(
+    filename: str, path: Path, key: FileKey, cassette: Cassette, results: SizedCache[object] | None
+) -> EventIndex:
     columns = Columns()
     for event in cassette.events:
         columns.add(event)
@@ -190,49 +285,54 @@ def _build_index(filename: str, path: Path, key: FileKey) -> EventIndex:
     def read(indices: Iterable[int]) -> Iterator[RecordedEvent]:
         return (events[i] for i in indices)
 
-    return EventIndex(filename, path, key, cassette.header, columns, read, cassette)
+    held = columns.nbytes + _events_size(events)
+    return EventIndex(filename, path, key, cassette.header, columns, read, held, results, cassette)
 
 
-def _read_all_lines(path: Path) -> Cassette:
-    events = tuple(iter_events(path))
-    return Cassette(read_header(path), events)
+def _events_size(events: tuple[RecordedEvent, ...]) -> int:
+    """The memory of parsed events, from an even sample (measuring all would cost a walk)."""
+    if not events:
+        return 0
+    step = max(1, len(events) // SIZE_SAMPLE)
+    sample = events[::step]
+    measured = sum(size_of(e.__dict__) + 64 for e in sample)
+    return measured * len(events) // len(sample) + 8 * len(events)
 
 
-def _line_index(filename: str, path: Path, key: FileKey) -> EventIndex:
-    header = read_header(path)
+def _line_index(
+    filename: str,
+    path: Path,
+    key: FileKey,
+    header: CassetteHeader,
+    results: SizedCache[object] | None,
+) -> EventIndex:
     starts: array[int] = array("q")
     lengths: array[int] = array("q")
     columns = Columns()
-    loads, from_dict = _STRICT_JSON.decode, RecordedEvent.from_dict
-    with open(path, "rb") as stream:
-        position = len(stream.readline())
-        for lineno, line in enumerate(stream, start=2):
-            start, position = position, position + len(line)
-            if not line.strip():
-                continue
-            try:
-                raw = loads(line.decode())
-            except (ValueError, RecursionError) as exc:
-                if position == key[1] and not line.endswith(b"\n"):
-                    log.warning("%s: line %d is incomplete; it was skipped", filename, lineno)
-                    break
-                raise _line_error(exc, filename, lineno) from None
-            try:
-                event = from_dict(raw, index=len(starts))
-            except CassetteError as exc:
-                raise _line_error(exc, filename, lineno) from None
-            starts.append(start)
-            lengths.append(len(line))
+    lines = LineFile(path)
+    blank = 0
+    numbered = enumerate(split_lines(lines.blocks(checkpoints=True)), start=1)
+    for lineno, (start, line, ended) in numbered:
+        if lineno == 1:
+            continue  # the header, read by read_header
+        if not line.strip():
+            blank += 1
+            if blank > MAX_BLANK_LINES:
+                raise blank_line_error(filename, lineno)
+            continue
+        try:
+            event = decode_event(line, len(starts))
             columns.add(event)
-    return EventIndex(filename, path, key, header, columns, _pread_reader(path, starts, lengths))
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number; cassettes hold finite numbers only")
-
-
-_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant)
-"""As the cassette reader decodes: NaN and Infinity refused (they are not JSON either)."""
+        except (ValueError, RecursionError) as exc:
+            if not ended and not isinstance(exc, CassetteError):
+                log.warning("%s: line %d is incomplete; it was skipped", filename, lineno)
+                break
+            raise _line_error(exc, filename, lineno) from None
+        starts.append(start)
+        lengths.append(len(line))
+    held = columns.nbytes + 16 * len(starts) + lines.nbytes
+    reader = _line_reader(lines, starts, lengths)
+    return EventIndex(filename, path, key, header, columns, reader, held, results)
 
 
 def _line_error(exc: Exception, filename: str, lineno: int) -> BrokenRecording:
@@ -244,20 +344,19 @@ def _line_error(exc: Exception, filename: str, lineno: int) -> BrokenRecording:
     return BrokenRecording(str(CassetteError(problem, path=filename, line=lineno)))
 
 
-def _pread_reader(path: Path, starts: array[int], lengths: array[int]) -> EventReader:
+def _line_reader(lines: LineFile, starts: array[int], lengths: array[int]) -> EventReader:
     def read(indices: Iterable[int]) -> Iterator[RecordedEvent]:
-        fd = os.open(path, os.O_RDONLY)
+        reader = lines.reader()
         try:
             for i in indices:
-                raw = json.loads(os.pread(fd, lengths[i], starts[i]))
+                line = reader.read(starts[i], lengths[i])
                 with collecting_unknown_fields():
-                    event = RecordedEvent.from_dict(raw, index=i)
-                yield event
+                    yield decode_event(line, i)
         except ValueError as exc:
             if isinstance(exc, CassetteError):
                 raise
             raise CassetteError(f"changed while being read ({exc})") from None
         finally:
-            os.close(fd)
+            reader.close()
 
     return read

@@ -11,23 +11,24 @@ import bisect
 import heapq
 import json
 import math
-import threading
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
+from .cache import SizedCache
 from .errors import public_error
 
 if TYPE_CHECKING:
     from .index import Columns
 
 MAX_LANE_SAMPLE = 500
-QUERY_CACHE_SIZE = 32
+RESULTS_BUDGET = 128 * 1024 * 1024
+"""Bytes of filter results and timelines an index keeps when it has no store to share with."""
 
 FileKey = tuple[int, int, int]
 """A file's (mtime_ns, size, inode): an index is valid while these stay the same."""
@@ -117,8 +118,12 @@ class EventIndex:
         header: CassetteHeader,
         columns: Columns,
         read: EventReader,
+        held: int = 0,
+        results: SizedCache[object] | None = None,
         cassette: Cassette | None = None,
     ) -> None:
+        """``held``: the bytes ``read`` keeps (parsed events, line offsets); filter results
+        and timelines are kept in ``results``, shared by the store's indexes."""
         self.filename = filename
         self.path = path
         self.key = key
@@ -133,11 +138,11 @@ class EventIndex:
             header.version,
             header.metadata,
         )
+        self.nbytes = held + 1000
+        """The memory this index holds, about (what the store's budget counts)."""
         self._read = read
         self._cassette = cassette
-        self._lock = threading.Lock()
-        self._queries: OrderedDict[EventQuery, Sequence[int]] = OrderedDict()
-        self._timelines: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._results = SizedCache[object](RESULTS_BUDGET) if results is None else results
 
     @property
     def duration_ms(self) -> float:
@@ -176,17 +181,12 @@ class EventIndex:
         """The positions of the events the query selects, ascending (cached per query)."""
         if query.is_everything:
             return range(self.count)
-        with self._lock:
-            found = self._queries.get(query)
-            if found is not None:
-                self._queries.move_to_end(query)
-                return found
-        found = self._match(query)
-        with self._lock:
-            self._queries[query] = found
-            while len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
-        return found
+        key = (self.filename, self.key, query)
+        found = self._results.get(key)
+        if found is None:
+            found = self._match(query)
+            self._results.put(key, found, _positions_size(found))
+        return cast(Sequence[int], found)
 
     def _match(self, query: EventQuery) -> Sequence[int]:
         candidates = self._by_columns(query)
@@ -253,11 +253,12 @@ class EventIndex:
         self, by: str, buckets: int, from_ms: float | None = None, to_ms: float | None = None
     ) -> dict[str, Any]:
         """Lanes of events over time: counts per bucket and a capped sample of offsets."""
-        key = (by, buckets, from_ms, to_ms)
-        cached = self._timelines.get(key)
-        if cached is None:
-            cached = self._timelines[key] = self._timeline(by, buckets, from_ms, to_ms)
-        return cached
+        key = (self.filename, self.key, by, buckets, from_ms, to_ms)
+        found = self._results.get(key)
+        if found is None:
+            found = self._timeline(by, buckets, from_ms, to_ms)
+            self._results.put(key, found, _timeline_size(found))
+        return cast(dict[str, Any], found)
 
     def _timeline(
         self, by: str, buckets: int, from_ms: float | None, to_ms: float | None
@@ -291,3 +292,15 @@ class EventIndex:
             "lanes": lanes,
         }
 
+
+def _positions_size(found: Sequence[int]) -> int:
+    return 100 + (found.itemsize * len(found) if isinstance(found, array) else 0)
+
+
+def _timeline_size(timeline: dict[str, Any]) -> int:
+    """The memory of a timeline's lists: a float object and a list slot per sampled offset, a
+    list slot and (past 256) an int object per bucket; counted, not walked (it can hold
+    millions of values)."""
+    lanes: list[dict[str, Any]] = timeline["lanes"]
+    values = sum(32 * len(lane["offsets_ms"]) + 36 * len(lane["histogram"]) for lane in lanes)
+    return 1000 + values + 600 * len(lanes)

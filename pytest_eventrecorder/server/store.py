@@ -14,7 +14,6 @@ import re
 import stat
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +21,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..cassette import Cassette, CassetteError, CassetteHeader, collecting_unknown_fields
-from ..formats import cassette_format, read_header, write_cassette
+from ..formats import cassette_format, write_cassette
+from .cache import SizedCache
 from .errors import BadName, BrokenRecording, NameClash, NotFound, StoreError, public_error
-from .index import build_index, collect_paths, stream_totals
+from .index import build_index, collect_paths, read_checked_header, stream_totals
 from .query import EventIndex, EventQuery, FileKey, as_text, values_at
 
 __all__ = [
@@ -107,7 +107,6 @@ def suffix_of(filename: str) -> str:
     return _SUFFIX[fmt] + (".gz" if gz else "")
 
 
-
 def _iso(timestamp: float) -> str:
     return (
         datetime.fromtimestamp(timestamp, timezone.utc)
@@ -123,15 +122,42 @@ def _file_key(st: os.stat_result) -> FileKey:
 # --------------------------------------------------------------------------- the folder
 
 
-class RecordingStore:
-    """Safe, cached access to the cassettes in one folder (thread-safe)."""
+INDEX_BUDGET = 512 * 1024 * 1024
+"""Bytes of opened indexes kept (a 1,000,000-event ``.jsonl`` takes about 60 MB)."""
+RESULTS_BUDGET = 128 * 1024 * 1024
+"""Bytes of filter results and timelines kept, over all indexes."""
 
-    def __init__(self, root: str | os.PathLike[str], *, max_open: int = 8) -> None:
+
+class _Build:
+    """One index being built; requests for the same file wait for it, no one else does."""
+
+    def __init__(self, key: FileKey) -> None:
+        self.key = key
+        self.done = threading.Event()
+        self.index: EventIndex | None = None
+        self.error: BaseException | None = None
+
+
+class RecordingStore:
+    """Safe, cached access to the cassettes in one folder (thread-safe).
+
+    Opened indexes are kept within ``index_budget`` bytes, filter results and timelines
+    within ``results_budget``; the least recently used go first. Each file is indexed by
+    one thread at a time, and a request for another file never waits for it.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        index_budget: int = INDEX_BUDGET,
+        results_budget: int = RESULTS_BUDGET,
+    ) -> None:
         self.root = Path(root)
-        self.max_open = max_open
+        self.indexes = SizedCache[EventIndex](index_budget)
+        self.results = SizedCache[object](results_budget)
         self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
-        self._indexes: OrderedDict[str, EventIndex] = OrderedDict()
+        self._builds: dict[str, _Build] = {}
         self._entries: dict[str, tuple[FileKey, dict[str, Any]]] = {}
 
     def resolve(self, filename: object) -> Path:
@@ -207,17 +233,17 @@ class RecordingStore:
         }
         try:
             with collecting_unknown_fields():  # one odd file must not fail the whole list
-                header = self._cached_header(name, _file_key(st)) or read_header(path)
+                header = self._cached_header(name, _file_key(st)) or read_checked_header(path)
+                total, duration = header.total_events, header.duration_ms
+                if total == 0 and cassette_format(name)[0] == "jsonl":
+                    # A stream cut short never got its final header: count what it holds.
+                    total, duration = stream_totals(path, duration)
         except CassetteError as exc:
             entry["error"] = str(public_error(exc, name))
             return entry
         except OSError as exc:
             entry["error"] = f"{name}: cannot read the file ({exc.strerror})"
             return entry
-        total, duration = header.total_events, header.duration_ms
-        if total == 0 and cassette_format(name)[0] == "jsonl":
-            # A stream cut short never got its final header: count what it holds.
-            total, duration = stream_totals(path, duration)
         entry.update(
             session_name=header.session_name,
             start_time=header.start_time,
@@ -227,7 +253,7 @@ class RecordingStore:
         return entry
 
     def _cached_header(self, name: str, key: FileKey) -> CassetteHeader | None:
-        index = self._indexes.get(name)
+        index = self.indexes.get(name, touch=False)
         return index.header if index is not None and index.key == key else None
 
     # ------------------------------------------------------------------ opening
@@ -237,27 +263,36 @@ class RecordingStore:
         name = check_name(filename)
         path = self.resolve(name)
         key = _file_key(path.stat())
-        with self._lock:
-            index = self._cached(name, key)
-        if index is not None:
+        index = self.indexes.get(name)
+        if index is not None and index.key == key:
             return index
-        with self._build_lock:
-            with self._lock:
-                index = self._cached(name, key)
-            if index is None:
-                index = build_index(name, path, key)
-                with self._lock:
-                    self._indexes[name] = index
-                    while len(self._indexes) > self.max_open:
-                        self._indexes.popitem(last=False)
-        return index
+        with self._lock:
+            build = self._builds.get(name)
+            mine = build is None or build.key != key
+            if mine:
+                build = self._builds[name] = _Build(key)
+        assert build is not None
+        if mine:
+            return self._build(name, path, build)
+        build.done.wait()
+        if build.error is not None:
+            raise build.error
+        assert build.index is not None
+        return build.index
 
-    def _cached(self, name: str, key: FileKey) -> EventIndex | None:
-        index = self._indexes.get(name)
-        if index is None or index.key != key:
-            return None
-        self._indexes.move_to_end(name)
-        return index
+    def _build(self, name: str, path: Path, build: _Build) -> EventIndex:
+        try:
+            index = build.index = build_index(name, path, build.key, self.results)
+            self.indexes.put(name, index, index.nbytes)
+            return index
+        except BaseException as exc:
+            build.error = exc
+            raise
+        finally:
+            with self._lock:
+                if self._builds.get(name) is build:
+                    del self._builds[name]
+            build.done.set()
 
     # ------------------------------------------------------------------ writing
 
@@ -267,7 +302,12 @@ class RecordingStore:
         stem = safe_stem(wanted)
         self.root.mkdir(parents=True, exist_ok=True)
         draft = self.root / f".{stem}.{uuid.uuid4().hex}.draft{suffix}"
-        write_cassette(draft, cassette)
+        try:
+            write_cassette(draft, cassette)
+        except ValueError as exc:  # e.g. a number JSON cannot hold: nothing is saved
+            draft.unlink(missing_ok=True)
+            problem = exc.problem if isinstance(exc, CassetteError) else str(exc)
+            raise BrokenRecording(f"cannot save {stem}{suffix}: {problem}") from None
         try:
             for n in range(1000):
                 name = f"{stem}{suffix}" if n == 0 else f"{stem}_{n}{suffix}"
@@ -280,4 +320,3 @@ class RecordingStore:
         finally:
             draft.unlink(missing_ok=True)
         raise NameClash(f"too many recordings are already named {stem}{suffix}")
-

@@ -192,12 +192,16 @@ def test_an_index_is_reused_until_the_file_changes(recordings: Path) -> None:
     assert second.count == 4
 
 
-def test_only_the_most_recent_indexes_are_kept(recordings: Path) -> None:
-    store = RecordingStore(recordings, max_open=2)
-    first = store.open("session.json")
-    store.open("session.jsonl")
-    store.open("session.yaml")
-    assert store.open("session.json") is not first
+def test_the_least_recently_used_indexes_go_first(recordings: Path) -> None:
+    for name in ("a.jsonl", "b.jsonl", "c.jsonl"):
+        write(recordings, name)
+    one = RecordingStore(recordings).open("a.jsonl").nbytes
+    store = RecordingStore(recordings, index_budget=int(one * 2.5))
+    first, second = store.open("a.jsonl"), store.open("b.jsonl")
+    assert store.open("a.jsonl") is first
+    store.open("c.jsonl")
+    assert store.open("a.jsonl") is first  # used last: kept
+    assert store.open("b.jsonl") is not second
 
 
 def test_a_jsonl_line_cut_short_at_the_end_is_skipped(recordings: Path) -> None:
