@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..cassette import Cassette, JSONValue, RecordedEvent, shift_iso
 from ..compare import diff_cassettes
 from ..config import EventRecorderConfig
 from ..recorder import EventRecorder
+from .cache import size_of
 from .openapi import openapi_document
-from .replay import TERMINAL, ReplayManager, check_speed
+from .replay import MAX_SPEED, MIN_SPEED, TERMINAL, ReplayManager, check_speed
 from .store import EventIndex, EventQuery, RecordingStore, StoreError, check_name, suffix_of
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -68,8 +70,18 @@ def bad_request(message: str) -> NoReturn:
 
 
 LIVE_LIMIT_BYTES = 256 * 1024 * 1024
-"""A live recording is held in memory until stopped: past this many bytes of posted events,
-more are refused (409) until it is stopped and saved."""
+"""A live recording is held in memory until stopped: past this many bytes of memory held by
+its events, more are refused (409) until it is stopped and saved."""
+EVENT_OVERHEAD = 400
+"""Bytes a recorded event takes besides its name, data, source and metadata."""
+
+
+def kept_size(
+    name: str, data: JSONValue, source: str | None, metadata: dict[str, JSONValue] | None
+) -> int:
+    """The memory one posted event takes once recorded: 120 KB of ``[[],[],...]`` is 30,000
+    lists, about 2 MB, so the bytes posted say little."""
+    return EVENT_OVERHEAD + size_of(name) + size_of(data) + size_of(source) + size_of(metadata)
 
 
 class LiveRecording:
@@ -100,17 +112,18 @@ class LiveRecording:
         data: JSONValue,
         source: str | None,
         metadata: dict[str, JSONValue] | None,
-        size: int,
     ) -> dict[str, Any]:
-        """Keep one posted event; ``size`` is its request's size in bytes."""
+        """Keep one posted event, if the memory it takes fits the limit."""
+        size = kept_size(name, data, source, metadata)
         with self._lock:
             recorder = self._active()
             if self._bytes + size > self._limit:
                 raise ApiError(
                     409,
                     f"the live recording {recorder.session_name!r} holds "
-                    f"{recorder.event_count} events, {self._bytes:,} bytes: its limit is "
-                    f"{self._limit:,}. Stop it to save it, then start another",
+                    f"{recorder.event_count} events in {self._bytes:,} bytes of memory; this "
+                    f"one takes {size:,} and the limit is {self._limit:,}. Stop it to save "
+                    "it, then start another",
                 )
             self._bytes += size
             recorder.record(name, data, source, metadata)
@@ -186,6 +199,34 @@ def _authorized(token: str) -> bool:
         # EventSource cannot send headers: the stream alone also takes ?token=.
         given = request.args.get("token", "") if request.endpoint == "api.replay_stream" else ""
     return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+# --------------------------------------------------------------------------- JSON out
+
+
+class FiniteJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and Infinity: they are not JSON, and a browser's
+    ``JSON.parse`` fails on the whole answer. A cassette holding one is a 422 naming it."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        try:
+            return super().dumps(obj, allow_nan=False, **kwargs)
+        except ValueError as exc:
+            if "JSON compliant" not in str(exc):
+                raise
+            raise ApiError(
+                422,
+                "the answer would hold a number JSON cannot carry (Infinity or NaN): "
+                f"the recording holds a non-finite number ({exc})",
+            ) from None
+
+
+@api.record_once
+def _finite_json(state: Any) -> None:
+    app: Flask = state.app
+    provider = FiniteJSONProvider(app)
+    provider.sort_keys = app.json.sort_keys  # type: ignore[attr-defined]
+    app.json = provider
 
 
 # --------------------------------------------------------------------------- errors
@@ -342,12 +383,33 @@ def _body_ms(body: dict[str, Any], key: str) -> float | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        bad_request(f"field {key!r} must be a number of milliseconds >= 0, got {value!r}")
-    return float(value)
+    number = _finite(value)
+    if number is None or not number >= 0:
+        bad_request(f"field {key!r} must be a number of milliseconds >= 0, got {_shown(value)}")
+    return number
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float; ``None`` for anything else, an integer too large for
+    a float included (``float()`` would raise ``OverflowError``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: object) -> str:
+    """A value for an error message: a 400-digit number is not repeated whole."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
 def _speed(value: object) -> float:
+    if isinstance(value, int) and not isinstance(value, bool) and _finite(value) is None:
+        bad_request(f"'speed' must be from {MIN_SPEED} to {MAX_SPEED:g}, got {_shown(value)}")
     try:
         return check_speed(value)
     except ValueError as exc:
@@ -554,9 +616,8 @@ def record_event() -> Response:
     if "event_data" not in body:
         bad_request("field 'event_data' is required (any JSON value, null included)")
     source = _text(body, "source", required=False)
-    size = len(request.get_data(cache=True))
     return jsonify(
-        dashboard().live.record(name, body["event_data"], source, _object(body, "metadata"), size)
+        dashboard().live.record(name, body["event_data"], source, _object(body, "metadata"))
     )
 
 

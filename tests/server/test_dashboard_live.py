@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from pytest_eventrecorder import RecordedEvent, VirtualClock, read_cassette
 from pytest_eventrecorder.server import ReplayManager
-from pytest_eventrecorder.server.api import LiveRecording
+from pytest_eventrecorder.server.api import LiveRecording, kept_size
 
 Wait = Callable[..., Any]
 
@@ -73,7 +73,8 @@ def test_a_live_recording_refuses_events_past_its_memory_limit(
     app: Flask, client: FlaskClient, recordings: Path
 ) -> None:
     dashboard = app.extensions["eventrecorder"]
-    dashboard.live = LiveRecording(dashboard.store, limit_bytes=1100)  # 5 of these requests
+    one = kept_size("Big", "x" * 150, "0", None)
+    dashboard.live = LiveRecording(dashboard.store, limit_bytes=5 * one + one // 2)
     post(client, "/api/record/start", session_name="capped")
     for i in range(5):
         post(client, "/api/record/event", event_name="Big", event_data="x" * 150, source=str(i))
@@ -300,7 +301,7 @@ def test_the_stream_follows_a_replay_until_it_stops(
     manager = app.extensions["eventrecorder"].replay
     post(client, f"/api/replay/start/{long_recording}")
     response = client.get("/api/replay/stream")
-    chunks = iter(response.response)
+    chunks: Iterator[Any] = iter(response.response)
     first = next(chunks)
     assert json.loads(first[len("data: ") :])["status"] == "playing"
     manager.stop()
