@@ -140,7 +140,7 @@ def unmatched_paths(paths: Sequence[str], events: Iterable[RecordedEvent]) -> tu
 
 def unmatched_note(path: str, what: str = "ignore_fields") -> str:
     """The one wording of the warning about a path that names no field."""
-    return f"{what} path {path!r} matches no field in the cassette's event data"
+    return f"{what} path {path!r} matches no field in any event's data"
 
 
 def diff_cassettes(
