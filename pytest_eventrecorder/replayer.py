@@ -309,9 +309,6 @@ class EventReplayer:
         """One replay's bookkeeping: its result and start anchor, its final state, and the
         release of an adapter made for it (from a URL...)."""
         result = ReplayResult(total=plan.total)
-        connect = getattr(plan.adapter, "open_publisher", None)
-        if callable(connect):  # a broker connects before the clock starts, not in event 1
-            connect()
         anchor = self._start()
         try:
             yield result, anchor
@@ -534,7 +531,7 @@ def _report(plan: _Plan, result: ReplayResult) -> None:
     notes = getattr(plan.adapter, "replay_warnings", None)
     result.warnings = plan.rebuild.warnings() + (list(notes) if notes else [])
     for line in plan.rebuild.warnings():
-        warnings.warn(line, RebuildWarning, stacklevel=4)
+        warnings.warn(line, RebuildWarning, stacklevel=5)  # at the caller of replay()
 
 
 def _check_speed(speed: object) -> float:
