@@ -309,6 +309,9 @@ class EventReplayer:
         """One replay's bookkeeping: its result and start anchor, its final state, and the
         release of an adapter made for it (from a URL...)."""
         result = ReplayResult(total=plan.total)
+        connect = getattr(plan.adapter, "open_publisher", None)
+        if callable(connect):  # a broker connects before the clock starts, not in event 1
+            connect()
         anchor = self._start()
         try:
             yield result, anchor
