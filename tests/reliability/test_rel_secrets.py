@@ -13,7 +13,7 @@ import redis
 
 from pytest_eventrecorder import EventRecorder
 from pytest_eventrecorder.adapters.payload import RAW_KEY
-from pytest_eventrecorder.serialize import EXCEPTION_TAG, REDACTED
+from pytest_eventrecorder.serialize import EXCEPTION_TAG, REDACTED, UNSERIALIZABLE_TAG, snapshot
 
 SECRET_KEY = "flask-secret-9f8e7d"
 DB_PASSWORD = "db-password-1a2b3c"
@@ -113,3 +113,13 @@ def test_a_broker_payload_with_a_credential_keeps_no_raw_copy_of_it() -> None:
     assert "tok-123" not in json.dumps([e.to_dict() for e in events])
     assert all(e.event_data["token"] == REDACTED for e in events)
     assert all(RAW_KEY not in (e.metadata or {}) for e in events)
+
+
+def test_flask_response_and_headers_keep_their_content(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    response = app.test_client().get("/page", headers={"Authorization": BEARER})
+    data = snapshot({"response": response, "headers": response.headers})
+    assert data["response"][UNSERIALIZABLE_TAG].endswith("TestResponse")
+    assert "200 OK" in data["response"]["repr"]
+    assert data["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert REDACTED in {data["headers"].get("Set-Cookie"), data["headers"].get("Vary")}
