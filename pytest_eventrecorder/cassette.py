@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -68,6 +69,13 @@ def _warn_unknown(raw: dict[str, Any], known: frozenset[str], where: str) -> Non
 
 
 _INF = math.inf
+_FLOAT_MAX = sys.float_info.max
+"""Numbers are compared with this, not infinity: an integer above it passes ``< inf`` but
+cannot become a float (``OverflowError`` wherever it is used as one)."""
+MAX_NESTING = 100
+"""Levels of lists and objects event data may nest in a file. The recorder cuts data at 64;
+far deeper data breaks whatever walks it (replay, compare, the dashboard) with a
+RecursionError, so readers refuse it up front."""
 _new = object.__new__
 _set = object.__setattr__
 
@@ -149,8 +157,11 @@ class RecordedEvent:
         Unknown keys are ignored, so files from newer versions still load.
         """
         if type(raw) is dict and cls is RecordedEvent:
-            return adopt_event(dict(raw), index)
-        return _checked_event(cls, raw, index)
+            event = adopt_event(dict(raw), index)
+        else:
+            event = _checked_event(cls, raw, index)
+        check_data(event, index)
+        return event
 
     def shifted(self, delta_ms: float) -> RecordedEvent:
         """A copy whose offset is moved by ``delta_ms`` (used when slicing), without the
@@ -207,7 +218,7 @@ def adopt_events(rows: list[Any], first_index: int | None = 0) -> list[RecordedE
                 offset = raw["timestamp_offset_ms"]
                 if (
                     type(offset) in _NUMBERS
-                    and 0 <= offset < _INF  # rejects NaN too
+                    and 0 <= offset <= _FLOAT_MAX  # rejects NaN, inf and giant ints too
                     and type(raw["event_name"]) is str
                     and type(raw["source"]) in _OPTIONAL_TEXT
                     and "event_data" in raw
@@ -236,6 +247,43 @@ def _known_extras(raw: dict[str, Any]) -> bool:
         and type(raw.get("event_type")) in _OPTIONAL_TEXT
         and type(raw.get("metadata")) in _OPTIONAL_MAPPING
     )
+
+
+def check_data(event: RecordedEvent, index: int | None = None) -> None:
+    """Raise a :class:`CassetteError` naming the field when the event's data or metadata
+    nests deeper than :data:`MAX_NESTING` or holds a non-finite float (a file's ``1e400``
+    reads as infinity, which JSON cannot hold). Iterative: any depth is walked safely."""
+    for field_name in ("event_data", "metadata"):
+        problem = data_problem(getattr(event, field_name))
+        if problem is not None:
+            raise CassetteError(problem, index=index, field=field_name)
+
+
+def data_problem(value: object) -> str | None:
+    """Why ``value`` cannot be event data read from a file, or ``None`` (see
+    :func:`check_data`)."""
+    kind = type(value)
+    if kind is float:
+        return None if -_INF < value < _INF else _not_finite(value)  # type: ignore[operator]
+    if kind is not dict and kind is not list:
+        return None
+    stack: list[tuple[Any, int]] = [(value, 1)]  # containers only: most values are not
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"nested deeper than {MAX_NESTING} levels"
+        for child in item.values() if type(item) is dict else item:
+            kind = type(child)
+            if kind is float:
+                if not -_INF < child < _INF:
+                    return _not_finite(child)
+            elif kind is dict or kind is list:
+                stack.append((child, depth + 1))
+    return None
+
+
+def _not_finite(value: object) -> str:
+    return f"{value!r} is not a finite number (cassettes hold finite numbers only)"
 
 
 def _checked_event(cls: type[RecordedEvent], raw: object, index: int | None) -> RecordedEvent:
@@ -390,25 +438,38 @@ def _offset(value: object, index: int | None) -> float:
     field_name = "timestamp_offset_ms"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CassetteError(f"must be a number, got {_kind(value)}", index=index, field=field_name)
-    if not math.isfinite(value) or value < 0:
+    if not 0 <= value <= _FLOAT_MAX:
         raise CassetteError(
-            f"must be a finite number >= 0, got {value!r}", index=index, field=field_name
+            f"must be a finite number >= 0, got {_shown(value)}", index=index, field=field_name
         )
     return value
 
 
 def _number(value: object, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise CassetteError(f"must be a finite number, got {value!r}", field=field_name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value <= _FLOAT_MAX:
+        raise CassetteError(f"must be a finite number, got {_shown(value)}", field=field_name)
     if value < 0:
-        raise CassetteError(f"must be >= 0, got {value!r}", field=field_name)
+        raise CassetteError(f"must be >= 0, got {_shown(value)}", field=field_name)
     return value
 
 
 def _count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CassetteError(f"must be a whole number >= 0, got {value!r}", field="total_events")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_COUNT:
+        raise CassetteError(
+            f"must be a whole number >= 0, got {_shown(value)}", field="total_events"
+        )
     return value
+
+
+_MAX_COUNT = 2**63
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, but a giant integer by its length (its digits help no one)."""
+    if type(value) is int and abs(value) > _FLOAT_MAX:
+        digits = int(abs(value).bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits} digits, too large for a float"
+    return repr(value)
 
 
 def _version(value: object) -> int:

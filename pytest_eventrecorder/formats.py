@@ -30,12 +30,15 @@ if sys.platform != "win32":
     import fcntl
 
 from .cassette import (
+    MAX_NESTING,
     Cassette,
     CassetteError,
     CassetteHeader,
     JSONValue,
     RecordedEvent,
     adopt_events,
+    check_data,
+    data_problem,
 )
 from .serialize import UNSERIALIZABLE_TAG
 
@@ -123,8 +126,9 @@ def read_header(path: str | os.PathLike[str]) -> CassetteHeader:
 
 
 def iter_events(path: str | os.PathLike[str]) -> Iterator[RecordedEvent]:
-    """The events of a cassette one at a time; ``.jsonl`` files are never loaded whole."""
-    for block in iter_event_blocks(path):
+    """The events of a cassette one at a time; ``.jsonl`` files are never loaded whole.
+    Every event's data is checked (:func:`~.cassette.check_data`)."""
+    for block in _event_blocks(Path(path), checked=True):
         yield from block.events
 
 
@@ -133,21 +137,29 @@ def iter_event_blocks(path: str | os.PathLike[str]) -> Iterator[EventBlock]:
 
     A truncated last line of a ``.jsonl`` file (a writer killed mid-event) is skipped with a
     :class:`TruncatedCassetteWarning`; any other bad line is a :class:`CassetteError`.
+    The replay path: walking every event's data would cost a third of its speed, so a
+    ``.jsonl``'s data is checked where a replay walks it anyway, in blocks holding tagged
+    values (restored recursively); other formats and :func:`iter_events` check it all.
     """
-    p = Path(path)
-    fmt, _ = cassette_format(p)
+    return _event_blocks(Path(path), checked=False)
+
+
+def _event_blocks(path: Path, checked: bool) -> Iterator[EventBlock]:
+    fmt, _ = cassette_format(path)
     if fmt != "jsonl":
-        yield EventBlock(0, list(read_cassette(p).events), True)
+        yield EventBlock(0, list(read_cassette(path).events), True)
         return
-    with _JsonlReader(p) as reader:
+    with _JsonlReader(path, checked) as reader:
         yield from reader.blocks()
 
 
 class _JsonlReader:
     """A ``.jsonl`` cassette read block by block, each block a run of whole lines."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, checked: bool = True) -> None:
         self.path = path
+        self._checked = checked
+        """Whether every event's data is checked, or only tagged blocks' (see blocks())."""
         _, gz = cassette_format(path)
         self._raw = open(path, "rb")  # noqa: SIM115 - closed in __exit__
         self._stream: io.BufferedIOBase = (
@@ -226,11 +238,14 @@ class _JsonlReader:
         index = 0
         for chunk, final in _chain(self._pending, self._chunks):
             tagged = b'"__' in chunk
-            for events in self._batches(chunk, final, index):
+            check = self._checked or tagged
+            for events in self._batches(chunk, final, index, check):
                 yield EventBlock(index, events, tagged)
                 index += len(events)
 
-    def _batches(self, chunk: bytes, final: bool, index: int) -> Iterator[list[RecordedEvent]]:
+    def _batches(
+        self, chunk: bytes, final: bool, index: int, check: bool
+    ) -> Iterator[list[RecordedEvent]]:
         first_line = self._line + 1
         self._line += chunk.count(b"\n")
         try:
@@ -243,17 +258,18 @@ class _JsonlReader:
                 ) from None
             # The writer stopped inside a multi-byte character: the whole lines before it stand.
             text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")
-            yield from _parse_text(text, self.path, first_line, index, False)
+            yield from _parse_text(text, self.path, first_line, index, (False, check))
             _warn_truncated(self.path, line)
             return
-        yield from _parse_text(text, self.path, first_line, index, final)
+        yield from _parse_text(text, self.path, first_line, index, (final, check))
 
 
 def _parse_text(
-    text: str, path: Path, line: int, index: int, final: bool
+    text: str, path: Path, line: int, index: int, final_check: tuple[bool, bool]
 ) -> Iterator[list[RecordedEvent]]:
     """The events of whole lines of text, a small batch at a time, so a streamed event is
     garbage long before the file is read (and the garbage collector has little to scan)."""
+    final, check = final_check
     lines = text.split("\n")
     if not lines[-1]:
         lines.pop()  # the newline that ends the last line
@@ -266,6 +282,8 @@ def _parse_text(
             last = partial and start + len(batch) == len(lines)
             offsets, rows = _parse_each(batch, path, line + start, last)
         events = _adopt_rows(rows, offsets, index, path, line + start)
+        if check:
+            _check_rows(events, offsets, index, path, line + start)
         index += len(events)
         yield events
 
@@ -281,6 +299,18 @@ def _adopt_rows(
         number = (index if exc.index is None else exc.index) - index
         offset = number if offsets is None else offsets[number]
         raise exc.located(path=path, line=line + offset) from None
+
+
+def _check_rows(
+    events: list[RecordedEvent], offsets: list[int] | None, index: int, path: Path, line: int
+) -> None:
+    """:func:`~.cassette.check_data` for each event, an error naming its line and index."""
+    for number, event in enumerate(events):
+        try:
+            check_data(event, index + number)
+        except CassetteError as exc:
+            offset = number if offsets is None else offsets[number]
+            raise exc.located(path=path, line=line + offset) from None
 
 
 def _chain(
@@ -368,9 +398,17 @@ def _parse_header_line(line: bytes, path: Path) -> CassetteHeader:
             "line 1 holds a whole JSON cassette; name the file .json", path=path, line=1
         )
     try:
-        return CassetteHeader.from_dict(raw)
+        return _checked_header(raw)
     except CassetteError as exc:
         raise exc.located(path=path, line=1) from None
+
+
+def _checked_header(raw: JSONValue) -> CassetteHeader:
+    header = CassetteHeader.from_dict(raw)
+    problem = data_problem(header.metadata)
+    if problem is not None:
+        raise CassetteError(problem, field="metadata")
+    return header
 
 
 def _load_document(path: Path, fmt: Format) -> JSONValue:
@@ -436,24 +474,30 @@ def _load_yaml(text: str, path: Path) -> JSONValue:
         line = text.count("\n", 0, exc.position) + 1
         problem = f"character U+{exc.character:04X} is not allowed ({exc.reason})"
         raise CassetteError(f"not valid YAML: {problem}", path=path, line=line) from None
-    except (yaml.YAMLError, RecursionError) as exc:
+    except yaml.YAMLError as exc:
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
+    except RecursionError:
+        raise CassetteError("nested too deeply to read", path=path) from None
     except ValueError as exc:  # an int too long to convert (sys.get_int_max_str_digits)
         raise CassetteError(f"not valid YAML: {exc}", path=path) from None
     try:
-        return _plain(raw, set(), [YAML_EXPANSION * len(text) + 1000])
+        return _plain(raw, set(), [YAML_EXPANSION * len(text) + 1000], 0)
     except CassetteError as exc:
         raise exc.located(path=path) from None
     except RecursionError:
         raise CassetteError("nested too deeply to read", path=path) from None
 
 
-def _plain(value: Any, active: set[int], budget: list[int]) -> JSONValue:
+def _plain(value: Any, active: set[int], budget: list[int], depth: int) -> JSONValue:
     """YAML values brought down to what JSON can hold (YAML reads bare dates as dates).
 
     ``budget`` holds how many more values may be visited: aliases may repeat a block, but
-    not expand a small file into billions of values ("billion laughs")."""
+    not expand a small file into billions of values ("billion laughs"). Below
+    ``_YAML_DEPTH`` values are left as they are: too deep for any event, which
+    :func:`~.cassette.check_data` then refuses by name (recursing on would overflow)."""
     if isinstance(value, dict | list):
+        if depth > _YAML_DEPTH:
+            return value
         if id(value) in active:
             raise CassetteError("a YAML alias refers back to its own anchor")
         budget[0] -= len(value)
@@ -463,7 +507,7 @@ def _plain(value: Any, active: set[int], budget: list[int]) -> JSONValue:
             )
         active.add(id(value))
         try:
-            return _plain_container(value, active, budget)
+            return _plain_container(value, active, budget, depth + 1)
         finally:
             active.discard(id(value))
     if isinstance(value, datetime | date):
@@ -476,21 +520,25 @@ def _plain(value: Any, active: set[int], budget: list[int]) -> JSONValue:
 
 
 def _plain_container(
-    value: dict[Any, Any] | list[Any], active: set[int], budget: list[int]
+    value: dict[Any, Any] | list[Any], active: set[int], budget: list[int], depth: int
 ) -> JSONValue:
     if isinstance(value, list):
-        return [_plain(v, active, budget) for v in value]
+        return [_plain(v, active, budget, depth) for v in value]
     out = {}
     for key, item in value.items():
         if not isinstance(key, str):
             raise CassetteError(f"mapping keys must be strings, got {key!r}")
-        out[key] = _plain(item, active, budget)
+        out[key] = _plain(item, active, budget, depth)
     return out
+
+
+_YAML_DEPTH = MAX_NESTING + 3
+"""The document, its ``events`` list and an event sit above an event's data."""
 
 
 def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[RecordedEvent, ...]]:
     try:
-        header = CassetteHeader.from_dict(raw)
+        header = _checked_header(raw)
         events_raw = raw.get("events")
         if not isinstance(events_raw, list):
             raise CassetteError(
@@ -498,6 +546,8 @@ def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[R
                 field="events",
             )
         events = tuple(adopt_events(events_raw))
+        for index, event in enumerate(events):
+            check_data(event, index)
     except CassetteError as exc:
         raise exc.located(path=path) from None
     return header, events
