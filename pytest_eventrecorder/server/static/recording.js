@@ -424,7 +424,6 @@
     const bar = $("savebar");
     const hasSel = state.selected.size > 0;
     bar.hidden = !hasSel && !state.range;
-    keepRowsClearOf(bar);
     if (bar.hidden) return;
     const n = number(state.selected.size) + (state.selected.size === 1 ? " event" : " events");
     const span = state.range ? timeline.rangeLabel() : "";
@@ -440,9 +439,11 @@
     }
   }
 
-  /** A row scrolled to (by keys or focus) stops below the top bar and the save bar. */
-  function keepRowsClearOf(bar) {
-    const top = document.querySelector(".topbar").offsetHeight + (bar.hidden ? 0 : bar.offsetHeight);
+  /** The event detail sticks below the top bar and the save bar, and a row scrolled to
+   *  (by keys or focus) stops below them too. */
+  function keepClearOf(bar) {
+    const top = document.querySelector(".topbar").offsetHeight + bar.offsetHeight;
+    document.documentElement.style.setProperty("--sticky-top", top + "px");
     document.documentElement.style.scrollPaddingTop = top + 8 + "px";
   }
 
@@ -474,6 +475,7 @@
 
   function bindSavebar() {
     $("savebar").addEventListener("submit", save);
+    new ResizeObserver(() => keepClearOf($("savebar"))).observe($("savebar"));
     $("save-name").addEventListener("input", (e) => {
       e.target.dataset.touched = "1";
     });

@@ -13,6 +13,9 @@
   // Ten microseconds: events a pytest test records can be a few microseconds apart.
   const MIN_SPAN_MS = 0.01;
   const MIN_STEP_MS = 0.001;
+  const TICK_PX = 80;
+  const LABEL_CHAR_PX = 7; // 11px tabular digits, with some slack
+  const LABEL_GAP_PX = 24;
 
   // Steps that read well on a clock: whole seconds, minutes and hours past one second.
   const CLOCK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400]
@@ -23,7 +26,8 @@
     if (raw >= 1000) return CLOCK_STEPS.find((step) => step >= raw) || Math.ceil(raw / 86400000) * 86400000;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const norm = raw / mag;
-    return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+    // Rounded up, never down: ticks are at least as far apart as asked.
+    return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
   }
 
   /** Shorten an SVG text node until it fits `width` pixels (it must be in the document). */
@@ -196,9 +200,18 @@
       this.drawLines();
     }
 
+    /** Ticks as close as their labels allow: long ones (1:29:59.99970) need more room. */
+    axisStep(L) {
+      const { from, to } = this.range;
+      const ticks = (px) => Math.max(2, Math.floor((L.right - L.left) / px));
+      const step = niceStep(to - from, ticks(TICK_PX));
+      const room = time(to, step, to).length * LABEL_CHAR_PX + LABEL_GAP_PX;
+      return room > TICK_PX ? niceStep(to - from, ticks(room)) : step;
+    }
+
     drawAxis(svg, L) {
       const { from, to } = this.range;
-      const step = niceStep(to - from, Math.max(2, Math.floor((L.right - L.left) / 110)));
+      const step = this.axisStep(L);
       const axis = s("g", { class: "axis" });
       // Ticks are whole multiples of the step (no summing: 0.1 + 0.2 drifts).
       for (let i = Math.max(0, Math.ceil(from / step - 1e-9)); i * step <= to + step * 1e-9; i++) {
