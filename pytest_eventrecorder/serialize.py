@@ -661,12 +661,13 @@ def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-_ADDRESS = re.compile(r"(?: at)? 0x[0-9a-fA-F]{4,}|\b0x[0-9a-fA-F]{8,}")
+_NOISE = re.compile(r"(?: at)? 0x[0-9a-fA-F]{4,}|\b0x[0-9a-fA-F]{8,}|(?<=started) \d{6,}")
 
 
 def _without_noise(text: str) -> str:
-    """``text`` without what differs between two runs of one program: memory addresses."""
-    return _ADDRESS.sub("", text) if "0x" in text else text
+    """``text`` without what differs between two runs of one program: memory addresses
+    (``<function f at 0x7f...>``) and thread idents (``<Thread(t, started 1402...)>``)."""
+    return _NOISE.sub("", text) if "0x" in text or "started " in text else text
 
 
 def _unrecorded(obj: object, reason: str) -> dict[str, JSONValue]:

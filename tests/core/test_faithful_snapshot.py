@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
+import time
 from typing import Any, NamedTuple
 
 import pytest
@@ -88,6 +90,17 @@ def test_markers_hold_no_memory_addresses() -> None:
     assert "0x" not in text
     assert "<function" in text
     assert snapshot({"view": index, "thing": object()}) == first
+
+
+def test_markers_hold_no_thread_idents() -> None:
+    worker = threading.Thread(target=time.sleep, args=(0.2,), name="worker")
+    worker.start()
+    try:
+        marker = snapshot({"thread": worker})["thread"]
+    finally:
+        worker.join()
+    assert "worker" in marker["repr"]
+    assert str(worker.ident) not in json.dumps(marker)
 
 
 class Leaf:
