@@ -259,6 +259,19 @@ class DiffStream:
         return [_shifted(d, e_base, a_base) for d in diffs if _before(d, cut)]
 
 
+def first_differences(
+    differences: Iterable[Difference], keep: int
+) -> tuple[list[Difference], Counter[str]]:
+    """The first ``keep`` differences, and how many of each kind there are in all."""
+    first: list[Difference] = []
+    counts: Counter[str] = Counter()
+    for difference in differences:
+        counts[difference.kind] += 1
+        if len(first) < keep:
+            first.append(difference)
+    return first, counts
+
+
 class _Side:
     """One stream being read: a buffer of events not yet settled, and running totals."""
 

@@ -15,7 +15,6 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -25,7 +24,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..cassette import Cassette, JSONValue, RecordedEvent, shift_iso
-from ..compare import diff_cassettes
+from ..compare import DiffStream, first_differences, unmatched_note
 from ..config import EventRecorderConfig
 from ..recorder import EventRecorder
 from .cache import size_of
@@ -710,18 +709,22 @@ def diff() -> Response:
             bad_request(f"query parameter {side!r} (a recording's file name) is required")
         names[side] = value
     a, b = store.open(names["a"]), store.open(names["b"])
-    try:
-        found = diff_cassettes(
-            a.cassette(), b.cassette(), ignore_fields=request.args.getlist("ignore_field")
+    try:  # streamed: events are read once, never all held (see compare.DiffStream)
+        stream = DiffStream(
+            *(side.events_at(range(side.count)) for side in (a, b)),
+            ignore_fields=request.args.getlist("ignore_field"),
         )
     except ValueError as exc:
         bad_request(str(exc))
+    found, counts = first_differences(stream, MAX_DIFFERENCES)
+    total = sum(counts.values())
     return jsonify(
-        equal=not found,
-        differences=[d.to_dict() for d in found[:MAX_DIFFERENCES]],
-        total_differences=len(found),
-        counts=dict(Counter(d.kind for d in found).most_common()),
-        truncated=len(found) > MAX_DIFFERENCES,
+        equal=not total,
+        differences=[d.to_dict() for d in found],
+        total_differences=total,
+        counts=dict(counts.most_common()),
+        truncated=total > MAX_DIFFERENCES,
+        warnings=[unmatched_note(path, "ignore_field") for path in stream.unmatched_paths],
         a=_summary(a),
         b=_summary(b),
     )

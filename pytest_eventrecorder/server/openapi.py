@@ -403,6 +403,11 @@ PATHS: dict[str, dict[str, Schema]] = {
                         "additionalProperties": COUNT,
                     },
                     "truncated": {"type": "boolean"},
+                    "warnings": {
+                        "type": "array",
+                        "items": TEXT,
+                        "description": "One line per ignore_field that names no field.",
+                    },
                     "a": _ref("Summary"),
                     "b": _ref("Summary"),
                 }
@@ -413,7 +418,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 _query(
                     "ignore_field",
                     {"type": "array", "items": TEXT},
-                    "Dotted paths in event_data to leave out ('*' wildcards; repeat).",
+                    "Field paths to leave out, as the report prints them "
+                    "('event_data.meta.*'; repeat).",
                 ),
             ],
         )
