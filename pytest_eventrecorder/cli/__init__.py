@@ -36,6 +36,7 @@ from .errors import (
     describe_error,
 )
 from .inspecting import info, timeline, validate
+from .notes import install_notes
 from .schema import schema
 from .serving import serve
 
@@ -73,6 +74,7 @@ def _setup(ctx: click.Context, debug: bool, color: bool | None) -> None:
 
     ctx.call_on_close(restore)
     ctx.with_resource(warnings.catch_warnings())
+    install_notes(ctx)
     # formats logs the same news; the handler above already shows it once
     warnings.simplefilter("ignore", TruncatedCassetteWarning)
 

@@ -25,6 +25,7 @@ from ..formats import cassette_format, is_cassette_path, iter_events, read_casse
 from ..query import Query, QueryError, compile_query
 from ..replayer import newest_match
 from .errors import CliError
+from .notes import reading
 
 T = TypeVar("T")
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -45,6 +46,7 @@ class Input:
 def open_input(name: str | Path) -> Input:
     """A ``.jsonl`` cassette is only opened (events are streamed); other formats are loaded."""
     path = input_path(name)
+    reading(path)
     fmt, _ = cassette_format(path)
     size = path.stat().st_size
     if fmt == "jsonl":

@@ -106,3 +106,44 @@ def test_record_over_an_existing_cassette_needs_force(cassette: Path) -> None:
     result = eventrecorder(*args, "--force")
     assert result.returncode == 0, result.stderr
     assert json.loads(cassette.read_text())["events"] == []
+# --------------------------------------------------------------------------- 12.5 notes
+
+
+@pytest.fixture
+def odd(tmp_path: Path) -> Path:
+    """A cassette with a header field and an event field the format does not define."""
+    path = tmp_path / "odd.json"
+    events = [
+        {"timestamp_offset_ms": 0, "event_name": "A", "event_data": {}, "weird": 1},
+        {"timestamp_offset_ms": 0.869539, "event_name": "B", "event_data": {}, "weird": 2},
+    ]
+    raw = {"session_name": "s", "start_time": "2025-01-02T03:04:05Z", "extra": 1, "events": events}
+    path.write_text(json.dumps(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("info", "{odd}"),
+        ("info", "{odd}", "{odd}"),
+        ("timeline", "{odd}"),
+        ("convert", "{odd}", "{tmp}/out.yaml"),
+        ("diff", "{odd}", "{odd}"),
+        ("filter", "{odd}", "-o", "{tmp}/f.jsonl"),
+    ],
+    ids=["info", "info-twice", "timeline", "convert", "diff", "filter"],
+)
+def test_unknown_fields_are_one_note_line_per_kind(
+    odd: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = eventrecorder(*(a.format(odd=odd, tmp=tmp_path) for a in args))
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert ".py:" not in result.stderr
+    notes = [line for line in result.stderr.splitlines() if "note:" in line]
+    assert len(notes) == 2, result.stderr  # one for the header field, one for the event field
+    assert all(line.startswith("note: ") and str(odd) in line for line in notes)
+    assert any("header field(s) 'extra'" in line for line in notes)
+    assert any("event field(s) 'weird'" in line for line in notes)
+    assert "note" not in result.stdout
