@@ -306,6 +306,10 @@ def _check_rows(
 ) -> None:
     """:func:`~.cassette.check_data` for each event, an error naming its line and index."""
     for number, event in enumerate(events):
+        fields = event.__dict__  # adopted rows: the fast way to their values
+        meta = fields.get("metadata")
+        if data_problem(fields["event_data"]) is None and (meta is None or not meta):
+            continue
         try:
             check_data(event, index + number)
         except CassetteError as exc:
