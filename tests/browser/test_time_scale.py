@@ -21,6 +21,7 @@ Shot = Callable[..., None]
 pytestmark = pytest.mark.browser
 
 TINY = "pytest_cassette.json"
+TINY_RERUN = "pytest_cassette_rerun.json"
 TEN_MINUTES = "ten_minutes.json"
 THREE_HOURS = "three_hours.json"
 BROKEN = "half_written.json"
@@ -54,6 +55,8 @@ def _write(folder: Path) -> None:
         for i in range(39)
     ]
     write_cassette(folder / TINY, Cassette.build("test_orders", tiny))
+    tiny[1] = RecordedEvent(tiny[1].timestamp_offset_ms, tiny[1].event_name, {"i": -1}, "bot")
+    write_cassette(folder / TINY_RERUN, Cassette.build("test_orders", tiny))
     write_cassette(folder / TEN_MINUTES, Cassette.build("ten", _spread(300, 600_000)))
     write_cassette(folder / THREE_HOURS, Cassette.build("three", _spread(500, 3 * 3_600_000)))
     (folder / BROKEN).write_text('{"session_name": "cut", "events": [', encoding="utf-8")
@@ -186,6 +189,13 @@ def test_long_recordings_keep_millisecond_times_in_the_table(
     open_recording(page, scales, TEN_MINUTES)
     times = page.locator("#events td.time").all_inner_texts()
     assert times[1] == "0:02.007", times[:3]  # 600000 / 299 ms, to the millisecond
+
+
+def test_compare_shows_times_in_the_unit_of_the_recordings(page: Page, scales: Dashboard) -> None:
+    page.goto(f"{scales.url}/compare?a={TINY}&b={TINY_RERUN}")
+    labels = page.locator("#differences .side-label")
+    expect(labels).to_have_count(2)
+    assert labels.all_text_contents() == ["A · #1 · 0.050 ms", "B · #1 · 0.050 ms"]
 
 
 # --------------------------------------------------------------------------- save bar

@@ -88,6 +88,8 @@
         if (counts[kind]) verdict.appendChild(h("span", { class: "badge kind-" + kind }, number(counts[kind]) + " " + KIND_COUNT[kind]));
       }
     }
+    // An ignored field that names nothing ignores nothing: a typo, usually.
+    for (const note of result.warnings || []) verdict.appendChild(h("p", { class: "muted ignore-warning" }, "Note: " + note));
     clear($("sides")).append(sideSummary("A", result.a || {}), sideSummary("B", result.b || {}));
     const list = clear($("differences"));
     showMore(list, diffs, total, 0);
