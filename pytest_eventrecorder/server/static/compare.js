@@ -47,14 +47,15 @@
       .map((path) => path.slice(prefix.length));
   }
 
-  function eventBlock(ev, index, sideLabel, marks) {
+  /** `span`: the longer recording's duration, so both sides read times in one unit. */
+  function eventBlock(ev, index, sideLabel, marks, span) {
     if (!ev) return h("div", {}, h("div", { class: "side-label" }, sideLabel), h("p", { class: "absent" }, "— not present"));
     return h("div", {},
-      h("div", { class: "side-label" }, sideLabel + " · #" + index + " · " + offset(ev.timestamp_offset_ms)),
+      h("div", { class: "side-label" }, sideLabel + " · #" + index + " · " + offset(ev.timestamp_offset_ms, span)),
       ER.jsonTree(ev.event_data, 1, marks));
   }
 
-  function difference(d) {
+  function difference(d, span) {
     const where = [];
     if (d.expected_index !== null && d.expected_index !== undefined) where.push("A #" + d.expected_index);
     if (d.actual_index !== null && d.actual_index !== undefined) where.push("B #" + d.actual_index);
@@ -69,7 +70,8 @@
     }
     const marks = changedPaths(d.field_diffs);
     card.appendChild(h("div", { class: "diff-cols" },
-      eventBlock(d.expected, d.expected_index, "A", marks), eventBlock(d.actual, d.actual_index, "B", marks)));
+      eventBlock(d.expected, d.expected_index, "A", marks, span),
+      eventBlock(d.actual, d.actual_index, "B", marks, span)));
     return card;
   }
 
@@ -92,12 +94,13 @@
     for (const note of result.warnings || []) verdict.appendChild(h("p", { class: "muted ignore-warning" }, "Note: " + note));
     clear($("sides")).append(sideSummary("A", result.a || {}), sideSummary("B", result.b || {}));
     const list = clear($("differences"));
-    showMore(list, diffs, total, 0);
+    const span = Math.max((result.a || {}).duration_ms || 0, (result.b || {}).duration_ms || 0);
+    showMore(list, diffs, total, 0, span);
   }
 
   /** Differences come in batches: hundreds of JSON trees at once would bog the page down. */
-  function showMore(list, diffs, total, from) {
-    diffs.slice(from, from + BATCH).forEach((d) => list.appendChild(difference(d)));
+  function showMore(list, diffs, total, from, span) {
+    diffs.slice(from, from + BATCH).forEach((d) => list.appendChild(difference(d, span)));
     const shown = Math.min(diffs.length, from + BATCH);
     if (shown >= total) return;
     const footer = h("p", { class: "empty" }, "Showing " + number(shown) + " of " + number(total) + " differences. ");
@@ -106,7 +109,7 @@
         "Show " + number(Math.min(BATCH, diffs.length - shown)) + " more");
       more.addEventListener("click", () => {
         footer.remove();
-        showMore(list, diffs, total, shown);
+        showMore(list, diffs, total, shown, span);
       });
       footer.appendChild(more);
     } else {
