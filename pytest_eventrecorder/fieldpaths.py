@@ -25,6 +25,7 @@ names one value, so wildcards have no meaning there. Top-level fields (``event_n
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -76,8 +77,10 @@ def _entries(paths: object, what: str) -> list[str]:
     return list(paths)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_path(text: str, *, what: str = "field path") -> Path:
-    """One path's segments; the ``event_data.`` prefix, written bare, is dropped."""
+    """One path's segments; the ``event_data.`` prefix, written bare, is dropped (cached:
+    filters parse their path once per event)."""
     segments, quoted = _split(text, what)
     if len(segments) > 1 and segments[0] == ROOT and not quoted[0]:
         segments = segments[1:]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, RecordedEvent
+from ..fieldpaths import parse_path
 from .cache import SizedCache
 from .errors import public_error
 
@@ -51,8 +52,8 @@ class EventQuery:
     def __post_init__(self) -> None:
         if self.value is not None and not self.field:
             raise ValueError("'value' needs 'field' (the dotted path whose value to match)")
-        if self.field and any(not part for part in self.field.split(".")):
-            raise ValueError(f"field {self.field!r} has an empty segment (use dots between keys)")
+        if self.field:
+            parse_path(self.field, what="field")  # the one path grammar (fieldpaths)
 
     @property
     def needs_data(self) -> bool:
@@ -67,7 +68,7 @@ class EventQuery:
         if self.text and not _text_matches(event, self.text.casefold()):
             return False
         if self.field:
-            found = values_at(event.event_data, self.field.split("."))
+            found = values_at(event.event_data, parse_path(self.field))
             if self.value is None:
                 return next(found, _ABSENT) is not _ABSENT
             wanted = self.value.casefold()

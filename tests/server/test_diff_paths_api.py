@@ -54,3 +54,29 @@ def test_jsonl_recordings_are_compared_as_streams(
     assert body["differences"] == [d.to_dict() for d in compare_events(expected, actual)]
     assert (body["total_differences"], body["truncated"]) == (2, False)
     assert body["counts"] == {"changed": 1, "missing": 1}
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["order.side", "event_data.order.side", "event_data.'order'.side", 'event_data."order".side'],
+)
+def test_the_event_filter_takes_the_same_paths(client: FlaskClient, field: str) -> None:
+    answer = client.get(f"/api/recording/session.json/events?field={field}&value=sell")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    found = answer.get_json()["events"]
+    assert [e["event_data"]["price"] - 100 for e in found] == [0, 3, 6, 9]
+
+
+def test_the_event_filter_reaches_a_key_holding_a_dot(
+    client: FlaskClient, recordings: Path
+) -> None:
+    events = [RecordedEvent(0.0, "E", {"unit.price": "4.5", "unit": {"price": "1"}}, "s")]
+    write(recordings, "dots.jsonl", events)
+    url = '/api/recording/dots.jsonl/events?field=event_data."unit.price"&value=4.5'
+    assert len(client.get(url).get_json()["events"]) == 1
+
+
+def test_a_badly_quoted_filter_path_is_refused_naming_it(client: FlaskClient) -> None:
+    answer = client.get("/api/recording/session.json/events?field=event_data.'order&value=x")
+    assert answer.status_code == 400
+    assert "never closed" in answer.get_json()["error"]
