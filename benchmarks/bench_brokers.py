@@ -291,7 +291,18 @@ class Timing:
     median_gap_ms: float
 
 
-def measure_timing(broker: str, count: int, gap_ms: float = 5.0) -> Timing:
+def measure_timing(broker: str, count: int, runs: int) -> Timing:
+    """Medians over ``runs`` replays: a shared machine's hiccups hit one run, not all."""
+    each = [_timing_once(broker, count) for _ in range(runs)]
+    return Timing(
+        broker,
+        statistics.median(t.first_ms for t in each),
+        statistics.median(t.worst_gap_ms for t in each),
+        statistics.median(t.median_gap_ms for t in each),
+    )
+
+
+def _timing_once(broker: str, count: int, gap_ms: float = 5.0) -> Timing:
     channel = f"bench{uuid.uuid4().hex[:10]}"
     events = [
         RecordedEvent(timestamp_offset_ms=n * gap_ms, event_name=channel, event_data=n)
@@ -379,13 +390,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {lost} | {_verdict(good)} |"
             )
 
-    events = 40 if args.quick else 200
-    print(f"\n2. Replay timing at --speed 1, {events} events 5 ms apart (lateness at return)")
-    print("| broker | first event late (ms) | worst gap error (ms) | median gap error (ms) "
-          "| verdict |")
+    events, runs = (40, 3) if args.quick else (200, 5)
+    print(
+        f"\n2. Replay timing at --speed 1, {events} events 5 ms apart (lateness at return), "
+        f"medians of {runs} replays"
+    )
+    print(
+        "| broker | first event late (ms) | worst gap error (ms) | median gap error (ms) "
+        "| verdict |"
+    )
     print("|---|---|---|---|---|")
     for broker in brokers:
-        t = measure_timing(broker, events)
+        t = measure_timing(broker, events, runs)
         good = t.first_ms <= LATE_TARGET_MS and t.worst_gap_ms <= LATE_TARGET_MS
         ok = ok and good
         print(
@@ -397,8 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         mixed = mqtt_replay_s(2_000, lambda n: (n * 7 // 3) % 3)
         single = mqtt_replay_s(2_000, lambda n: 1)
         print("\n3. MQTT replay of 2,000 events at --speed max")
-        print(f"mixed QoS 0/1/2: {mixed:.2f} s; all QoS 1: {single:.2f} s "
-              f"(mixed / single: {mixed / single:.2f}x)")
+        print(
+            f"mixed QoS 0/1/2: {mixed:.2f} s; all QoS 1: {single:.2f} s "
+            f"(mixed / single: {mixed / single:.2f}x)"
+        )
     return 0 if ok else 1
 
 
