@@ -102,26 +102,36 @@ class Redaction:
     def __init__(self, keys: Iterable[str] = DEFAULT_REDACT_KEYS) -> None:
         self.keys = tuple(keys)
         self._patterns = tuple(p for p in map(_words, self.keys) if p)
-        self._verdicts: dict[object, bool] = {}
-
-    def hides(self, key: object) -> bool:
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            verdict = type(key) is str and self._matches(_words(key))
-            if len(self._verdicts) >= _CACHE_SIZE:
-                self._verdicts.clear()  # keys made from data must not pin memory for ever
-            self._verdicts[key] = verdict
-        return verdict
+        self._verdicts = _Verdicts(self._matches)
+        self.hides: Callable[[object], bool] = self._verdicts.__getitem__
+        """Whether the value under ``key`` is hidden (a dict look-up once a key was seen)."""
 
     def hides_any(self, keys: Iterable[object]) -> bool:
         return self._patterns != () and any(map(self.hides, keys))
 
-    def _matches(self, words: tuple[str, ...]) -> bool:
+    def _matches(self, key: object) -> bool:
+        if type(key) is not str or not self._patterns:
+            return False
+        words = _words(key)
         for pattern in self._patterns:
             size = len(pattern)
             if any(words[i : i + size] == pattern for i in range(len(words) - size + 1)):
                 return True
         return False
+
+
+class _Verdicts(dict[object, bool]):
+    """Key -> hidden?, worked out on the first look-up of each key."""
+
+    def __init__(self, decide: Callable[[object], bool]) -> None:
+        super().__init__()
+        self._decide = decide
+
+    def __missing__(self, key: object) -> bool:
+        if len(self) >= _CACHE_SIZE:
+            self.clear()  # keys made from data must not pin memory for ever
+        verdict = self[key] = self._decide(key)
+        return verdict
 
 
 DEFAULT_REDACTION = Redaction()
