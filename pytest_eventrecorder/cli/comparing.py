@@ -26,8 +26,8 @@ from ..compare import (
 )
 from ..fieldpaths import check_paths
 from .errors import EXIT_FAILED
-from .inputs import open_input
-from .text import json_text
+from .inputs import open_input, shown_path
+from .text import json_text, plural
 
 SPOOL_BYTES = 4 * 1024 * 1024
 """A report up to this size stays in memory; a longer one goes to a temporary file."""
@@ -90,7 +90,8 @@ def diff(
             click.echo(f"--- {expected} (recorded)\n+++ {actual} (new)")
             _print_text(spool, counts)
         else:
-            click.echo(f"{expected} and {actual} hold the same {stream.counts[0]} events")
+            same = plural(stream.counts[0], "event")
+            click.echo(f"{shown_path(expected)} and {shown_path(actual)} hold the same {same}")
     ctx.exit(EXIT_FAILED if counts else 0)
 
 

@@ -22,7 +22,9 @@ from .inputs import (
     parse_where,
     progress,
     selector,
+    shown_path,
 )
+from .text import plural
 
 FORCE = click.option(
     "-f", "--force", is_flag=True, help="Replace OUT if it exists (never one of the inputs)."
@@ -132,7 +134,8 @@ def filter_command(
     tally = Counter[str]()
     with progress(selected(tally), source, "filtering") as events:
         write_events(out, header, events)
-    click.echo(f"wrote {tally['kept']} of {tally['read']} events to {out}", err=True)
+    kept, read = tally["kept"], plural(tally["read"], "event")
+    click.echo(f"wrote {kept} of {read} to {shown_path(out)}", err=True)
 
 
 def _derived_header(
@@ -195,7 +198,7 @@ def convert(source_file: str, output: str, force: bool) -> None:
 
     with progress(counting(), source, "converting") as events:
         write_events(out, source.header, events)
-    click.echo(f"wrote {counted['events']} events to {out}", err=True)
+    click.echo(f"wrote {plural(counted['events'], 'event')} to {shown_path(out)}", err=True)
 
 
 # --------------------------------------------------------------------------- validate

@@ -50,7 +50,9 @@ class GuardedGroup(_Guarded, click.Group):
 def describe_error(exc: BaseException) -> str:
     """One line naming the file (when known) and the problem."""
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        if not exc.filename:
+            return exc.strerror
+        return f"{os.path.normpath(os.fsdecode(exc.filename))}: {exc.strerror}"
     if isinstance(exc, ValueError | LookupError) and str(exc):
         return str(exc)
     if isinstance(exc, RecursionError):  # a cassette may nest data deeper than Python can walk

@@ -58,7 +58,7 @@ def open_input(name: str | Path) -> Input:
 def input_path(name: str | Path) -> Path:
     """The file a command reads; a quoted glob pattern picks the newest file it matches, as
     EventReplayer does."""
-    path = Path(name)
+    path = tidy(Path(name))
     if not path.exists() and glob.has_magic(str(path)):
         try:
             path = newest_match(path)
@@ -112,6 +112,18 @@ def _same_file(a: Path, b: Path) -> bool:
 def shown_path(path: str | Path) -> str:
     """A path as messages show it: ``sub/../x.json`` is ``x.json``."""
     return os.path.normpath(path)
+
+
+def tidy(path: Path) -> Path:
+    """``path`` without ``.``, ``..`` and doubled slashes, when that names the same file (it
+    may not, past a symbolic link to a folder); for messages and the files commands read."""
+    norm = Path(os.path.normpath(path))
+    if norm == path:
+        return path
+    try:
+        return norm if os.path.samefile(norm, path) else path
+    except OSError:  # one of the two does not exist
+        return path if path.exists() else norm
 
 
 @contextlib.contextmanager
@@ -195,7 +207,7 @@ def matching(names: Sequence[str]) -> list[str]:
 
 def expand(paths: Sequence[str]) -> Iterator[Path]:
     for name in paths:
-        path = Path(name)
+        path = tidy(Path(name))
         if not path.is_dir():
             yield path
             continue

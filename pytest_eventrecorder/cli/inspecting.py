@@ -18,7 +18,7 @@ from ..formats import TruncatedCassetteWarning, cassette_format
 from ..query import Query
 from .errors import EXIT_ERROR, EXIT_FAILED, CliError, describe_error, echo_error
 from .inputs import WHERE_HELP, Input, expand, matching, open_input, parse_where, progress, selector
-from .text import human_bytes, human_ms, json_text, shown
+from .text import human_bytes, human_ms, json_text, plural, shown
 
 log = logging.getLogger("pytest_eventrecorder")
 MAX_PROBLEMS_PER_FILE = 20
@@ -214,7 +214,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
         if len(problems) > MAX_PROBLEMS_PER_FILE:
             click.echo(f"{path}: ... and {len(problems) - MAX_PROBLEMS_PER_FILE} more problems")
         if not problems and not quiet:
-            click.echo(f"{path}: ok ({count} events)")
+            click.echo(f"{path}: ok ({plural(count, 'event')})")
     ctx.exit(EXIT_ERROR if missing else EXIT_FAILED if any_problem else 0)
 
 
@@ -238,7 +238,8 @@ def _problems(path: Path) -> tuple[list[str], int, list[str]]:
             # only a count that contradicts the events is a problem.
             if total not in (0, count) and not logged:
                 problems.append(
-                    f"{path}: total_events says {total}, but the file holds {count} events"
+                    f"{path}: total_events says {total}, but the file holds "
+                    f"{plural(count, 'event')}"
                 )
         except (CassetteError, OSError) as exc:
             problems.append(describe_error(exc))

@@ -73,8 +73,3 @@ def reading(path: str | os.PathLike[str]) -> None:
     notes: Any = ctx.meta.get(NOTES_KEY) if ctx is not None else None
     if isinstance(notes, Notes):
         notes.reading = os.path.normpath(path)
-
-
-def plural(count: int, word: str) -> str:
-    """``1 event``, ``2 events``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -20,14 +20,21 @@ def shown(text: str) -> str:
 
 
 def human_ms(ms: float) -> str:
+    """A duration, always to the microsecond (as ``timeline`` shows offsets):
+    ``0.870 ms``, ``1.900 ms``, ``12.500 s``, ``1:02:03.000 (3,723,000.000 ms)``."""
     if ms < 1000:
-        return f"{ms:g} ms"
+        return f"{ms:.3f} ms"
     seconds = ms / 1000
     if seconds < 60:
         return f"{seconds:.3f} s"
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{seconds:06.3f} ({ms:g} ms)"
+    return f"{hours}:{minutes:02d}:{seconds:06.3f} ({ms:,.3f} ms)"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 event``, ``2 events``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def human_bytes(size: int) -> str:

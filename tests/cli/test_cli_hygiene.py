@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -147,3 +148,41 @@ def test_unknown_fields_are_one_note_line_per_kind(
     assert any("header field(s) 'extra'" in line for line in notes)
     assert any("event field(s) 'weird'" in line for line in notes)
     assert "note" not in result.stdout
+# --------------------------------------------------------------------------- 12.6 one format
+
+
+def test_info_writes_every_duration_the_same_way(odd: Path, tmp_path: Path) -> None:
+    short = tmp_path / "short.json"
+    write_cassette(short, sample_cassette(1))
+    longer = tmp_path / "longer.json"
+    raw = json.loads(odd.read_text())
+    raw["events"][1]["timestamp_offset_ms"] = 1.9
+    longer.write_text(json.dumps(raw))
+    result = eventrecorder("info", odd, longer, short)
+    durations = re.findall(r"duration\s+(.*)", result.stdout)
+    assert durations == ["0.870 ms", "1.900 ms", "0.000 ms"]
+
+
+def test_counts_use_the_singular_for_one(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    write_cassette(one, sample_cassette(1))
+    outputs = [
+        eventrecorder("validate", one).stdout,
+        eventrecorder("convert", one, tmp_path / "one.yaml").stderr,
+        eventrecorder("filter", one, "-o", tmp_path / "f.json").stderr,
+        eventrecorder("diff", one, tmp_path / "one.yaml").stdout,
+    ]
+    text = "\n".join(outputs)
+    assert " 1 events" not in text, text
+    assert "(1 event)" in outputs[0]
+    assert "wrote 1 event to" in outputs[1]
+    assert "wrote 1 of 1 event to" in outputs[2]
+    assert "hold the same 1 event" in outputs[3]
+
+
+def test_paths_in_errors_are_normalised(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    line = one_error(eventrecorder("info", "sub/../nope.json", cwd=tmp_path))
+    assert line == "Error: nope.json: no such file"
+    line = one_error(eventrecorder("timeline", "./sub//../sub/gone.jsonl", cwd=tmp_path))
+    assert line == f"Error: {Path('sub/gone.jsonl')}: no such file"

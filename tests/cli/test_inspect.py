@@ -26,7 +26,7 @@ def test_info_summarizes_every_format(
     for expected in (
         "session      demo",
         f"started      {START}",
-        "duration     800 ms",
+        "duration     800.000 ms",
         "events       9",
         "event names  3",
         "sources      3",
@@ -81,7 +81,7 @@ def test_info_long_durations_and_sizes_read_well(
     events = [RecordedEvent(0, "A", {}), RecordedEvent(3_723_500.0, "B", {})]
     path = make_cassette("long.json", Cassette.build("long", events, start_time=START))
     out = cli("info", path).stdout
-    assert "duration     1:02:03.500 (3.7235e+06 ms)" in out
+    assert "duration     1:02:03.500 (3,723,500.000 ms)" in out
     assert "bytes" in out
 
 
