@@ -3,6 +3,7 @@ client publishes, replayed byte for byte to a subscriber."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -245,3 +246,21 @@ def test_an_acknowledgement_that_refuses_a_message_is_an_error(mqtt_url: str, ui
         BrokerConnectionError, match=rf"refused '\$SYS/{uid}' \(QoS 1\): Not authorized"
     ):
         EventReplayer.from_events(events).replay(mqtt_url, math.inf)
+
+
+def test_a_connection_lost_before_the_acknowledgements_is_reported_at_once(uid: str) -> None:
+    """Messages still unacknowledged when the connection drops fail at once, naming the
+    first, instead of each waiting out its own timeout."""
+    proxy = TcpProxy(1883)
+    adapter: Any = adapter_for(f"mqtt://127.0.0.1:{proxy.port}")
+    adapter.open_publisher()
+    for event in mixed_qos_events(f"{uid}/lost", 3):
+        adapter.publish(event, event.event_data)
+    proxy.cut()
+    for event in mixed_qos_events(f"{uid}/after", 10):
+        with contextlib.suppress(BrokerConnectionError):  # paho may see the cut first
+            adapter.publish(event, event.event_data)
+    started = time.monotonic()
+    with pytest.raises(BrokerConnectionError, match=r"connection was lost before '.*' \(QoS"):
+        adapter.close()
+    assert time.monotonic() - started < 5.0  # not one 10 s timeout per message

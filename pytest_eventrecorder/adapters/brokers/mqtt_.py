@@ -29,6 +29,7 @@ import base64
 import contextlib
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -46,6 +47,8 @@ _TEXT_PROPERTIES = (
     "MessageExpiryInterval",
 )
 _PUBLISH_TIMEOUT_S = 10.0
+_ACK_POLL_S = 0.05
+"""How often a wait for an acknowledgement looks whether the connection is still up."""
 RECEIVE_MAXIMUM = 65535
 """The most MQTT 5 allows."""
 
@@ -238,28 +241,35 @@ class MqttAdapter(BrokerAdapter):
         QoS 1/2 message back but send a QoS 0 one at once), and every QoS 2 message before
         a QoS 0/1 one (a broker may forward a QoS 2 message only once it completes)."""
         unacked = self._unacked
+        deadline = time.monotonic() + _PUBLISH_TIMEOUT_S
         while unacked and unacked[0][2].is_published():
-            self._acknowledged(*unacked.popleft())
+            self._acknowledged(*unacked.popleft(), deadline)
         while len(unacked) >= self._window or (qos < 2 and any(q == 2 for _, q, _ in unacked)):
-            self._acknowledged(*unacked.popleft())
+            self._acknowledged(*unacked.popleft(), deadline)
 
     def flush(self) -> None:
         """Wait until the broker acknowledged every QoS 1/2 message published; raise a
         :class:`BrokerConnectionError` naming the first one it did not (or refused)."""
+        deadline = time.monotonic() + _PUBLISH_TIMEOUT_S  # for them all, not each
         while self._unacked:
-            self._acknowledged(*self._unacked.popleft())
+            self._acknowledged(*self._unacked.popleft(), deadline)
 
-    def _acknowledged(self, topic: str, qos: int, info: Any) -> None:
+    def _acknowledged(self, topic: str, qos: int, info: Any, deadline: float) -> None:
         if not info.is_published():
             self._ack_at_once()
-        try:
-            info.wait_for_publish(_PUBLISH_TIMEOUT_S)
-        except (RuntimeError, ValueError) as exc:
-            raise self.error(f"cannot publish to {topic!r}: {exc}") from None
-        if not info.is_published():
-            raise self.error(
-                f"{topic!r} (QoS {qos}) was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
-            )
+        while not info.is_published():
+            if self._publisher is None or not self._publisher.is_connected():
+                raise self.error(
+                    f"the connection was lost before {topic!r} (QoS {qos}) was acknowledged"
+                )
+            if time.monotonic() >= deadline:
+                raise self.error(
+                    f"{topic!r} (QoS {qos}) was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
+                )
+            try:
+                info.wait_for_publish(_ACK_POLL_S)  # returns at once when acknowledged
+            except (RuntimeError, ValueError) as exc:
+                raise self.error(f"cannot publish to {topic!r}: {exc}") from None
         refused = self._refusals.pop(info.mid, None)
         if refused is not None:
             raise self.error(f"the broker refused {topic!r} (QoS {qos}): {refused}")
