@@ -80,3 +80,15 @@ def test_a_badly_quoted_filter_path_is_refused_naming_it(client: FlaskClient) ->
     answer = client.get("/api/recording/session.json/events?field=event_data.'order&value=x")
     assert answer.status_code == 400
     assert "never closed" in answer.get_json()["error"]
+
+
+def test_a_streamed_recording_that_turns_bad_midway_is_a_422_naming_it(
+    client: FlaskClient, recordings: Path
+) -> None:
+    path = write(recordings, "late.jsonl", sample_events())
+    lines = path.read_text().splitlines()
+    write(recordings, "a.jsonl", sample_events())
+    path.write_text("\n".join([*lines[:6], lines[6][:-1] + ', "x": [}}', *lines[7:]]) + "\n")
+    answer = client.get("/api/diff?a=a.jsonl&b=late.jsonl")
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert "late.jsonl" in answer.get_json()["error"]
