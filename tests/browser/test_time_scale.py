@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 TINY = "pytest_cassette.json"
 TINY_RERUN = "pytest_cassette_rerun.json"
 TEN_MINUTES = "ten_minutes.json"
+INSTANT = "instant.json"
 THREE_HOURS = "three_hours.json"
 BROKEN = "half_written.json"
 NAMES = ("PriceTick", "OrderPlaced", "OrderFilled")
@@ -59,6 +60,7 @@ def _write(folder: Path) -> None:
     write_cassette(folder / TINY_RERUN, Cassette.build("test_orders", tiny))
     write_cassette(folder / TEN_MINUTES, Cassette.build("ten", _spread(300, 600_000)))
     write_cassette(folder / THREE_HOURS, Cassette.build("three", _spread(500, 3 * 3_600_000)))
+    write_cassette(folder / INSTANT, Cassette.build("instant", [RecordedEvent(0, "Ping", {})]))
     (folder / BROKEN).write_text('{"session_name": "cut", "events": [', encoding="utf-8")
 
 
@@ -183,6 +185,12 @@ def test_table_times_are_distinct_for_events_a_twentieth_of_a_millisecond_apart(
     shot(page, "scale_tiny_table", full_page=True)
 
 
+def test_a_recording_of_one_instant_reads_zero_milliseconds(page: Page, scales: Dashboard) -> None:
+    open_recording(page, scales, INSTANT)
+    expect(page.locator("#events td.time")).to_have_text("0 ms")
+    expect(page.locator("#meta")).to_contain_text("Duration 0 ms")
+
+
 def test_long_recordings_keep_millisecond_times_in_the_table(
     page: Page, scales: Dashboard
 ) -> None:
@@ -300,3 +308,31 @@ def test_a_broken_files_page_offers_no_compare(page: Page, scales: Dashboard) ->
 def test_a_good_files_page_still_offers_compare(page: Page, scales: Dashboard) -> None:
     open_recording(page, scales, TINY)
     expect(page.locator("#compare-link")).to_be_visible()
+
+
+# --------------------------------------------------------------------------- formatter
+
+TIMES = [  # ER.time(ms, step, upTo) -> text
+    ((0.05, 0.001, 1.9), "0.050 ms"),
+    ((0.35, 0.05, 0.8), "350 µs"),
+    ((0.3335, 0.0005, 0.4), "334 µs"),  # a microsecond is the finest step
+    ((1.9, 0.2, 1.9), "1.9 ms"),
+    ((1999.6, 1, 59_000), "2.000 s"),
+    ((2006.689, 1, 600_000), "0:02.007"),
+    ((599_999.6, 1, 600_000), "10:00.000"),
+    ((5_400_000.25, 0.05, 10_800_000), "1:30:00.00025"),
+    ((0, 1000, 10_800_000), "0:00:00"),
+    ((0, 1, 0), "0 ms"),
+]
+DURATIONS = [(1.9, "1.90 ms"), (0.1, "100 µs"), (59_934, "59.9 s"), (600_000, "10:00"),
+             (10_800_000, "3:00:00"), (0, "0 ms")]  # fmt: skip
+
+
+def test_one_formatter_reads_every_scale(page: Page, scales: Dashboard) -> None:
+    page.goto(f"{scales.url}/")
+    got = page.evaluate("cases => cases.map(c => ER.time(...c))", [c for c, _ in TIMES])
+    assert got == [text for _, text in TIMES]
+    lengths = page.evaluate("ms => ms.map(ER.duration)", [ms for ms, _ in DURATIONS])
+    assert lengths == [text for _, text in DURATIONS]
+    offsets = page.evaluate("() => [ER.offset(0, 0), ER.offset(0.05, 1.9), ER.offset(12, 59000)]")
+    assert offsets == ["0 ms", "0.050 ms", "0.012 s"]

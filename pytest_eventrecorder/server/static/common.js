@@ -209,7 +209,7 @@
   /** An offset into a recording `span` ms long: to the millisecond, finer for short spans. */
   function offset(ms, span) {
     const scale = typeof span === "number" && span > 0 ? span : ms;
-    return time(ms, Math.min(1, resolution(scale / 1000)), scale);
+    return time(ms, scale > 0 ? Math.min(1, resolution(scale / 1000)) : 1, scale);
   }
 
   function bytes(n) {

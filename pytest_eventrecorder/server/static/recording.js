@@ -278,7 +278,7 @@
   function rowStep(rows) {
     const { from, to } = shownRange();
     const offsets = rows.map((ev) => ev.timestamp_offset_ms).sort((a, b) => a - b);
-    let step = Math.min(1, resolution((to - from) / 1000));
+    let step = to > from ? Math.min(1, resolution((to - from) / 1000)) : 1;
     offsets.forEach((t, i) => {
       if (i && t > offsets[i - 1]) step = Math.min(step, resolution(t - offsets[i - 1]));
     });
