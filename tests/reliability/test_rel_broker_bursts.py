@@ -4,6 +4,7 @@ and 2 on a Mosquitto with its default limits (1,000 queued, 20 in flight per cli
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 from rel_support import root_conftest
 
-from pytest_eventrecorder import read_cassette
+from pytest_eventrecorder import EventRecorder, RecordedEvent, read_cassette
+from pytest_eventrecorder.adapters.brokers import base as broker_base
 
 pytestmark = pytest.mark.broker
 
@@ -103,3 +105,40 @@ def test_a_mosquitto_pub_burst_is_recorded_whole(qos: int, tmp_path: Path) -> No
     assert len(received) == BURST, f"{BURST - len(received)} of {BURST} messages lost"
     assert received == list(range(BURST)), "messages were reordered or changed"
     assert {e.metadata["qos"] for e in events if e.metadata} == {qos}
+
+
+def test_a_slow_disk_makes_receiving_wait_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Messages waiting to be written are bounded: past the bound the receiving thread
+    waits (Redis buffers meanwhile), a warning says so, and every message is kept in order."""
+    require_service("Redis", 6379)
+    redis = pytest.importorskip("redis")
+    monkeypatch.setattr(broker_base, "BACKLOG_LIMIT", 50)
+    caplog.set_level(logging.WARNING, logger="pytest_eventrecorder")
+    channel = f"slow{uuid.uuid4().hex[:10]}"
+
+    def slow_disk(event: RecordedEvent) -> bool:
+        time.sleep(0.0005)
+        return True
+
+    recorder = EventRecorder(
+        "slow", tmp_path, stream_to=tmp_path / "slow.jsonl", before_record=slow_disk
+    )
+    recorder.start_recording(f"redis://127.0.0.1:6379/0?channel={channel}")
+    client = redis.Redis(port=6379)
+    pipe = client.pipeline(transaction=False)
+    for n in range(2000):
+        pipe.publish(channel, str(n))
+    pipe.execute()
+    client.close()
+    _wait_until_count(recorder, 2000)
+    recorder.stop_recording()
+    assert [e.event_data for e in recorder.events] == list(range(2000))
+    assert caplog.text.count("50 messages wait to be written") == 1  # said once, not each time
+
+
+def _wait_until_count(recorder: EventRecorder, wanted: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while recorder.event_count < wanted and time.monotonic() < deadline:
+        time.sleep(0.05)

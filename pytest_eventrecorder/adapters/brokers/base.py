@@ -200,6 +200,7 @@ class BrokerAdapter:
         self._publisher_lock = threading.Lock()
         self._backlog: queue.Queue[_Received | None] | None = None
         self._writer: threading.Thread | None = None
+        self._backlog_warned = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url.redacted}>"
@@ -314,12 +315,14 @@ class BrokerAdapter:
         try:
             backlog.put_nowait(received)
         except queue.Full:
-            log.warning(
-                "Recording from %s: %d messages wait to be written; receiving waits for the "
-                "disk now, and the broker's flow control applies",
-                self.source,
-                BACKLOG_LIMIT,
-            )
+            if not self._backlog_warned:  # once per recording: it may fill again and again
+                self._backlog_warned = True
+                log.warning(
+                    "Recording from %s: %d messages wait to be written; receiving waits for "
+                    "the disk now, and the broker's flow control applies",
+                    self.source,
+                    backlog.maxsize,
+                )
             backlog.put(received)
 
     def _start_writer(self, sink: EventSink) -> None:
@@ -327,6 +330,7 @@ class BrokerAdapter:
         the order received, so the receiving thread only ever takes messages off the wire."""
         backlog: queue.Queue[_Received | None] = queue.Queue(BACKLOG_LIMIT)
         self._backlog = backlog
+        self._backlog_warned = False
         self._writer = threading.Thread(
             target=self._write, args=(backlog, sink), name="eventrecorder-writer", daemon=True
         )
