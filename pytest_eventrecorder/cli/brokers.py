@@ -32,7 +32,8 @@ from ..formats import cassette_format
 from ..recorder import EventRecorder
 from ..replayer import EventReplayer
 from .errors import CliError
-from .inputs import refuse_existing
+from .inputs import input_path, refuse_existing
+from .notes import reading
 
 EXIT_INTERRUPTED = 130
 _POLL_S = 0.2
@@ -318,7 +319,9 @@ def replay(file: str, url: str, speed: float, events: tuple[str, ...]) -> None:
       eventrecorder replay prod.jsonl --to redis://staging:6379/0 --speed 10
     """
     with _command_errors():
-        replayer = EventReplayer(file)
+        source = input_path(file)  # the newest match of a pattern; one message when missing
+        reading(source)
+        replayer = EventReplayer(source)
         keep = _name_filter(events)
         adapter = adapter_for(url)
         shown = _shown(adapter, url)

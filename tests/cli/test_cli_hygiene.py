@@ -186,3 +186,19 @@ def test_paths_in_errors_are_normalised(tmp_path: Path) -> None:
     assert line == "Error: nope.json: no such file"
     line = one_error(eventrecorder("timeline", "./sub//../sub/gone.jsonl", cwd=tmp_path))
     assert line == f"Error: {Path('sub/gone.jsonl')}: no such file"
+
+
+def test_replay_names_the_file_it_read_in_errors_and_notes(odd: Path, tmp_path: Path) -> None:
+    to = ("--to", "redis://127.0.0.1:6379/15", "--speed", "max")
+    line = one_error(eventrecorder("replay", "sub/../nope.json", *to, cwd=tmp_path))
+    assert line == "Error: nope.json: no such file"
+    (tmp_path / "sub").mkdir()
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    result = eventrecorder("replay", "sub/../odd*.json", *to, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2, result.stderr
+    assert all(line.startswith("note: odd.json: ") for line in notes)
