@@ -639,14 +639,10 @@ def _object_converter(slots: tuple[str, ...]) -> Converter:
         state = getattr(obj, "__dict__", None)
         if not isinstance(state, dict) and not slots:
             return _marker(obj, "no known way to convert it")
-        state = dict(state or {})
-        fields = {k: v for k, v in state.items() if not k.startswith("_")}
-        for name in slots:
-            if not name.startswith("_") and hasattr(obj, name):
-                fields[name] = getattr(obj, name)
-            elif hasattr(obj, name):
-                state[name] = None
-        if not fields and state:
+        attributes = dict(state or {})
+        attributes.update((name, getattr(obj, name)) for name in slots if hasattr(obj, name))
+        fields = {k: v for k, v in attributes.items() if not k.startswith("_")}
+        if attributes and not fields:  # its state is all private: {} would say it has none
             return _marker(obj, "only private attributes")
         if len(fields) > VIEW_ITEMS:
             return _unrecorded(obj, f"{len(fields)} attributes, too many for a view")
