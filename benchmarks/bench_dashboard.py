@@ -4,8 +4,13 @@ Targets (issue 5): event pages of a 1,000,000-event cassette in <= 50 ms once th
 been opened, and the list of 1,000 recordings in <= 200 ms. The reference does what the
 seed's server does: read the whole file (or every file) again for each request.
 
+Under load (issue 13, item 14): 300 small recordings and the 1,000,000-event .jsonl read by 16
+threads x 500 requests, p99 <= 100 ms once warm; and small files read while the big one is
+re-indexed (changed on disk) must not wait for that build.
+
     python benchmarks/bench_dashboard.py                 # 1,000,000 events, 1,000 recordings
     python benchmarks/bench_dashboard.py --events 100000 --recordings 200   # quicker
+    python benchmarks/bench_dashboard.py --only load     # just the threaded load
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from pytest_eventrecorder import EventRecorderConfig, RecordedEvent, read_cassette
@@ -30,6 +37,10 @@ from pytest_eventrecorder.server import create_app
 
 PAGE_TARGET_MS = 50.0
 LIST_TARGET_MS = 200.0
+LOAD_P99_TARGET_MS = 100.0
+LOAD_SMALL_FILES = 300
+LOAD_THREADS = 16
+LOAD_READS = 500
 NAMES = (
     "MarketDataReceived",
     "OrderPlaced",
@@ -168,22 +179,124 @@ def bench_list(folder: Path, client: FlaskClient, count: int) -> None:
     print(f"  => the cached list is {reference / listed:,.0f}x faster than re-reading")
 
 
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def load_urls(big: str, count: int, rng: random.Random) -> list[str]:
+    """Mostly pages of small files, with pages of the big one and a few timelines mixed in."""
+    urls = []
+    for _ in range(LOAD_READS):
+        roll = rng.random()
+        if roll < 0.8:
+            urls.append(f"/api/recording/small_{rng.randrange(LOAD_SMALL_FILES):03d}.json/events")
+        elif roll < 0.95:
+            urls.append(f"/api/recording/{big}/events?offset={rng.randrange(count - 100)}")
+        else:
+            urls.append(f"/api/recording/small_{rng.randrange(LOAD_SMALL_FILES):03d}.json")
+    return urls
+
+
+def hammer(app: Flask, url_lists: list[list[str]]) -> list[float]:
+    """Every list read by its own thread at once; the latency of each request."""
+    timings: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(url_lists))
+
+    def run(urls: list[str]) -> None:
+        client = app.test_client()
+        start.wait()
+        mine = [timed(partial(get_ok, client, url)) for url in urls]
+        with lock:
+            timings.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(urls,)) for urls in url_lists]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def bench_load(folder: Path, count: int) -> None:
+    print(
+        f"\nLoad: {LOAD_SMALL_FILES} small recordings + a {count:,}-event .jsonl, "
+        f"{LOAD_THREADS} threads x {LOAD_READS} reads"
+    )
+    sample = tuple(events(20))
+    for i in range(LOAD_SMALL_FILES):
+        write_cassette(folder / f"small_{i:03d}.json", Cassette.build(f"small {i}", sample))
+    big = "big.jsonl"
+    if not (folder / big).exists():
+        header = CassetteHeader("big", "2025-10-17T10:00:00Z", count * 0.5, count)
+        write_events(folder / big, header, events(count))
+    app = create_app(EventRecorderConfig(recordings_dir=folder))
+    client = app.test_client()
+    warm = timed(
+        lambda: (
+            [
+                get_ok(client, f"/api/recording/small_{i:03d}.json/events")
+                for i in range(LOAD_SMALL_FILES)
+            ]
+            + [get_ok(client, f"/api/recording/{big}")]
+        )
+    )
+    print(f"  (warm-up: every file opened once in {warm / 1000:.1f} s)")
+    rng = random.Random(7)
+    timings = hammer(app, [load_urls(big, count, rng) for _ in range(LOAD_THREADS)])
+    p99 = percentile(timings, 0.99)
+    verdict = "OK" if p99 <= LOAD_P99_TARGET_MS else f"OVER {LOAD_P99_TARGET_MS:g} ms"
+    if p99 > LOAD_P99_TARGET_MS:
+        MISSED.append("load p99")
+    print(
+        f"  {len(timings):,} reads: median {statistics.median(timings):.1f} ms, "
+        f"p99 {p99:.1f} ms (limit {LOAD_P99_TARGET_MS:g}: {p99 / LOAD_P99_TARGET_MS:.2f}x) "
+        f"{verdict}, max {max(timings):.1f} ms"
+    )
+    bench_rebuild(app, folder / big, big)
+
+
+def bench_rebuild(app: Flask, path: Path, big: str) -> None:
+    """Small reads while the big file is indexed again: none waits for that build."""
+    with open(path, "ab") as out:
+        out.write(b"\n")  # changed on disk: the next read rebuilds its index
+    client = app.test_client()
+    building = threading.Thread(target=lambda: get_ok(client, f"/api/recording/{big}"))
+    started = time.perf_counter()
+    building.start()
+    small: list[float] = []
+    while building.is_alive():
+        url = f"/api/recording/small_{len(small) % LOAD_SMALL_FILES:03d}.json/events"
+        small.append(timed(partial(get_ok, client, url)))
+    building.join()
+    rebuild = (time.perf_counter() - started) * 1000
+    print(
+        f"  big file re-indexed in {rebuild / 1000:.1f} s; meanwhile {len(small):,} small reads: "
+        f"p99 {percentile(small, 0.99):.1f} ms, max {max(small, default=0):.1f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--recordings", type=int, default=1_000)
     parser.add_argument("--pages", type=int, default=50, help="pages timed per case")
+    parser.add_argument("--only", choices=("pages", "list", "load"), default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        big, many = Path(tmp, "big"), Path(tmp, "many")
-        big.mkdir()
-        many.mkdir()
-        for folder, bench in ((big, "pages"), (many, "list")):
+        for bench in ("pages", "list", "load"):
+            if args.only not in (None, bench):
+                continue
+            folder = Path(tmp, bench)
+            folder.mkdir()
             client = create_app(EventRecorderConfig(recordings_dir=folder)).test_client()
             if bench == "pages":
                 bench_pages(folder, client, args.events, args.pages)
-            else:
+            elif bench == "list":
                 bench_list(folder, client, args.recordings)
+            else:
+                bench_load(folder, args.events)
     print(json.dumps({"events": args.events, "recordings": args.recordings, "missed": MISSED}))
     if MISSED:
         sys.exit(1)

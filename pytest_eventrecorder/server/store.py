@@ -107,6 +107,11 @@ def suffix_of(filename: str) -> str:
     return _SUFFIX[fmt] + (".gz" if gz else "")
 
 
+def _linked_folder(path: Path, folders: int) -> bool:
+    """Whether one of the ``folders`` folders holding ``path`` is a symlink."""
+    return any(stat.S_ISLNK(os.lstat(parent).st_mode) for parent in path.parents[:folders])
+
+
 def _iso(timestamp: float) -> str:
     return (
         datetime.fromtimestamp(timestamp, timezone.utc)
@@ -154,6 +159,7 @@ class RecordingStore:
         results_budget: int = RESULTS_BUDGET,
     ) -> None:
         self.root = Path(root)
+        self._root_real: Path | None = None
         self.indexes = SizedCache[EventIndex](index_budget)
         self.results = SizedCache[object](results_budget)
         self._lock = threading.Lock()
@@ -162,14 +168,38 @@ class RecordingStore:
 
     def resolve(self, filename: object) -> Path:
         """The path of an existing recording; never anything outside the folder."""
-        name = check_name(filename)
-        root = self.root.resolve()
-        real = (root / name).resolve()
-        if not real.is_relative_to(root) or real == root:
-            raise BadName(f"invalid file name {name!r}: it links outside the recordings folder")
-        if not real.is_file():
+        return self._locate(check_name(filename))[0]
+
+    def _locate(self, name: str) -> tuple[Path, os.stat_result]:
+        """The real path of a recording and its ``stat``. A name without symlinks costs one
+        ``lstat`` per part (a syscall lets every other request thread take the interpreter,
+        so a busy server pays for each); a symlink is followed and checked in full."""
+        root = self._real_root()
+        real = root.joinpath(name)
+        try:
+            st = os.lstat(real)
+            linked = stat.S_ISLNK(st.st_mode) or _linked_folder(real, name.count("/"))
+        except OSError:
+            linked = True  # missing, or not a folder on the way: the full check says which
+        if linked:
+            real = real.resolve()
+            if not real.is_relative_to(root) or real == root:
+                raise BadName(f"invalid file name {name!r}: it links outside the recordings folder")
+            try:
+                st = real.stat()
+            except OSError:
+                raise NotFound(f"no recording named {name!r}") from None
+        if not stat.S_ISREG(st.st_mode):
             raise NotFound(f"no recording named {name!r}")
-        return real
+        return real, st
+
+    def _real_root(self) -> Path:
+        root = self._root_real
+        if root is None:
+            root = self.root.resolve()
+            if root.is_dir():  # kept once it exists (a missing folder may come later)
+                self._root_real = root
+        return root
 
     # ------------------------------------------------------------------ listing
 
@@ -261,8 +291,8 @@ class RecordingStore:
     def open(self, filename: object) -> EventIndex:
         """The index of a recording, built on first use and rebuilt when the file changes."""
         name = check_name(filename)
-        path = self.resolve(name)
-        key = _file_key(path.stat())
+        path, st = self._locate(name)
+        key = _file_key(st)
         index = self.indexes.get(name)
         if index is not None and index.key == key:
             return index

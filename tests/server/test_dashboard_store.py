@@ -400,3 +400,24 @@ def test_new_names_are_sanitised(wanted: str, stem: str) -> None:
 )
 def test_the_suffix_keeps_the_format(name: str, suffix: str) -> None:
     assert suffix_of(name) == suffix
+
+
+def test_a_page_of_a_jsonl_is_one_read(recordings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each syscall hands the interpreter to another request thread: a page makes one, not 100.
+    events = [RecordedEvent(float(i), "E", {"i": i}) for i in range(300)]
+    write(recordings, "many.jsonl", events)
+    index = RecordingStore(recordings).open("many.jsonl")
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def counted(fd: int, length: int, offset: int) -> bytes:
+        reads.append(length)
+        return real_pread(fd, length, offset)
+
+    monkeypatch.setattr(os, "pread", counted)
+    page, total = index.page(EventQuery(), 100, 100)
+    assert [e["event_data"] for e in page] == [{"i": i} for i in range(100, 200)]
+    assert total == 300
+    assert len(reads) == 1
+    picked = list(index.events_at([5, 250, 6]))  # far apart: read apart, in the order asked
+    assert [e.event_data for e in picked] == [{"i": 5}, {"i": 250}, {"i": 6}]
