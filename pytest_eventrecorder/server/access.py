@@ -103,18 +103,15 @@ class HostPolicy:
         names = _machine_names() if bind in WILDCARDS else frozenset()
         return cls(bind, names, frozenset(_bare(name) for name in extra))
 
-    def allows_name(self, name: str, bound_to: str) -> bool:
-        """Whether a request addressed to ``name`` may reach a socket bound to ``bound_to``."""
+    def allows_name(self, name: str, local: str) -> bool:
+        """Whether ``name`` may address a connection that arrived on address ``local``."""
         name = _bare(name)
         if is_loopback(name) or name in self.trusted or name in self.machine_names:
             return True
-        if name in (self.bind, _bare(bound_to)):
-            return True
-        # Only a name can be rebound to this machine; an address was typed by the user.
-        return self.bind in WILDCARDS and _is_address(name)
+        return name in (self.bind, _bare(local))
 
-    def allows_origin(self, origin: str, bound_to: str, port: str) -> bool:
-        """Whether a page from ``origin`` may call a server bound to ``bound_to``:``port``."""
+    def allows_origin(self, origin: str, local: str, port: str) -> bool:
+        """Whether a page from ``origin`` may call this server, reached on ``local``:``port``."""
         parts = urlsplit(origin)
         try:
             origin_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
@@ -125,22 +122,23 @@ class HostPolicy:
             return False
         if _bare(name) in self.trusted:
             return True
-        return str(origin_port) == port and self.allows_name(name, bound_to)
+        return str(origin_port) == port and self.allows_name(name, local)
 
     def refusal(
         self, *, host: str, origin: str | None, unsafe: bool, server: tuple[str, str], token: bool
     ) -> str | None:
         """Why a request must be refused (``None`` when it may go on). ``server`` is the
-        address and port the socket is bound to; ``unsafe``: the method may change state;
-        ``token``: the server requires one (which a rebinding page cannot know)."""
-        bound_to, port = server
-        if not token and not self.allows_name(_host_name(host), bound_to):
+        local address the connection arrived on and the port listened on; ``unsafe``: the
+        method may change state; ``token``: the server requires one (which a rebinding page
+        cannot know)."""
+        local, port = server
+        if not token and not self.allows_name(_host_name(host), local):
             return (
                 f"host {host!r} refused: without a token the API only answers requests "
                 "addressed to localhost or to the address it listens on (start the server "
                 "with a token, or with --allow-host NAME, to serve other names)"
             )
-        if unsafe and origin is not None and not self.allows_origin(origin, bound_to, port):
+        if unsafe and origin is not None and not self.allows_origin(origin, local, port):
             return f"cross-origin request from {origin!r} refused"
         return None
 
@@ -156,12 +154,11 @@ def install_access(app: Flask, policy: HostPolicy, token: bool) -> None:
     def check() -> tuple[Response, int] | None:
         if not under_api():
             return None
-        environ = request.environ
         reason = policy.refusal(
             host=request.host,
             origin=request.headers.get("Origin"),
             unsafe=request.method not in ("GET", "HEAD", "OPTIONS"),
-            server=(str(environ.get("SERVER_NAME")), str(environ.get("SERVER_PORT"))),
+            server=(_local_address(request.environ), str(request.environ.get("SERVER_PORT"))),
             token=token,
         )
         return None if reason is None else (jsonify(error=reason), 403)
@@ -187,12 +184,19 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
-def _is_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
+def _local_address(environ: dict[str, Any]) -> str:
+    """The address of this machine the connection arrived on (with a wildcard bind, the
+    interface the client reached), from the socket itself, never from a header. Without a
+    socket (a test client), the server's own name."""
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        return str(environ.get("SERVER_NAME", ""))
+    address = str(connection.getsockname()[0])
+    with contextlib.suppress(ValueError):
+        mapped = ipaddress.ip_address(address.partition("%")[0])
+        if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
+            return str(mapped.ipv4_mapped)  # a dual-stack "::" socket reached over IPv4
+    return address
 
 
 def _machine_names() -> frozenset[str]:

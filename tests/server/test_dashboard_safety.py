@@ -347,23 +347,59 @@ def test_origin_is_compared_with_the_bound_address_not_the_host_header(recording
     assert "cross-origin request from 'http://evil.com' refused" in response.get_json()["error"]
 
 
+class FakeSocket:
+    """What werkzeug puts in ``environ["werkzeug.socket"]``: the connection, and its local
+    address (the interface the client reached)."""
+
+    def __init__(self, local: str) -> None:
+        self.local = local
+
+    def getsockname(self) -> tuple[str, int]:
+        return (self.local, 5556)
+
+
+def arriving_on(local: str) -> dict[str, Any]:
+    return {"environ_overrides": {"werkzeug.socket": FakeSocket(local)}}
+
+
 @pytest.mark.parametrize(
-    ("bind", "host", "served"),
+    ("bind", "local", "host", "served"),
     [
-        ("0.0.0.0", "192.168.1.5:5556", True),  # an address the user typed: no rebinding
-        ("0.0.0.0", "[fe80::1]:5556", True),
-        ("0.0.0.0", "intranet.example:5556", False),
-        ("192.168.1.5", "192.168.1.5:5556", True),
-        ("192.168.1.5", "10.0.0.9:5556", False),
-        ("dash.example", "DASH.example:5556", True),
-        ("dash.example", "other.example", False),
-        ("127.0.0.1", "192.168.1.5:5556", False),
+        ("0.0.0.0", "192.168.1.5", "192.168.1.5:5556", True),  # the address it arrived on
+        ("::", "::ffff:192.168.1.5", "192.168.1.5:5556", True),  # dual stack, over IPv4
+        ("::", "fe80::1", "[fe80::1]:5556", True),
+        ("0.0.0.0", "192.168.1.5", "10.0.0.9:5556", False),  # another address: a proxy?
+        ("0.0.0.0", "192.168.1.5", "intranet.example:5556", False),
+        ("192.168.1.5", "192.168.1.5", "192.168.1.5:5556", True),
+        ("192.168.1.5", "192.168.1.5", "10.0.0.9:5556", False),
+        ("dash.example", "192.168.1.5", "DASH.example:5556", True),
+        ("dash.example", "192.168.1.5", "other.example", False),
+        ("127.0.0.1", "127.0.0.1", "192.168.1.5:5556", False),
     ],
 )
-def test_host_names_follow_the_bind(recordings: Path, bind: str, host: str, served: bool) -> None:
+def test_host_names_follow_the_bind_and_the_arrival_address(
+    recordings: Path, bind: str, local: str, host: str, served: bool
+) -> None:
     client = app_for(recordings, bind).test_client()
-    response = client.get("/api/recordings", headers={"Host": host})
+    response = client.get("/api/recordings", headers={"Host": host}, **arriving_on(local))
     assert (response.status_code == 200) is served, response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://192.168.1.5", True),
+        ("http://1.2.3.4", False),  # an attacker's page served from an address, same port
+        ("http://192.168.1.5:8080", False),
+    ],
+)
+def test_an_origin_must_be_the_address_the_page_reached(
+    recordings: Path, origin: str, allowed: bool
+) -> None:
+    client = app_for(recordings, "0.0.0.0").test_client()
+    headers = {"Host": "192.168.1.5", "Origin": origin}
+    response = client.post("/api/replay/stop", headers=headers, **arriving_on("192.168.1.5"))
+    assert (response.status_code == 200) is allowed, response.get_json()
 
 
 def test_a_wildcard_bind_answers_to_the_machine_name(recordings: Path) -> None:
