@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -142,3 +143,32 @@ def _wait_until_count(recorder: EventRecorder, wanted: int, timeout: float = 60.
     deadline = time.monotonic() + timeout
     while recorder.event_count < wanted and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_a_sink_raising_system_exit_neither_ends_the_writer_nor_hangs_the_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread is all that empties the backlog: if it died, receiving would block
+    on a full backlog and the stop would wait forever."""
+    require_service("Redis", 6379)
+    redis = pytest.importorskip("redis")
+    monkeypatch.setattr(broker_base, "BACKLOG_LIMIT", 5)
+    channel = f"exit{uuid.uuid4().hex[:10]}"
+
+    def exits_once(event: RecordedEvent) -> bool:
+        if event.event_data == 0:
+            raise SystemExit("a hook calling sys.exit()")
+        return True
+
+    recorder = EventRecorder("exit", tmp_path, before_record=exits_once)
+    recorder.start_recording(f"redis://127.0.0.1:6379/0?channel={channel}")
+    client = redis.Redis(port=6379)
+    for n in range(50):
+        client.publish(channel, str(n))
+    client.close()
+    _wait_until_count(recorder, 49, timeout=20)
+    stopped = threading.Thread(target=recorder.stop_recording, daemon=True)
+    stopped.start()
+    stopped.join(30)
+    assert not stopped.is_alive(), "stop_recording() hung"
+    assert [e.event_data for e in recorder.events] == list(range(1, 50))

@@ -344,7 +344,8 @@ class BrokerAdapter:
                     body, extra = describe_payload(cast(bytes, body))
                     metadata = {**metadata, **extra}
                 sink(name, body, self.source, metadata)
-            except Exception:
+            except BaseException:  # even SystemExit from a hook: this thread must live on,
+                # or receiving blocks on a full backlog and the stop waits for ever
                 log.exception("Recording %r from %s failed; recording goes on", name, self.source)
 
     def _finish_writing(self) -> None:
