@@ -136,6 +136,21 @@ def test_axis_ticks_are_distinct_in_the_unit_of_the_range_at_every_zoom(
     shot(page, "scale_" + filename.split(".")[0] + "_zoomed")
 
 
+@pytest.mark.parametrize(("filename", "zooms"), [(TINY, 8), (THREE_HOURS, 30)])
+def test_on_a_phone_the_axis_still_shows_two_readable_times(
+    page: Page, scales: Dashboard, shot: Shot, filename: str, zooms: int
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_recording(page, scales, filename)
+    assert_readable(page)
+    for _ in range(zooms):
+        zoom_in(page)
+        assert_readable(page)
+    # The long range badge (1:29:59.999995 - 1:30:00.000005 · zoomed) wraps, never widens the page.
+    assert page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+    shot(page.locator("#timeline-card"), "scale_phone_" + filename.split(".")[0])
+
+
 def test_below_a_millisecond_the_axis_reads_microseconds(page: Page, scales: Dashboard) -> None:
     open_recording(page, scales, TINY)
     for _ in range(2):

@@ -212,12 +212,19 @@
     drawAxis(svg, L) {
       const { from, to } = this.range;
       const step = this.axisStep(L);
-      const axis = s("g", { class: "axis" });
+      const ticks = [];
       // Ticks are whole multiples of the step (no summing: 0.1 + 0.2 drifts).
       for (let i = Math.max(0, Math.ceil(from / step - 1e-9)); i * step <= to + step * 1e-9; i++) {
-        const x = this.x(i * step);
+        ticks.push([i * step, time(i * step, step, to), "middle"]);
+      }
+      // Too narrow for two ticks (a phone, long labels): the two ends say where the view is.
+      const marks = ticks.length >= 2 ? ticks
+        : [[from, this.label(from, 100), "start"], [to, this.label(to, 100), "end"]];
+      const axis = s("g", { class: "axis" });
+      for (const [t, text, anchor] of marks) {
+        const x = this.x(t);
         axis.appendChild(s("line", { x1: x, x2: x, y1: L.plotTop, y2: L.plotBottom + 4 }));
-        axis.appendChild(s("text", { x: x, y: L.plotBottom + 17, "text-anchor": "middle" }, time(i * step, step, to)));
+        axis.appendChild(s("text", { x: x, y: L.plotBottom + 17, "text-anchor": anchor }, text));
       }
       svg.appendChild(axis);
     }
