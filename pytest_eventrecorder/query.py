@@ -14,11 +14,15 @@ Grammar (keywords are case-insensitive)::
     field      := root ("." segment)*       root: event_name, source, event_type,
                                                   timestamp_offset_ms, event_data, metadata
 
-A segment is a key (``order-id``), a list index (``items.0``) or a quoted key
-(``event_data."unit price"``). A field that is absent reads as ``null``. ``<``, ``>`` and
-friends compare numbers with numbers and strings with strings; anything else is false.
-``a in b`` is list membership, substring or mapping key; ``b contains a`` is the same test.
-A value alone is a truth test (``event_data.filled``). Evaluation never raises.
+A field is a path of :mod:`pytest_eventrecorder.fieldpaths` after its root: a key
+(``order-id``), a list index (``items.0``) or a quoted key (``event_data."unit price"``). A
+field that is absent reads as ``null``. ``<``, ``>`` and friends compare numbers with numbers
+and strings with strings. A number and a string holding a decimal number (as Decimals are
+recorded: ``"40.50"``) compare by value, also with ``==`` and ``!=``; ordering a number with a
+string that holds no number raises :class:`QueryError` naming both sides (``==`` is simply
+false); other mixes are false. ``a in b`` is list membership, substring or mapping key;
+``b contains a`` is the same test. A value alone is a truth test (``event_data.filled``).
+Evaluation raises nothing else.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 from .cassette import RecordedEvent
+from .fieldpaths import ESCAPES
 
 ROOT_FIELDS: Final = (
     "event_name",
@@ -61,7 +67,9 @@ _TOKEN_RE: Final = re.compile(
 )
 _SEGMENT_RE: Final = re.compile(rf"\.({_QUOTED}|[\w-]+)", re.DOTALL)
 _INDEX_RE: Final = re.compile(r"\d+", re.ASCII)
-_ESCAPES: Final = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r", "/": "/"}
+_ESCAPES: Final = ESCAPES
+_DECIMAL_TEXT: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+"""A string that holds a decimal number, as recorded Decimals are written."""
 _HINTS: Final = {
     "=": "'=' is not an operator; write '=='",
     "&": "write 'and' instead of '&'",
@@ -242,11 +250,13 @@ class _Parser:
         return self._test()
 
     def _test(self) -> Predicate:
+        first = self._peek()
         left = self._value()
         token = self._peek()
         if token.kind == "op":
             self._advance()
-            return _comparison(token.text, left, self._value())
+            sides = _Sides(self.expression, token.text, first, self._peek())
+            return _comparison(token.text, left, self._value(), sides)
         if token.kind != "keyword" or token.text not in ("in", "not", "contains"):
             return lambda event: bool(left(event))
         self._advance()
@@ -410,12 +420,78 @@ def _both(left: Predicate, right: Predicate) -> Predicate:
     return lambda event: left(event) and right(event)
 
 
-def _comparison(op: str, left: Getter, right: Getter) -> Predicate:
+@dataclass(frozen=True)
+class _Sides:
+    """The two sides of a comparison as written, to name them when evaluation fails."""
+
+    expression: str
+    op: str
+    left: _Token
+    right: _Token
+
+    def error(self, a: Any, b: Any) -> QueryError:
+        """``a`` and ``b`` are a number and a string that holds no number."""
+        text, token = (a, self.left) if type(a) is str else (b, self.right)
+        problem = (
+            f"cannot compare {_described(self.left, a)} with {_described(self.right, b)} "
+            f"using '{self.op}': {text!r} is not a number"
+        )
+        return QueryError(problem, self.expression, token.position)
+
+
+def _described(token: _Token, value: Any) -> str:
+    if token.kind in ("number", "string"):
+        return token.text
+    shown = repr(value)
+    return f"{token.text} ({shown if len(shown) <= 40 else shown[:37] + '...'})"
+
+
+class _NotANumber(Exception):
+    """A number was ordered against a string that holds no number."""
+
+
+def _comparison(op: str, left: Getter, right: Getter, sides: _Sides) -> Predicate:
     test = _TESTS[op]
-    if isinstance(right, _Constant):
-        value = right.value
-        return lambda event: test(left(event), value)
-    return lambda event: test(left(event), right(event))
+
+    def compare(event: Any) -> bool:
+        a, b = left(event), right(event)
+        try:
+            return test(a, b)
+        except _NotANumber:
+            raise sides.error(a, b) from None
+
+    return compare
+
+
+def _by_value(a: Any, b: Any) -> tuple[Any, Any] | None:
+    """A number and a string holding a decimal number, both as numbers; None when the pair
+    is not a number and a string; ``_NotANumber`` when the string holds no number."""
+    if type(a) is str and _is_number(b):
+        text, number = a, b
+    elif type(b) is str and _is_number(a):
+        text, number = b, a
+    else:
+        return None
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise _NotANumber
+    try:  # Decimal(repr(x)): 0.1 is the 0.1 it prints as, not its binary neighbour
+        exact = Decimal(repr(number) if isinstance(number, float) else number)
+        pair: tuple[Any, Any] = (Decimal(text), exact)
+        if not exact.is_finite():
+            pair = (float(text), number)
+    except ArithmeticError:  # an exponent beyond Decimal's range: compare as floats do
+        pair = (float(text), number)
+    return pair if text is a else pair[::-1]
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def test(a: Any, b: Any) -> bool:
+        if _comparable(a, b):
+            return compare(a, b)
+        pair = _by_value(a, b)
+        return pair is not None and compare(*pair)
+
+    return test
 
 
 def _is_number(value: object) -> bool:
@@ -439,6 +515,12 @@ def _equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(map(_equal, a, b))
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if kind is str or type(b) is str:
+        try:
+            pair = _by_value(a, b)
+        except _NotANumber:
+            return False
+        return pair is not None and bool(pair[0] == pair[1])
     return kind is type(b) and bool(a == b)
 
 
@@ -451,10 +533,10 @@ def _comparable(a: Any, b: Any) -> bool:
 _TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "==": _equal,
     "!=": lambda a, b: not _equal(a, b),
-    "<": lambda a, b: _comparable(a, b) and a < b,
-    "<=": lambda a, b: _comparable(a, b) and a <= b,
-    ">": lambda a, b: _comparable(a, b) and a > b,
-    ">=": lambda a, b: _comparable(a, b) and a >= b,
+    "<": _ordered(lambda a, b: bool(a < b)),
+    "<=": _ordered(lambda a, b: bool(a <= b)),
+    ">": _ordered(lambda a, b: bool(a > b)),
+    ">=": _ordered(lambda a, b: bool(a >= b)),
 }
 
 
