@@ -24,6 +24,7 @@ TINY = "pytest_cassette.json"
 TINY_RERUN = "pytest_cassette_rerun.json"
 TEN_MINUTES = "ten_minutes.json"
 INSTANT = "instant.json"
+MANY_NAMES = "many_names.json"
 THREE_HOURS = "three_hours.json"
 BROKEN = "half_written.json"
 NAMES = ("PriceTick", "OrderPlaced", "OrderFilled")
@@ -61,6 +62,8 @@ def _write(folder: Path) -> None:
     write_cassette(folder / TEN_MINUTES, Cassette.build("ten", _spread(300, 600_000)))
     write_cassette(folder / THREE_HOURS, Cassette.build("three", _spread(500, 3 * 3_600_000)))
     write_cassette(folder / INSTANT, Cassette.build("instant", [RecordedEvent(0, "Ping", {})]))
+    many = [RecordedEvent(i, f"Kind{i % 12:02d}", {}, "feed") for i in range(24)]
+    write_cassette(folder / MANY_NAMES, Cassette.build("many", many))
     (folder / BROKEN).write_text('{"session_name": "cut", "events": [', encoding="utf-8")
 
 
@@ -307,6 +310,17 @@ def test_colours_mean_event_names_and_sources_are_drawn_apart(
     table_dots = set(dot_colours(page, "#events td.ev-name .dot"))
     assert table_dots == set(names)
     shot(page, "scale_colours")
+
+
+def test_past_nine_names_the_rest_share_grey_instead_of_reusing_a_colour(
+    page: Page, scales: Dashboard
+) -> None:
+    open_recording(page, scales, MANY_NAMES)
+    names = dot_colours(page, "#by-name .dot")
+    assert len(names) == 12
+    assert len(set(names[:9])) == 9, names
+    assert len(set(names[9:])) == 1, names
+    assert names[9] not in names[:9]
 
 
 # --------------------------------------------------------------------------- broken

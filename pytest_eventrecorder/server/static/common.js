@@ -239,11 +239,11 @@
     );
   }
 
-  /** A stable colour class per name, in the order given (most common first); the tenth
-   *  colour, grey, is kept for "others" and unknown names. */
+  /** A colour class per name, in the order given (most common first): nine colours for
+   *  the first nine names, then grey, as for "others" and unknown names. Colours never
+   *  wrap around, so one colour never stands for two names. */
   function palette(names) {
-    const map = new Map();
-    names.forEach((name, i) => map.set(name, "k" + (i % 9)));
+    const map = new Map(names.slice(0, 9).map((name, i) => [name, "k" + i]));
     return (name) => map.get(name) || "k9";
   }
 
