@@ -193,12 +193,12 @@
    *  a minute, then m:ss and h:mm:ss. One scale, one unit: times side by side compare. */
   function time(ms, step, upTo) {
     if (typeof ms !== "number" || !isFinite(ms)) return "—";
-    const s = Math.max(step || 1, MICROSECOND);
+    const fine = Math.max(step || 1, MICROSECOND);
     const top = Math.max(typeof upTo === "number" ? upTo : ms, ms);
-    if (top > 0 && top < 1) return fixed(ms * 1000, decimals(s * 1000)) + " µs";
-    if (top < 1000) return fixed(ms, decimals(s)) + " ms";
-    if (top < 60000) return fixed(ms / 1000, decimals(s / 1000)) + " s";
-    return clock(ms, decimals(s / 1000), top >= 3600000);
+    if (top > 0 && top < 1) return fixed(ms * 1000, decimals(fine * 1000)) + " µs";
+    if (top < 1000) return fixed(ms, decimals(fine)) + " ms";
+    if (top < 60000) return fixed(ms / 1000, decimals(fine / 1000)) + " s";
+    return clock(ms, decimals(fine / 1000), top >= 3600000);
   }
 
   /** A length, to three significant digits. */
