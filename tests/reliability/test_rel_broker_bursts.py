@@ -14,11 +14,13 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rel_support import root_conftest
 
 from pytest_eventrecorder import EventRecorder, RecordedEvent, read_cassette
+from pytest_eventrecorder.adapters import adapter_for
 from pytest_eventrecorder.adapters.brokers import base as broker_base
 
 pytestmark = pytest.mark.broker
@@ -172,3 +174,37 @@ def test_a_sink_raising_system_exit_neither_ends_the_writer_nor_hangs_the_stop(
     stopped.join(30)
     assert not stopped.is_alive(), "stop_recording() hung"
     assert [e.event_data for e in recorder.events] == list(range(1, 50))
+
+
+def test_every_message_received_before_the_stop_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop while the backlog is full and the receiving thread waits for room: that
+    thread's message lands after the writer's end marker, and is written all the same."""
+    require_service("Redis", 6379)
+    redis = pytest.importorskip("redis")
+    monkeypatch.setattr(broker_base, "BACKLOG_LIMIT", 5)
+    monkeypatch.setattr(broker_base, "STOP_TIMEOUT_S", 0.001)  # the stop does not wait for it
+    channel = f"stop{uuid.uuid4().hex[:10]}"
+    adapter: Any = adapter_for(f"redis://127.0.0.1:6379/0?channel={channel}")
+    received: list[object] = []
+    enqueue = adapter._enqueue
+
+    def counted(item: Any) -> None:
+        if not adapter._stopping.is_set():  # taken off the wire before the stop
+            received.append(item[1])
+        enqueue(item)
+
+    adapter._enqueue = counted
+    recorder = EventRecorder("stop", tmp_path, before_record=lambda e: time.sleep(0.002) is None)
+    recorder.start_recording(adapter)
+    client = redis.Redis(port=6379)
+    pipe = client.pipeline(transaction=False)
+    for n in range(500):
+        pipe.publish(channel, str(n))
+    pipe.execute()
+    client.close()
+    _wait_until_count(recorder, 20)
+    recorder.stop_recording()
+    assert len(recorder.events) == len(received) > 20
+    assert [e.event_data for e in recorder.events] == list(range(len(received)))

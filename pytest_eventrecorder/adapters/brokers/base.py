@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -338,15 +339,25 @@ class BrokerAdapter:
 
     def _write(self, backlog: queue.Queue[_Received | None], sink: EventSink) -> None:
         while (received := backlog.get()) is not None:
-            name, body, metadata, raw = received
-            try:
-                if raw:
-                    body, extra = describe_payload(cast(bytes, body))
-                    metadata = {**metadata, **extra}
-                sink(name, body, self.source, metadata)
-            except BaseException:  # even SystemExit from a hook: this thread must live on,
-                # or receiving blocks on a full backlog and the stop waits for ever
-                log.exception("Recording %r from %s failed; recording goes on", name, self.source)
+            self._write_one(received, sink)
+        # A receiver that was waiting for room when the stop came puts its message after
+        # the end marker: it was received before the stop, so it is written too.
+        with contextlib.suppress(queue.Empty):
+            while True:
+                late = backlog.get_nowait()
+                if late is not None:
+                    self._write_one(late, sink)
+
+    def _write_one(self, received: _Received, sink: EventSink) -> None:
+        name, body, metadata, raw = received
+        try:
+            if raw:
+                body, extra = describe_payload(cast(bytes, body))
+                metadata = {**metadata, **extra}
+            sink(name, body, self.source, metadata)
+        except BaseException:  # even SystemExit from a hook: this thread must live on,
+            # or receiving blocks on a full backlog and the stop waits for ever
+            log.exception("Recording %r from %s failed; recording goes on", name, self.source)
 
     def _finish_writing(self) -> None:
         """Write everything received before the stop (however long that takes: it is the
