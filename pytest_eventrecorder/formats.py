@@ -165,8 +165,10 @@ class _JsonlReader:
         self._stream: io.BufferedIOBase = (
             gzip.GzipFile(fileobj=self._raw, mode="rb") if gz else self._raw
         )
-        # A streamed file is never held whole, but one line is: cap it like a whole .gz.
-        self._line_limit = _inflate_limit(os.fstat(self._raw.fileno()).st_size) if gz else None
+        # Capped like a whole .gz: a small file must not keep a reader busy for minutes.
+        self._inflate_cap = _inflate_limit(os.fstat(self._raw.fileno()).st_size) if gz else None
+        self._inflated = 0
+        self._blank_lines = 0
         self._chunks = self._read_chunks()
         self._line = 0
         self._pending: list[tuple[bytes, bool]] = []
@@ -202,10 +204,10 @@ class _JsonlReader:
         """Runs of whole lines; the final run (``True``) may end without a newline."""
         parts: list[bytes] = []
         while data := self._read_block():
+            self._count_inflated(len(data))
             cut = data.rfind(b"\n") + 1
             if not cut:  # a line longer than a block: keep collecting it
                 parts.append(data)
-                self._check_line_length(parts)
                 continue
             parts.append(data[:cut])
             yield b"".join(parts), False
@@ -213,12 +215,14 @@ class _JsonlReader:
         if parts:
             yield b"".join(parts), True
 
-    def _check_line_length(self, parts: list[bytes]) -> None:
-        limit = self._line_limit
-        if limit is not None and sum(map(len, parts)) > limit:
+    def _count_inflated(self, size: int) -> None:
+        """Cap the whole stream, and so any one line (held whole while it is parsed)."""
+        self._inflated += size
+        cap = self._inflate_cap
+        if cap is not None and self._inflated > cap:
             raise CassetteError(
-                f"a line inflates to more than {limit:,} bytes ({MAX_INFLATE_RATIO}x the "
-                "file's size): refused as a likely gzip bomb",
+                f"inflates to more than {cap:,} bytes ({MAX_INFLATE_RATIO}x the file's size, "
+                f"at least {MIN_INFLATE_LIMIT:,}): refused as a likely gzip bomb",
                 path=self.path,
                 line=self._line + 1,
             )
@@ -258,34 +262,40 @@ class _JsonlReader:
                 ) from None
             # The writer stopped inside a multi-byte character: the whole lines before it stand.
             text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")
-            yield from _parse_text(text, self.path, first_line, index, (False, check))
+            yield from self._parse_text(text, first_line, index, False, check)
             _warn_truncated(self.path, line)
             return
-        yield from _parse_text(text, self.path, first_line, index, (final, check))
+        yield from self._parse_text(text, first_line, index, final, check)
+
+    def _parse_text(
+        self, text: str, line: int, index: int, final: bool, check: bool
+    ) -> Iterator[list[RecordedEvent]]:
+        """The events of whole lines of text, a small batch at a time, so a streamed event is
+        garbage long before the file is read (and the garbage collector has little to scan)."""
+        path = self.path
+        lines = text.split("\n")
+        if not lines[-1]:
+            lines.pop()  # the newline that ends the last line
+        partial = final and not text.endswith("\n")
+        for start in range(0, len(lines), BATCH_LINES):
+            batch = lines[start : start + BATCH_LINES]
+            rows = _parse_batch(batch)
+            offsets = None
+            if rows is None:  # something unusual in there: line by line, exactly
+                last = partial and start + len(batch) == len(lines)
+                allowed = MAX_BLANK_LINES - self._blank_lines
+                offsets, rows, blank = _parse_each(batch, path, line + start, (last, allowed))
+                self._blank_lines += blank
+            events = _adopt_rows(rows, offsets, index, path, line + start)
+            if check:
+                _check_rows(events, offsets, index, path, line + start)
+            index += len(events)
+            yield events
 
 
-def _parse_text(
-    text: str, path: Path, line: int, index: int, final_check: tuple[bool, bool]
-) -> Iterator[list[RecordedEvent]]:
-    """The events of whole lines of text, a small batch at a time, so a streamed event is
-    garbage long before the file is read (and the garbage collector has little to scan)."""
-    final, check = final_check
-    lines = text.split("\n")
-    if not lines[-1]:
-        lines.pop()  # the newline that ends the last line
-    partial = final and not text.endswith("\n")
-    for start in range(0, len(lines), BATCH_LINES):
-        batch = lines[start : start + BATCH_LINES]
-        rows = _parse_batch(batch)
-        offsets = None
-        if rows is None:  # something unusual in there: line by line, exactly
-            last = partial and start + len(batch) == len(lines)
-            offsets, rows = _parse_each(batch, path, line + start, last)
-        events = _adopt_rows(rows, offsets, index, path, line + start)
-        if check:
-            _check_rows(events, offsets, index, path, line + start)
-        index += len(events)
-        yield events
+MAX_BLANK_LINES = 1_000_000
+"""Blank lines a ``.jsonl`` may hold (skipped). Writers never write them; a million is a
+bomb (a megabyte of gzip holds a billion), not a recording."""
 
 
 def _adopt_rows(
@@ -351,15 +361,26 @@ def _parse_batch(lines: list[str]) -> list[Any] | None:
 
 
 def _parse_each(
-    lines: list[str], path: Path, line: int, last_is_partial: bool
-) -> tuple[list[int], list[Any]]:
-    """Line by line, for a batch that did not parse whole: blank lines are skipped, a cut-off
-    last line is reported and dropped, and anything else broken is an error naming its line.
-    Returns each value's line offset within the batch, and the values."""
+    lines: list[str], path: Path, line: int, partial_allowed: tuple[bool, int]
+) -> tuple[list[int], list[Any], int]:
+    """Line by line, for a batch that did not parse whole: blank lines are skipped (as many
+    as ``allowed``), a cut-off last line is reported and dropped, and anything else broken
+    is an error naming its line. Returns each value's line offset within the batch, the
+    values, and how many blank lines were skipped."""
+    last_is_partial, allowed = partial_allowed
     offsets: list[int] = []
     rows: list[Any] = []
+    blank = 0
     for offset, body in enumerate(lines):
         if not body.strip():
+            blank += 1
+            if blank > allowed:
+                raise CassetteError(
+                    f"holds more than {MAX_BLANK_LINES:,} blank lines: refused as a likely "
+                    "gzip bomb (cassette writers never write blank lines)",
+                    path=path,
+                    line=line + offset,
+                )
             continue
         try:
             rows.append(_DECODER.decode(body))
@@ -369,7 +390,7 @@ def _parse_each(
                 break
             raise _line_error(exc, path, line + offset) from None
         offsets.append(offset)
-    return offsets, rows
+    return offsets, rows, blank
 
 
 def _line_error(exc: BaseException, path: Path, line: int) -> CassetteError:
@@ -602,7 +623,7 @@ def write_events(
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
                 counted = _Counting(packed)
                 _WRITERS[fmt](counted, header, events)
-            if fmt != "jsonl":
+            if owned is None:  # a stream's own rewrite: its events are on disk already
                 _check_readable_back(p, counted.count, raw.tell())
         else:
             _WRITERS[fmt](raw, header, events)
@@ -622,12 +643,12 @@ class _Counting:
 
 
 def _check_readable_back(path: Path, inflated: int, size: int) -> None:
-    """A whole-document .gz that readers would refuse as a gzip bomb is not written."""
+    """A .gz that readers would refuse as a gzip bomb is not written."""
     limit = _inflate_limit(size)
     if inflated > limit:
         raise CassetteError(
             f"would inflate to {inflated:,} bytes, more than readers accept ({limit:,}: "
-            f"{MAX_INFLATE_RATIO}x its size); write it as .jsonl.gz, which streams",
+            f"{MAX_INFLATE_RATIO}x its size); write it as .jsonl, uncompressed, which streams",
             path=path,
         )
 

@@ -774,19 +774,57 @@ def test_a_jsonl_gzip_bomb_line_is_refused_before_it_fills_memory(
     assert f"line {2 if header else 1}" in str(caught.value)
 
 
-def test_a_long_well_compressed_jsonl_gz_still_streams(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The cap is per line: a stream may inflate far past it in total."""
-    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", 1024)
+def _heartbeats(tmp_path: Path) -> tuple[Path, int]:
     events = (RecordedEvent(0, "Heartbeat", {"ok": True}, "feed") for _ in range(50_000))
     path = write_events(tmp_path / "beats.jsonl.gz", CassetteHeader("s", "2025-10-17"), events)
     inflated = len(gzip.decompress(path.read_bytes()))
-    assert inflated > formats.MAX_INFLATE_RATIO * path.stat().st_size  # past the cap in total
+    assert inflated > formats.MAX_INFLATE_RATIO * path.stat().st_size  # past the ratio
+    return path, inflated
+
+
+def test_a_well_compressed_jsonl_gz_under_the_floor_still_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, inflated = _heartbeats(tmp_path)
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", inflated)
     assert sum(1 for _ in iter_events(path)) == 50_000
 
 
-@pytest.mark.parametrize("suffix", [".json.gz", ".yaml.gz"])
+def test_a_jsonl_gz_inflating_past_the_cap_in_total_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines each within the cap still add up: the whole stream is capped as well."""
+    path, inflated = _heartbeats(tmp_path)
+    monkeypatch.setattr(formats, "MIN_INFLATE_LIMIT", inflated // 2)
+    with pytest.raises(CassetteError, match="likely gzip bomb") as caught:
+        list(iter_events(path))
+    assert str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_jsonl_of_blank_lines_is_refused(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MAX_BLANK_LINES", 1000)
+    header = b'{"session_name": "s", "start_time": "2025-10-17"}\n'
+    event = b'{"timestamp_offset_ms":0,"event_name":"E","event_data":1}\n'
+    text = header + b"\n \t\r\n" * 600 + event
+    path = tmp_path / f"blank{suffix}"
+    path.write_bytes(gzip.compress(text) if suffix.endswith(".gz") else text)
+    with pytest.raises(CassetteError, match="more than 1,000 blank lines") as caught:
+        list(iter_events(path))
+    assert str(caught.value).startswith(f"{path}, line 1002:")  # the 1,001st blank line
+
+
+def test_a_few_blank_lines_are_still_skipped(tmp_path: Path) -> None:
+    header = b'{"session_name": "s", "start_time": "2025-10-17"}\n'
+    event = b'{"timestamp_offset_ms":0,"event_name":"E","event_data":1}\n'
+    path = tmp_path / "gaps.jsonl"
+    path.write_bytes(header + (event + b"\n\n") * 100)
+    assert sum(1 for _ in iter_events(path)) == 100
+
+
+@pytest.mark.parametrize("suffix", [".json.gz", ".yaml.gz", ".jsonl.gz"])
 def test_a_cassette_readers_would_refuse_is_not_written(
     tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -794,10 +832,10 @@ def test_a_cassette_readers_would_refuse_is_not_written(
     events = [RecordedEvent(i, "Same", {"text": "x" * 3000}) for i in range(200)]
     path = tmp_path / f"repetitive{suffix}"
     path.write_text("the previous file")
-    with pytest.raises(CassetteError, match=r"more than readers accept .*write it as \.jsonl\.gz"):
+    with pytest.raises(CassetteError, match=r"more than readers accept .*write it as \.jsonl,"):
         write_cassette(path, Cassette.build("s", events))
     assert path.read_text() == "the previous file"  # nothing half-written replaced it
-    streamed = write_cassette(tmp_path / "repetitive.jsonl.gz", Cassette.build("s", events))
+    streamed = write_cassette(tmp_path / "repetitive.jsonl", Cassette.build("s", events))
     assert len(read_cassette(streamed).events) == 200
 
 

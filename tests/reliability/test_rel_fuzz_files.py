@@ -6,8 +6,11 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import subprocess
+import sys
 import tempfile
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -458,6 +461,42 @@ def test_the_api_answers_every_nasty_file_with_4xx(client: FlaskClient, recordin
         check_api_on(client, name)
         response = client.get(f"/api/diff?a={name}&b=nested-500.jsonl")
         assert response.status_code < 500, (name, response.get_data(as_text=True))
+
+
+# --------------------------------------------------------------------------- a gzip of blank lines
+
+
+@pytest.fixture(scope="module")
+def blank_line_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 1 MB of gzip holding a header and 1 GiB of newlines (a billion blank lines)."""
+    path = tmp_path_factory.mktemp("bomb") / "blank.jsonl.gz"
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\n" * (1 << 20)
+    with open(path, "wb") as out:
+        out.write(packer.compress(_jsonl()))
+        for _ in range(1024):
+            out.write(packer.compress(block))
+        out.write(packer.flush())
+    return path
+
+
+@pytest.mark.parametrize("command", ["info", "timeline", "validate", "convert"])
+def test_the_real_cli_refuses_a_gzip_of_blank_lines_at_once(
+    blank_line_bomb: Path, command: str, tmp_path: Path
+) -> None:
+    """It took 173 s in ``info`` and over 30 s everywhere else; now the first million blank
+    lines end it (the generous timeout only guards against the old behaviour)."""
+    extra = [str(tmp_path / "out.jsonl")] if command == "convert" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_eventrecorder", command, str(blank_line_bomb), *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == (1 if command == "validate" else 2), done.stderr
+    output = done.stdout + done.stderr
+    assert f"{blank_line_bomb}, line 1000002: holds more than 1,000,000 blank lines" in output
+    assert "Traceback" not in output
 
 
 # --------------------------------------------------------------------------- valid but strange
