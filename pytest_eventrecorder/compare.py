@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cassette import Cassette, RecordedEvent
-from .fieldpaths import PathUsage, drop_fields, join_path, parse_paths
+from .fieldpaths import Path as FieldPath
+from .fieldpaths import (
+    PathUsage,
+    drop_fields,
+    join_path,
+    keep_fields,
+    parse_paths,
+    reaches,
+    split_path,
+)
 
 Kind = Literal["unexpected", "changed", "missing", "moved"]
 MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
@@ -91,6 +100,8 @@ class Comparison:
     are not pairs: they are out of order, so they cannot place new events in time."""
     unmatched_paths: tuple[str, ...] = ()
     """The ``ignore_fields`` entries that name no field of any event on either side."""
+    unmatched_match_on: tuple[str, ...] = ()
+    """The ``match_on`` paths that name no field of any event on either side."""
 
 
 def compare_events(
@@ -125,7 +136,23 @@ def match_events(
     paths = parse_paths(ignore_fields, what="ignore_fields")
     matcher = _Matcher(validate_match_on(match_on), paths)
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
-    return Comparison(matcher.compare(expected, actual, ordered), matcher.partners, unmatched)
+    unmatched_on = _unmatched_match_on(match_on, itertools.chain(expected, actual))
+    diffs = matcher.compare(expected, actual, ordered)
+    return Comparison(diffs, matcher.partners, unmatched, unmatched_on)
+
+
+def _unmatched_match_on(
+    match_on: Sequence[str], events: Iterable[RecordedEvent]
+) -> tuple[str, ...]:
+    """The ``match_on`` paths that name no field of any of the events."""
+    waiting = {entry: _match_path(entry) for entry in match_on if "." in entry}
+    for event in events:
+        if not waiting:
+            break
+        for entry, (root, path) in list(waiting.items()):
+            if reaches(getattr(event, root), path or ()):
+                del waiting[entry]
+    return tuple(waiting)
 
 
 def unmatched_paths(paths: Sequence[str], events: Iterable[RecordedEvent]) -> tuple[str, ...]:
@@ -151,13 +178,49 @@ def diff_cassettes(
 
 
 def validate_match_on(match_on: Sequence[str]) -> tuple[str, ...]:
-    """``match_on`` as a tuple, or ``ValueError`` naming the unknown fields."""
+    """``match_on`` as a tuple, or ``ValueError`` naming the unknown fields. An entry is a
+    top-level field, or a field path inside ``event_data`` or ``metadata``
+    (``event_data.order.id``): then only the fields it names are compared."""
     if isinstance(match_on, str) or not match_on:
         raise ValueError(f"match_on must be a non-empty list of event fields, got {match_on!r}")
-    unknown = [f for f in match_on if f not in MATCH_FIELDS]
+    unknown = [f for f in match_on if not _known(f)]
     if unknown:
-        raise ValueError(f"match_on: unknown field(s) {unknown}; choose from {list(MATCH_FIELDS)}")
+        raise ValueError(
+            f"match_on: unknown field(s) {unknown}; choose from {list(MATCH_FIELDS)}, or a "
+            "path inside event_data or metadata ('event_data.order.id')"
+        )
+    for entry in match_on:
+        _match_path(entry)
     return tuple(match_on)
+
+
+_FIELD_ROOTS = ("event_data", "metadata")
+"""The top-level fields that hold fields a ``match_on`` path can name."""
+
+
+def _known(entry: object) -> bool:
+    if not isinstance(entry, str):
+        return False
+    root, dot, _ = entry.partition(".")
+    return root in (_FIELD_ROOTS if dot else MATCH_FIELDS)
+
+
+def _match_path(entry: str) -> tuple[str, FieldPath | None]:
+    """A ``match_on`` entry as (top-level field, path inside it or None for all of it)."""
+    root, dot, rest = entry.partition(".")
+    if not dot:
+        return root, None
+    return root, split_path(rest, what=f"match_on {entry!r}")
+
+
+def _projections(match_on: tuple[str, ...]) -> dict[str, tuple[FieldPath, ...] | None]:
+    """Per top-level field: None to compare it whole, else the paths to compare in it."""
+    out: dict[str, tuple[FieldPath, ...] | None] = {}
+    for entry in match_on:
+        root, path = _match_path(entry)
+        known = out.get(root, ())
+        out[root] = None if path is None or known is None else (*known, path)
+    return out
 
 
 # --------------------------------------------------------------------------- streaming
@@ -475,7 +538,9 @@ def _in_recorded_order(
 
 class _Matcher:
     def __init__(self, match_on: tuple[str, ...], ignore: tuple[tuple[str, ...], ...]) -> None:
-        self.match_on = match_on
+        self._projections = _projections(match_on)
+        self.match_on = tuple(self._projections)
+        """The top-level fields compared (wholly, or the parts ``match_on`` paths name)."""
         self.ignore = ignore
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
@@ -499,17 +564,22 @@ class _Matcher:
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""
         for name in self.match_on:
-            exp, act = getattr(expected, name), getattr(actual, name)
-            if name == "event_data" and self.ignore:
-                exp, act = drop_fields(exp, self.ignore), drop_fields(act, self.ignore)
-            if not same_value(exp, act):
+            if not same_value(self._compared(expected, name), self._compared(actual, name)):
                 return False
         return True
 
+    def _compared(self, event: RecordedEvent, name: str) -> Any:
+        """The part of one top-level field that is compared."""
+        value = getattr(event, name)
+        paths = self._projections[name]
+        if paths is not None:
+            value = keep_fields(value, paths)
+        if name == "event_data" and self.ignore:
+            value = drop_fields(value, self.ignore)
+        return value
+
     def view(self, index: int, event: RecordedEvent) -> _View:
-        fields = {name: getattr(event, name) for name in self.match_on}
-        if "event_data" in fields:
-            fields["event_data"] = drop_fields(fields["event_data"], self.ignore)
+        fields = {name: self._compared(event, name) for name in self.match_on}
         return _View(index, event, fields, _fast_key(fields))
 
     def by_source(

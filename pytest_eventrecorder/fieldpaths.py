@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any, Final
 
@@ -85,6 +85,11 @@ def parse_path(text: str, *, what: str = "field path") -> Path:
     if len(segments) > 1 and segments[0] == ROOT and not quoted[0]:
         segments = segments[1:]
     return tuple(segments)
+
+
+def split_path(text: str, *, what: str = "field path") -> Path:
+    """A path's segments, none dropped (for the part after an explicit root)."""
+    return tuple(_split(text, what)[0])
 
 
 def _split(text: str, what: str) -> tuple[list[str], list[bool]]:
@@ -192,11 +197,32 @@ def _visit(key: str, value: Any, paths: Sequence[Path], action: Callable[[Any], 
     return _walk(value, [p[1:] for p in matching], action)
 
 
+def keep_fields(data: Any, paths: Sequence[Path]) -> Any:
+    """Only the fields the paths name, where they are (list items keep their positions, as
+    ``{index: item}``); ``None`` when no path names anything in ``data``."""
+    if isinstance(data, Mapping):  # metadata may be read-only
+        children: Iterable[tuple[Any, Any]] = data.items()
+    elif isinstance(data, list):
+        children = enumerate(data)
+    else:
+        return None
+    out: dict[Any, Any] = {}
+    for key, value in children:
+        matching = [p for p in paths if fnmatchcase(str(key), p[0])]
+        if any(len(p) == 1 for p in matching):
+            out[key] = value
+        elif matching:
+            kept = keep_fields(value, [p[1:] for p in matching])
+            if kept is not None:
+                out[key] = kept
+    return out or None
+
+
 def reaches(data: Any, path: Path) -> bool:
     """Whether the path names at least one field of ``data``."""
     if not path:
         return True
-    if isinstance(data, dict):
+    if isinstance(data, Mapping):
         children: Iterable[tuple[str, Any]] = ((str(k), v) for k, v in data.items())
     elif isinstance(data, list):
         children = ((str(i), v) for i, v in enumerate(data))

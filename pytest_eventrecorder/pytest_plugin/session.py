@@ -297,6 +297,7 @@ class EventCassette:
             return None
         comparison, captured = self._compare()
         self._warn_unmatched(comparison.unmatched_paths, "ignore_fields")
+        self._warn_unmatched(comparison.unmatched_match_on, "match_on")
         differences = comparison.differences
         if self.options.record_mode == "new_episodes" and all(
             d.kind == "unexpected" for d in differences

@@ -301,3 +301,44 @@ def test_ignored_paths_that_match_no_field_are_named() -> None:
     comparison = match_events(expected, actual, ignore_fields=wanted)
     assert comparison.unmatched_paths == ("event_data.paymentid", "meta.nope")
     assert match_events(expected, expected).unmatched_paths == ()
+
+
+def test_match_on_takes_paths_inside_event_data_and_metadata() -> None:
+    data = (
+        {"id": 1, "at": 5, "items": [{"n": 1, "t": 0}]},
+        {"id": 1, "at": 6, "items": [{"n": 2}]},
+    )
+    expected = [RecordedEvent(0.0, "Paid", data[0], "s", metadata={"k": 1})]
+    actual = [RecordedEvent(0.0, "Paid", data[1], "s", metadata={"k": 2})]
+    on_id = ("event_name", "event_data.id")
+    assert compare_events(expected, actual, match_on=on_id) == []
+    [diff] = compare_events(expected, actual, match_on=(*on_id, "event_data.items.*.n"))
+    assert diff.field_diffs == ("event_data.items.0.n: 1 != 2",)
+    [diff] = compare_events(expected, actual, match_on=("event_name", "metadata.k"))
+    assert diff.field_diffs == ("metadata.k: 1 != 2",)
+    # a whole field named too wins over its paths; ignore_fields still apply
+    [diff] = compare_events(
+        expected, actual, match_on=("event_data", "event_data.id"), ignore_fields=["items"]
+    )
+    assert diff.field_diffs == ("event_data.at: 5 != 6",)
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        (("event_name", "source.x"), "'source.x'"),
+        (("event_data.a..b",), "empty segment"),
+        (("payment_id",), "unknown field(s) ['payment_id']"),
+    ],
+)
+def test_bad_match_on_paths_are_named(bad: tuple[str, ...], fragment: str) -> None:
+    with pytest.raises(ValueError, match="match_on") as info:
+        compare_events([], [], match_on=bad)
+    assert fragment in str(info.value)
+
+
+def test_match_on_paths_that_match_no_field_are_named() -> None:
+    events = [RecordedEvent(0.0, "Paid", {"id": 1}, "s", metadata={"k": 1})]
+    match_on = ("event_name", "event_data.id", "event_data.idd", "metadata.k", "metadata.x")
+    comparison = match_events(events, events, match_on=match_on)
+    assert comparison.unmatched_match_on == ("event_data.idd", "metadata.x")

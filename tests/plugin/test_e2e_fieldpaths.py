@@ -51,3 +51,15 @@ def test_a_redact_path_that_names_nothing_is_a_warning_naming_it(
     result = run_inprocess()
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*EventCassetteWarning*redact path 'apikey' matches no field*"])
+
+
+def test_match_on_compares_only_the_named_paths_and_warns_about_one_naming_nothing(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = "match_on=['event_name', 'event_data.price', 'event_data.pricee']"
+    write_test(project, MARKED.format(options=options))
+    run_inprocess().assert_outcomes(passed=1)
+    monkeypatch.setenv("BOT_HOST", "b")  # meta.host is not compared
+    result = run_inprocess()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*match_on path 'event_data.pricee' matches no field*"])
