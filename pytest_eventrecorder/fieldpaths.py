@@ -16,11 +16,19 @@ what ``ignore_fields`` and ``redact`` always accepted, so it stays valid. A key 
 named ``event_data`` is written ``event_data.event_data`` (or quoted, ``"event_data"``). A
 ``?`` also matches a dot inside a key, which is how the dashboard lists such keys.
 
-The same grammar names fields in ``ignore_fields``, ``redact``, ``--ignore-field``, the API's
-``ignore_field``, the dashboard's field filter and compare page, and, after its root, in a
-``--where`` expression (``event_data.items.0.qty``, ``event_data."unit price"``), where a path
-names one value, so wildcards have no meaning there. Top-level fields (``event_name``,
-``source``, ``event_type``, ``metadata``) are chosen with ``match_on``, not with paths.
+Where each place looks:
+
+- ``ignore_fields``, ``redact``, ``--ignore-field``, the API's ``ignore_field``, the
+  dashboard's field filter and its compare page: fields of ``event_data`` (either form).
+- ``match_on``: a top-level field (``event_name``, ``source``, ``event_type``,
+  ``event_data``, ``metadata``) compared whole, or a path inside ``event_data`` or
+  ``metadata`` (``event_data.order.id``, ``metadata.k``): only the fields it names.
+- ``--where``: a root, then a path (``event_data.items.0.qty``, ``event_data."unit price"``,
+  ``metadata.k``); the root is required, since a bare name could be a top-level field, and
+  wildcards have no meaning there (a comparison reads one value).
+
+A path that names no field of any event is reported (a pytest warning, a CLI ``note:``,
+the API's ``warnings``): it ignores, hides or compares nothing, and is usually a typo.
 """
 
 from __future__ import annotations
