@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import operator
 import re
+import sys
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,12 +28,13 @@ from ..cassette import (
     CassetteHeader,
     JSONValue,
     RecordedEvent,
+    adopt_events,
     collecting_unknown_fields,
 )
 from ..formats import cassette_format, read_cassette, read_header
 from .cache import SizedCache, size_of
 from .errors import BrokenRecording, public_error
-from .lines import MAX_BLANK_LINES, LineFile, blank_line_error, split_lines
+from .lines import MAX_BLANK_LINES, LineBatch, LineFile, blank_line_error, line_batches
 from .query import EventIndex, EventReader, FileKey
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -39,6 +43,7 @@ MAX_FIELD_PATHS = 500
 """Field paths listed per recording; data keyed by ids would otherwise list every id."""
 PATH_SAMPLE = 32
 """Events walked for field paths per (event name, top-level keys)."""
+_FLOAT_MAX = sys.float_info.max
 SIZE_SAMPLE = 200
 """Events measured to estimate the memory of a recording held in memory."""
 _PATH_DEPTH = 8
@@ -130,9 +135,11 @@ def stream_totals(path: Path, duration_ms: float) -> tuple[int, float]:
     one's offset, read block by block: no line is held whole, and a gzip bomb is refused."""
     newlines, blank, tail = 0, 0, b""
     for block in LineFile(path).blocks():
-        blank += len(_BLANK.findall(tail[-1:] + block))
+        edge = tail[-1:] + block[:1]
+        if any(mark in block or mark == edge for mark in _BLANK_MARKS):
+            blank += len(_BLANK.findall(tail[-1:] + block))  # rare: worth the slow scan
         if blank > MAX_BLANK_LINES:
-            raise blank_line_error(path, newlines + 1)
+            raise blank_line_error(path, None)
         newlines += block.count(b"\n")
         tail = (tail + block)[-_TAIL_BYTES:]
     events = newlines - blank - 1
@@ -149,6 +156,8 @@ _TAIL_BYTES = 1 << 20
 """Bytes kept from a stream's end to read its last events' offsets."""
 _BLANK = re.compile(rb"(?<=\n)[ \t\r]*\n")
 """A line holding nothing but white space, as the reader skips."""
+_BLANK_MARKS = (b"\n\n", b"\n ", b"\n\t", b"\n\r")
+"""What starts every blank line: where none is found, the scan for them is skipped."""
 
 
 def _offset_of(line: bytes) -> float | None:
@@ -201,7 +210,9 @@ class Columns:
     def add(self, event: RecordedEvent) -> None:
         offsets = self.offsets
         index = len(offsets)
-        offset = finite_ms(event.timestamp_offset_ms, "timestamp_offset_ms", index)
+        offset = event.timestamp_offset_ms
+        if not 0 <= offset <= _FLOAT_MAX:  # NaN, infinity, or an int too large for a float
+            offset = finite_ms(offset, "timestamp_offset_ms", index)
         if offsets and offset < offsets[-1]:
             self.ordered = False
         offsets.append(offset)
@@ -225,6 +236,31 @@ class Columns:
             self._walked[kind] = walked + 1
             collect_paths(data, "", self.paths)
 
+    def add_all(self, events: list[RecordedEvent]) -> None:
+        """:meth:`add` for many events, a column at a time (several times faster)."""
+        base = len(self.offsets)
+        offsets = [e.timestamp_offset_ms for e in events]
+        if not all(0 <= o <= _FLOAT_MAX for o in offsets):  # NaN, inf, a giant int: name it
+            offsets = [finite_ms(o, "timestamp_offset_ms", base + i) for i, o in enumerate(offsets)]
+        if offsets and self.ordered:
+            later = offsets[1:]
+            self.ordered = not (base and offsets[0] < self.offsets[-1]) and not any(
+                map(operator.gt, offsets, later)
+            )
+        self.offsets.extend(offsets)
+        names = [e.event_name for e in events]
+        self.name_ids.extend(_ids(names, self._name_ids, self.names, self.by_name, base))
+        sources = [e.source or "" for e in events]
+        self.source_ids.extend(_ids(sources, self._source_ids, self.sources, self.by_source, base))
+        walked, paths = self._walked, self.paths
+        for name, event in zip(names, events, strict=True):
+            data = event.event_data
+            kind = (name, tuple(data) if type(data) is dict else ())
+            seen = walked.get(kind, 0)
+            if seen < PATH_SAMPLE:
+                walked[kind] = seen + 1
+                collect_paths(data, "", paths)
+
     @property
     def nbytes(self) -> int:
         """Memory held, about: the arrays, and the names, sources and paths."""
@@ -239,6 +275,20 @@ class Columns:
 
     def source_id(self, source: str) -> int | None:
         return self._source_ids.get(source)
+
+
+def _ids(
+    values: list[str], ids: dict[str, int], known: list[str], postings: list[array[int]], base: int
+) -> list[int]:
+    """The ids of ``values`` (new ones interned), each position added to its id's postings."""
+    found = [ids.get(v, -1) for v in values]
+    for position, value_id in enumerate(found, base):
+        if value_id < 0:
+            value_id = found[position - base] = _intern(
+                values[position - base], ids, known, postings
+            )
+        postings[value_id].append(position)
+    return found
 
 
 def _intern(value: str, ids: dict[str, int], values: list[str], postings: list[array[int]]) -> int:
@@ -311,33 +361,80 @@ def _line_index(
     header: CassetteHeader,
     results: SizedCache[object] | None,
 ) -> EventIndex:
-    starts: array[int] = array("q")
-    lengths: array[int] = array("q")
-    columns = Columns()
     lines = LineFile(path)
-    blank = 0
-    numbered = enumerate(split_lines(lines.blocks(checkpoints=True)), start=1)
-    for lineno, (start, line, ended) in numbered:
-        if lineno == 1:
-            continue  # the header, read by read_header
-        if not line.strip():
-            blank += 1
-            if blank > MAX_BLANK_LINES:
-                raise blank_line_error(filename, lineno)
-            continue
+    indexed = _IndexedLines(filename)
+    for batch in line_batches(lines.blocks(checkpoints=True), BATCH_LINES):
+        indexed.add(batch)
+        if indexed.stopped:
+            break
+    held = indexed.columns.nbytes + 16 * len(indexed.starts) + lines.nbytes
+    reader = _line_reader(lines, indexed.starts, indexed.lengths)
+    return EventIndex(filename, path, key, header, indexed.columns, reader, held, results)
+
+
+BATCH_LINES = 1000
+"""Lines parsed by one call: a JSON array of them parses several times faster than each."""
+
+
+class _IndexedLines:
+    """The columns and line offsets of a stream's events, added a batch of lines at a time:
+    parsed as one JSON array when they can be, else line by line (blank lines, the header,
+    a bad or cut-off line)."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.starts: array[int] = array("q")
+        self.lengths: array[int] = array("q")
+        self.columns = Columns()
+        self.blank = 0
+        self.stopped = False
+
+    def add(self, batch: LineBatch) -> None:
+        number, position, lines, ended = batch
+        if number > 1 and ended:
+            events = self._parsed(lines)
+            if events is not None:
+                lengths = [len(line) for line in lines]
+                self.columns.add_all(events)
+                self.starts.extend(accumulate((n + 1 for n in lengths[:-1]), initial=position))
+                self.lengths.extend(lengths)
+                return
+        self._each(batch)
+
+    def _parsed(self, lines: list[bytes]) -> list[RecordedEvent] | None:
         try:
-            event = decode_event(line, len(starts))
-            columns.add(event)
-        except (ValueError, RecursionError) as exc:
-            if not ended and not isinstance(exc, CassetteError):
-                log.warning("%s: line %d is incomplete; it was skipped", filename, lineno)
-                break
-            raise _line_error(exc, filename, lineno) from None
-        starts.append(start)
-        lengths.append(len(line))
-    held = columns.nbytes + 16 * len(starts) + lines.nbytes
-    reader = _line_reader(lines, starts, lengths)
-    return EventIndex(filename, path, key, header, columns, reader, held, results)
+            rows = _STRICT_JSON.decode((b"[%b]" % b",".join(lines)).decode())
+            # A blank line breaks the array; a line holding two values lengthens it.
+            if len(rows) == len(lines):
+                events = adopt_events(rows, len(self.starts))
+                if all(0 <= e.timestamp_offset_ms <= _FLOAT_MAX for e in events):
+                    return events
+        except (ValueError, RecursionError, OverflowError):
+            pass
+        return None
+
+    def _each(self, batch: LineBatch) -> None:
+        number, position, lines, ended = batch
+        for lineno, line in enumerate(lines, start=number):
+            start, position = position, position + len(line) + 1
+            if lineno == 1:
+                continue  # the header, read by read_header
+            if not line.strip():
+                self.blank += 1
+                if self.blank > MAX_BLANK_LINES:
+                    raise blank_line_error(self.filename, lineno)
+                continue
+            try:
+                event = decode_event(line, len(self.starts))
+                self.columns.add(event)
+            except (ValueError, RecursionError) as exc:
+                if not ended and not isinstance(exc, CassetteError):
+                    log.warning("%s: line %d is incomplete; it was skipped", self.filename, lineno)
+                    self.stopped = True
+                    return
+                raise _line_error(exc, self.filename, lineno) from None
+            self.starts.append(start)
+            self.lengths.append(len(line))
 
 
 def _line_error(exc: Exception, filename: str, lineno: int) -> BrokenRecording:

@@ -181,24 +181,31 @@ class GzipReader(LineReader):
         self._raw.close()
 
 
-def split_lines(blocks: Iterator[bytes]) -> Iterator[tuple[int, bytes, bool]]:
-    """(offset, line without its newline, whether a newline ended it) for every line."""
-    position, carry = 0, list[bytes]()
+LineBatch = tuple[int, int, list[bytes], bool]
+"""The number of a batch's first line, its offset, the lines (without their newline), and
+whether the last one ended with a newline (only the file's last line may not)."""
+
+
+def line_batches(blocks: Iterator[bytes], size: int) -> Iterator[LineBatch]:
+    """The lines of ``blocks`` in batches of at most ``size``."""
+    number, position, carry = 1, 0, list[bytes]()
     for block in blocks:
         lines = block.split(b"\n")
         if carry:  # a line running over blocks: joined once, not block by block
             carry.append(lines[0])
             lines[0] = b"".join(carry)
         carry = [lines.pop()]
-        for line in lines:
-            yield position, line, True
-            position += len(line) + 1
+        for cut in range(0, len(lines), size):
+            batch = lines[cut : cut + size]
+            yield number, position, batch, True
+            number += len(batch)
+            position += sum(map(len, batch)) + len(batch)
     tail = b"".join(carry)
     if tail:
-        yield position, tail, False
+        yield number, position, [tail], False
 
 
-def blank_line_error(path: Path | str, line: int) -> CassetteError:
+def blank_line_error(path: Path | str, line: int | None) -> CassetteError:
     return CassetteError(
         f"holds more than {MAX_BLANK_LINES:,} blank lines: refused as a likely gzip bomb "
         "(cassette writers never write blank lines)",
