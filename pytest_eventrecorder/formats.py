@@ -895,6 +895,8 @@ def _try_lock(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError:  # a file system without locks (some network ones): nothing to go by
+        return True
     return True
 
 
@@ -907,7 +909,8 @@ def _folder_locked(folder: Path) -> Iterator[None]:
             fd = os.open(folder, os.O_RDONLY)
     try:
         if fd is not None and sys.platform != "win32":
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            with contextlib.suppress(OSError):  # no locks there: per-file checks only
+                fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         if fd is not None:
