@@ -19,10 +19,12 @@ V = TypeVar("V")
 
 class SizedCache(Generic[V]):
     """A thread-safe LRU cache holding at most ``budget`` bytes of values (as estimated by
-    whoever puts them). A value bigger than the whole budget is not kept at all."""
+    whoever puts them). A value bigger than the whole budget is not kept at all, unless
+    ``keep_oversize``: then it is kept alone (better than building it again per request)."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, *, keep_oversize: bool = False) -> None:
         self.budget = budget
+        self.keep_oversize = keep_oversize
         self.nbytes = 0
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
@@ -47,11 +49,11 @@ class SizedCache(Generic[V]):
     def put(self, key: Hashable, value: V, size: int) -> None:
         with self._lock:
             self._drop(key)
-            if size > self.budget:
+            if size > self.budget and not self.keep_oversize:
                 return
             self._items[key] = (value, size)
             self.nbytes += size
-            while self.nbytes > self.budget:
+            while self.nbytes > self.budget and len(self._items) > 1:
                 self._drop(next(iter(self._items)))
 
     def discard(self, key: Hashable) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from ..cassette import Cassette, CassetteError, CassetteHeader, collecting_unknown_fields
 from ..formats import cassette_format, write_cassette
+from ..pending import is_pending
 from .cache import SizedCache
 from .errors import BadName, BrokenRecording, NameClash, NotFound, StoreError, public_error
 from .index import build_index, collect_paths, read_checked_header, stream_totals
@@ -160,7 +161,7 @@ class RecordingStore:
     ) -> None:
         self.root = Path(root)
         self._root_real: Path | None = None
-        self.indexes = SizedCache[EventIndex](index_budget)
+        self.indexes = SizedCache[EventIndex](index_budget, keep_oversize=True)
         self.results = SizedCache[object](results_budget)
         self._lock = threading.Lock()
         self._builds: dict[str, _Build] = {}
@@ -260,6 +261,7 @@ class RecordingStore:
             "duration_ms": None,
             "size_bytes": st.st_size,
             "modified": _iso(st.st_mtime),
+            "pending": is_pending(name),  # what a failing test produced: reviewed, not replayed
         }
         try:
             with collecting_unknown_fields():  # one odd file must not fail the whole list

@@ -380,3 +380,12 @@ def test_the_live_recording_cap_counts_memory_not_bytes_posted(
     assert grown < limit * 1.5, f"grew {grown:,} bytes under a {limit:,}-byte cap"
     stopped = client.post("/api/record/stop").get_json()
     assert stopped["total_events"] == statuses.index(409)
+
+
+def test_an_index_bigger_than_the_budget_is_kept_alone(folder: Path) -> None:
+    write_cassette(folder / "other.jsonl", sample(50))
+    store = RecordingStore(folder, index_budget=100)  # every index is bigger
+    store.open("other.jsonl")
+    first = store.open("good.jsonl")
+    assert store.open("good.jsonl") is first  # not built again for every request
+    assert len(store.indexes) == 1
