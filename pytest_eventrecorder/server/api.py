@@ -32,11 +32,13 @@ from .cache import size_of
 from .errors import public_error
 from .openapi import openapi_document
 from .replay import MAX_SPEED, MIN_SPEED, TERMINAL, ReplayManager, check_speed
+from .review import refuse_replay, review
 from .store import EventIndex, EventQuery, RecordingStore, StoreError, check_name, suffix_of
 
 log = logging.getLogger("pytest_eventrecorder")
 
 api = Blueprint("api", __name__, url_prefix="/api")
+api.register_blueprint(review)  # /api/review/...: the same token, host and origin rules
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_PAGE = 1000
@@ -640,6 +642,7 @@ def replay_start(filename: str) -> Response:
     body = _body()
     state = dashboard()
     speed = None if body.get("speed") is None else _speed(body["speed"])
+    refuse_replay(filename)
     index = state.store.open(filename)
     return jsonify(state.replay.start(index, speed))
 

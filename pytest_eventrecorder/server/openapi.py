@@ -127,6 +127,11 @@ SCHEMAS: dict[str, Schema] = {
             "size_bytes": COUNT,
             "modified": TEXT,
             "error": {"type": "string", "description": "Set when the file cannot be read."},
+            "pending": {
+                "type": "boolean",
+                "description": "A pending cassette (x.pending.json): what a failing test "
+                "produced, to accept or reject on the Review page; never replayed.",
+            },
         },
         ("filename", "size_bytes", "modified"),
     ),
@@ -422,6 +427,40 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "('event_data.meta.*'; repeat).",
                 ),
             ],
+        )
+    },
+    "/api/review": {
+        "get": _op(
+            "The pending cassettes, each with the recorded cassette it would replace.",
+            _obj(
+                {
+                    "pending": {
+                        "type": "array",
+                        "items": {
+                            "allOf": [
+                                _ref("RecordingEntry"),
+                                _obj({"recorded": TEXT, "recorded_exists": {"type": "boolean"}}),
+                            ]
+                        },
+                    },
+                    "count": COUNT,
+                }
+            ),
+        )
+    },
+    "/api/review/accept/{filename}": {
+        "post": _op(
+            "Accept a pending cassette: it replaces the recorded one (one atomic rename). "
+            "400 for anything that is not a pending cassette in the folder, 404 when it is gone.",
+            _obj({"accepted": TEXT, "recorded": TEXT}),
+            params=[FILENAME_PARAM],
+        )
+    },
+    "/api/review/reject/{filename}": {
+        "post": _op(
+            "Reject a pending cassette: it is deleted; the recorded one stays as it is.",
+            _obj({"rejected": TEXT}),
+            params=[FILENAME_PARAM],
         )
     },
     "/api/openapi.json": {"get": _op("This document.", {"type": "object"})},

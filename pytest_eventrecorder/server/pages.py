@@ -1,4 +1,5 @@
-"""The dashboard's HTML pages: the recordings list, one recording, and the compare view.
+"""The dashboard's HTML pages: the recordings list, one recording, the compare view, and the
+review of pending cassettes.
 
 Pages are thin shells; the data comes from the ``/api`` routes, fetched by the static JS,
 which inserts every value from a cassette as text (event data is untrusted).
@@ -9,6 +10,8 @@ from __future__ import annotations
 import hmac
 
 from flask import Blueprint, Response, current_app, render_template, request
+
+from ..pending import is_pending
 
 bp = Blueprint(
     "pages",
@@ -65,7 +68,13 @@ def index() -> tuple[str, int]:
 @bp.get("/recording/<path:filename>")
 def recording(filename: str) -> tuple[str, int]:
     """One recording: summary, timeline, events, selection, replay."""
-    return _page("recording.html", title=filename, page="recording", filename=filename)
+    return _page(
+        "recording.html",
+        title=filename,
+        page="recording",
+        filename=filename,
+        pending=is_pending(filename),  # what a failing test produced: reviewed, never replayed
+    )
 
 
 @bp.get("/compare")
@@ -78,3 +87,9 @@ def compare() -> tuple[str, int]:
         a=request.args.get("a", ""),
         b=request.args.get("b", ""),
     )
+
+
+@bp.get("/review")
+def review() -> tuple[str, int]:
+    """The pending cassettes, each with its differences, to accept or reject."""
+    return _page("review.html", title="Review", page="review")

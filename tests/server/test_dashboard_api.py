@@ -47,6 +47,7 @@ def test_the_list_has_the_contract_fields(client: FlaskClient, recordings: Path)
         "duration_ms",
         "size_bytes",
         "modified",
+        "pending",
     }
     assert (entry["session_name"], entry["total_events"], entry["duration_ms"]) == (
         "bull_run",

@@ -2,7 +2,8 @@
 "use strict";
 
 (function () {
-  const { api, h, clear, number, duration, bytes, date, recordingUrl, debounce } = window.ER;
+  const ER = window.ER;
+  const { api, h, clear, number, duration, bytes, date, recordingUrl, debounce } = ER;
   const table = document.getElementById("recordings");
   const body = table.querySelector("tbody");
   const search = document.getElementById("search");
@@ -47,10 +48,15 @@
   function row(rec) {
     if (rec.error) return brokenRow(rec);
     const title = rec.session_name || rec.filename;
-    return h("tr", { "data-filename": rec.filename },
+    // A pending cassette is what a failing test produced: it goes to Review, not to replay.
+    const pending = rec.pending
+      ? [h("span", { class: "badge pending" }, "Pending"), " ",
+        h("a", { class: "review-link", href: ER.pageUrl("/review") }, "Review")]
+      : [];
+    return h("tr", { "data-filename": rec.filename, class: rec.pending ? "pending" : null },
       h("td", { class: "rec-name" },
         h("a", { href: recordingUrl(rec.filename) }, title),
-        h("span", { class: "file" }, rec.filename)),
+        h("span", { class: "file" }, rec.filename), ...pending),
       h("td", { title: rec.start_time || "" }, date(rec.start_time)),
       h("td", { class: "num" }, number(rec.total_events)),
       h("td", { class: "num" }, duration(rec.duration_ms)),

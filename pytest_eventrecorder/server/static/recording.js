@@ -567,14 +567,15 @@
     bindTable();
     bindSavebar();
     bindTimeline();
-    const replay = new ER.ReplayPanel($("replay"), FILENAME, {
+    // A pending cassette's page has no replay panel: it is never replayed.
+    const replay = $("replay") && new ER.ReplayPanel($("replay"), FILENAME, {
       onOffset: (ms) => timeline.setCursor(ms),
       color: (name) => state.nameColor(name),
       duration: info.duration_ms,
       total: info.total_events,
     });
     await Promise.all([
-      loadFields().then(showFilters).catch(fail), loadTimeline().catch(fail), loadEvents(), replay.init(),
+      loadFields().then(showFilters).catch(fail), loadTimeline().catch(fail), loadEvents(), replay && replay.init(),
     ]);
   }
 
