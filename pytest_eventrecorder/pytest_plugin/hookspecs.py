@@ -5,9 +5,12 @@ Implement them in a ``conftest.py`` or a plugin, like any pytest hook.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from ..cassette import RecordedEvent
+if TYPE_CHECKING:  # imported when a cassette is used, not by every session
+    from ..cassette import RecordedEvent
 
 
 @pytest.hookspec(firstresult=True)

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from ..cassette import CassetteError
-from .options import MARKER, CassetteOptions, Layer, OptionsError, marker_values, merge_options
+from .modes import MARKER
+from .options import CassetteOptions, Layer, OptionsError, marker_values, merge_options
 from .session import (
+    CassetteReplay,
     EventCassette,
     HookCall,
     Mode,
@@ -25,8 +27,6 @@ from .settings import INI_BUS, SETTINGS, Settings
 
 def options_for(request: pytest.FixtureRequest, config_fixture: object) -> CassetteOptions:
     """The test's options, merged CLI > marker > config fixture > ini (a clear failure if bad)."""
-    from .settings import SETTINGS  # settings registers the options that read these
-
     settings = request.config.stash[SETTINGS]
     try:
         return merge_options(_layers(request, settings, config_fixture), ci=settings.ci)
@@ -99,6 +99,26 @@ def open_cassette(
         f"cannot replay the cassette: {problem}\n"
         f"Fix the file, or re-record it with: {rerecord_command(rerun_id(request.node))}",
         pytrace=False,
+    )
+
+
+def open_replay(
+    request: pytest.FixtureRequest, config_fixture: object, folder: Path
+) -> CassetteReplay:
+    """The test's :class:`CassetteReplay`, or a failure when it has no cassette to replay."""
+    options = options_for(request, config_fixture)
+    path = path_for(request, options, folder)
+    if not path.is_file():
+        pytest.fail(
+            f"event_replay: no cassette at {shown_path(request.config, path)}. event_replay only "
+            "replays a cassette: record one with a test that uses the event_cassette fixture, "
+            "then name it here with @pytest.mark.event_cassette('<its cassette name>')",
+            pytrace=False,
+        )
+    bus = bus_for(request, options.bus, "event_replay")
+    inputs = None if options.inputs is None else options.input_test()
+    return CassetteReplay(
+        path, bus, speed=options.speed, events_module=options.events_module, inputs=inputs
     )
 
 

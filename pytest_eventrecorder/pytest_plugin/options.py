@@ -11,7 +11,6 @@ paths of every layer add up, so a marker can hide more than a conftest, never le
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -21,14 +20,16 @@ import pytest
 from ..cassette import RecordedEvent
 from ..compare import DEFAULT_MATCH_ON, validate_match_on
 from ..fieldpaths import check_paths
-
-MARKER = "event_cassette"
-RECORD_MODES = ("once", "new_episodes", "none", "all", "rewrite")
-"""Every value ``--record-mode`` and ``record_mode=`` accept (``rewrite`` means ``all``)."""
-MODE_SYNONYMS = {"rewrite": "all"}
-DEFAULT_RECORD_MODE = "once"
-CI_RECORD_MODE = "none"
-INSTANT = math.inf
+from .modes import (
+    CI_RECORD_MODE,
+    DEFAULT_RECORD_MODE,
+    INSTANT,
+    MARKER,
+    MODE_SYNONYMS,
+    check_record_mode,
+    check_speed,
+)
+from .modes import RECORD_MODES as RECORD_MODES  # imported from here by callers
 
 InputSelector = Callable[[RecordedEvent], bool]
 BeforeRecordEvent = Callable[[RecordedEvent], "RecordedEvent | None"]
@@ -114,30 +115,6 @@ def _check(key: str, value: Any, label: str) -> Any:
         return _CHECKS[key](value)
     except (TypeError, ValueError) as exc:
         raise OptionsError(f"{label}: {key}={value!r} is not valid: {exc}") from None
-
-
-def check_record_mode(value: Any) -> str:
-    """A record mode from :data:`RECORD_MODES`, or ``ValueError`` listing them."""
-    if value not in RECORD_MODES:
-        raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}")
-    return str(value)
-
-
-def check_speed(value: Any) -> float:
-    """A positive replay speed; ``"instant"``/``"inf"`` (the default) mean no waiting."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        value = INSTANT if text in ("instant", "inf", "infinity") else _float(text)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError("speed must be a positive number (1.0 = recorded pace) or 'instant'")
-    return float(value)
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
 
 
 def _text(value: Any) -> str:

@@ -10,36 +10,43 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..recorder import EventRecorder
 from . import hookspecs
-from .opening import (
-    bus_for,
-    cassette_dir,
-    missing_message,
-    open_cassette,
-    options_for,
-    path_for,
-    shown_path,
-)
-from .options import MARKER
-from .session import CassetteReplay, EventCassette
+from .modes import MARKER
 from .settings import (
     CASSETTE,
     MARKER_HELP,
     PASSED,
     SETTINGS,
     add_options,
+    add_shared_record_mode,
     read_settings,
-    report_header,
+    report_line,
+    uses_cassettes,
 )
+
+# This module loads in every pytest session of the environment (a pytest11 entry point):
+# it imports only what registering options, markers and fixtures needs. The cassette
+# machinery (formats, adapters, engines) is imported inside the fixtures and hooks that
+# run once a test uses a cassette, so a session that uses none never loads it.
+if TYPE_CHECKING:
+    from ..recorder import EventRecorder
+    from .session import CassetteReplay, EventCassette
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(parser: pytest.Parser) -> Generator[None, None, None]:
+    """``--record-mode`` is added once every start-up plugin has added its options."""
+    result = yield
+    add_shared_record_mode(parser)
+    return result
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -51,26 +58,52 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = read_settings(config)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return report_header(config.stash[SETTINGS])
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """One line after "collected N items", only when the session uses event cassettes."""
+    settings = config.stash[SETTINGS]
+    if settings.options_given or uses_cassettes(items):
+        return [report_line(settings)]
+    return []
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """Verify the cassette right after the test body, so a difference fails the test itself."""
     cassette = item.stash.get(CASSETTE, None)
-    if cassette is not None and cassette.mode == "missing":
+    if cassette is None:
+        return (yield)
+    if cassette.mode == "missing":
+        from .opening import missing_message
+
         pytest.fail(missing_message(cassette, item.config.stash[SETTINGS].ci), pytrace=False)
     try:
         result = yield
     except BaseException:
-        if cassette is not None and cassette.differences():
-            item.add_report_section("call", "event differences", cassette.verify() or "")
+        section = cassette.failure_section()
+        if section is not None:
+            item.add_report_section("call", *section)
         raise
-    report = cassette.verify() if cassette is not None else None
+    report = cassette.verify()
     if report is not None:
         pytest.fail(report, pytrace=False)
     item.stash[PASSED] = True
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """Save the cassette once every fixture is torn down, and only if all went well: a test
+    reported as an error because a fixture's teardown failed saves nothing."""
+    cassette = item.stash.get(CASSETTE, None)
+    if cassette is None:
+        return (yield)
+    del item.stash[CASSETTE]
+    try:
+        result = yield
+    except BaseException:
+        cassette.save(passed=False, why="a fixture's teardown failed")
+        raise
+    cassette.save(passed=item.stash.get(PASSED, False), why="the test did not pass")
     return result
 
 
@@ -83,6 +116,8 @@ def event_recorder_config() -> dict[str, Any]:
 @pytest.fixture
 def event_cassette_dir(request: pytest.FixtureRequest) -> Path:
     """Folder of this module's cassettes: <ini dir or test dir/cassettes>/<module name>."""
+    from .opening import cassette_dir
+
     return cassette_dir(request)
 
 
@@ -90,15 +125,17 @@ def event_cassette_dir(request: pytest.FixtureRequest) -> Path:
 def event_cassette(
     request: pytest.FixtureRequest, event_recorder_config: Any, event_cassette_dir: Path
 ) -> Iterator[EventCassette]:
-    """This test's cassette: records its bus, or replays the inputs and verifies the outputs."""
+    """This test's cassette: records its bus, or replays the inputs and verifies the outputs
+    (saved, when recording, after the test's teardown if the test passed)."""
+    from .opening import open_cassette
+
     cassette = open_cassette(request, event_recorder_config, event_cassette_dir)
     request.node.stash[CASSETTE] = cassette
     cassette.start()
     try:
         yield cassette
     finally:
-        del request.node.stash[CASSETTE]
-        cassette.finish(passed=request.node.stash.get(PASSED, False))
+        cassette.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -121,21 +158,10 @@ def event_replay(
     request: pytest.FixtureRequest, event_recorder_config: Any, event_cassette_dir: Path
 ) -> Iterator[CassetteReplay]:
     """An EventReplayer for this test's cassette, bound to its bus, with assertion helpers."""
-    options = options_for(request, event_recorder_config)
-    path = path_for(request, options, event_cassette_dir)
-    if not path.is_file():
-        pytest.fail(
-            f"event_replay: no cassette at {shown_path(request.config, path)}. event_replay only "
-            "replays a cassette: record one with a test that uses the event_cassette fixture, "
-            "then name it here with @pytest.mark.event_cassette('<its cassette name>')",
-            pytrace=False,
-        )
-    bus = bus_for(request, options.bus, "event_replay")
-    inputs = None if options.inputs is None else options.input_test()
-    replay = CassetteReplay(
-        path, bus, speed=options.speed, events_module=options.events_module, inputs=inputs
-    )
-    replay.capture.start_recording(bus)
+    from .opening import open_replay
+
+    replay = open_replay(request, event_recorder_config, event_cassette_dir)
+    replay.capture.start_recording(replay.bus)
     try:
         yield replay
     finally:

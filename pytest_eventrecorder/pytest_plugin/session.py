@@ -7,15 +7,18 @@ the test itself), ``finish`` at teardown (atomic save).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import logging
 import math
+import os
 import re
 import shlex
+import traceback
 import warnings
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -78,11 +81,16 @@ def default_cassette_name(test_name: str, class_name: str | None = None) -> str:
 
 
 def cassette_path(folder: Path, name: str) -> Path:
-    """A cassette name resolved in ``folder`` (absolute names are kept); no suffix means json."""
+    """A cassette name resolved in ``folder`` (absolute names are kept); no suffix means json.
+
+    ``..`` is resolved by name, so ``../test_orders/test_x`` (another module's cassette)
+    is found, and shown, as ``<cassettes>/test_orders/test_x.json`` even when this
+    module's own folder does not exist yet.
+    """
     path = Path(name)
     if not path.suffix:
         path = path.with_name(f"{path.name}.json")
-    return path if path.is_absolute() else folder / path
+    return Path(os.path.normpath(path if path.is_absolute() else folder / path))
 
 
 def rerecord_command(nodeid: str, mode: str = "all") -> str:
@@ -130,6 +138,8 @@ class EventCassette:
         self._plays: list[float] = []
         """When each play() call began, recording (ms on the cassette's clock)."""
         self._played = 0
+        self._crash: tuple[Exception, RecordedEvent] | None = None
+        """The exception that stopped a replay, and the input being published."""
         self.recorder = EventRecorder(
             path.stem,
             path.parent,
@@ -183,13 +193,14 @@ class EventCassette:
                 "this bus publishes asynchronously; use `await event_cassette.play_async()`"
             )
         replayer, start_ms = self._next_part()
-        return replayer.replay(
-            self.bus,
-            self._speed(speed),
-            self.options.events_module,
-            where=self._to_inject,
-            start_at_ms=start_ms,
-        )
+        with self._noting_a_crash(replayer):
+            return replayer.replay(
+                self.bus,
+                self._speed(speed),
+                self.options.events_module,
+                where=self._to_inject,
+                start_at_ms=start_ms,
+            )
 
     async def play_async(
         self, live: Callable[[], Any] | None = None, *, speed: float | None = None
@@ -203,13 +214,14 @@ class EventCassette:
                 await result
             return None
         replayer, start_ms = self._next_part()
-        return await replayer.replay_async(
-            self.bus,
-            self._speed(speed),
-            self.options.events_module,
-            where=self._to_inject,
-            start_at_ms=start_ms,
-        )
+        with self._noting_a_crash(replayer):
+            return await replayer.replay_async(
+                self.bus,
+                self._speed(speed),
+                self.options.events_module,
+                where=self._to_inject,
+                start_at_ms=start_ms,
+            )
 
     def _check_not_missing(self) -> None:
         if self.mode == "missing":
@@ -243,6 +255,37 @@ class EventCassette:
 
     def _to_inject(self, event: RecordedEvent) -> bool:
         return self._is_input(event)
+
+    @contextlib.contextmanager
+    def _noting_a_crash(self, replayer: EventReplayer) -> Iterator[None]:
+        """Remember the exception that stopped a replay while it published an input (a
+        subscriber's, usually): the outputs it never produced are not differences."""
+        try:
+            yield
+        except Exception as exc:
+            inputs = [e for e in replayer if self._is_input(e)]
+            if replayer.position < len(inputs):  # position: how many were published
+                self._crash = exc, inputs[replayer.position]
+            raise
+
+    def _crash_report(self, *, traceback_too: bool) -> str:
+        assert self._crash is not None
+        assert self.cassette is not None
+        error, event = self._crash
+        inputs = [e for e in self.cassette.events if self._is_input(e)]
+        number = next(n for n, e in enumerate(inputs, 1) if e is event or e == event)
+        lines = [
+            f"the replay stopped at input #{number} of {len(inputs)} ({event.event_name!r} "
+            f"at {event.timestamp_offset_ms:g} ms in {self.shown_path}): publishing it raised "
+            f"{type(error).__name__}: {error}",
+        ]
+        if traceback_too:
+            lines.append("".join(traceback.format_exception(error)).rstrip())
+        lines.append(
+            "The outputs after it were never produced, so they were not compared. Fix the "
+            "error and run the test again: the cassette is not the problem."
+        )
+        return "\n".join(lines)
 
     def _speed(self, speed: float | None) -> float:
         return self.options.speed if speed is None else speed
@@ -285,7 +328,8 @@ class EventCassette:
             self.recorder.start_recording(None)
             self._adapter = adapter_for(self.bus)
             self._adapter.attach(_SkipNames(frozenset(names), self.recorder))
-        elif self.mode in ("record", "replay"):
+        elif self.mode in ("record", "replay", "live"):
+            # live: nothing is saved or compared, but .events still shows what the bus carried
             self.recorder.start_recording(self.bus)
 
     def verify(self) -> str | None:
@@ -306,6 +350,8 @@ class EventCassette:
             return None
         if not differences:
             return None
+        if self._crash is not None:
+            return self._crash_report(traceback_too=True)
         report = format_report(
             differences,
             cassette_path=self.shown_path,
@@ -327,6 +373,15 @@ class EventCassette:
             f"note: inputs names {', '.join(map(repr, unknown))}, which this cassette never "
             f"holds (it holds: {', '.join(sorted(held)) or 'no events'})"
         )
+
+    def failure_section(self) -> tuple[str, str] | None:
+        """(title, text) of a report section for a test that raised, or ``None``: how the
+        outputs so far differ from the cassette, or where its replay crashed."""
+        if self._crash is not None:
+            return "event replay", self._crash_report(traceback_too=False)
+        if not self.differences():
+            return None
+        return "event differences", self.verify() or ""
 
     def differences(self) -> list[Difference]:
         """How this test's outputs differ from the recorded ones (empty when not verifying)."""
@@ -351,15 +406,19 @@ class EventCassette:
         events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
         return self.cassette.with_events(events)
 
-    def finish(self, *, passed: bool) -> None:
-        """Detach from the bus and, if the test passed, write what it recorded (atomically)."""
+    def stop(self) -> None:
+        """Detach from the bus (at the fixture's teardown): nothing more is recorded."""
         if self._adapter is not None:
             self._adapter.detach()
             self._adapter = None
         self.recorder.stop_recording()
+
+    def save(self, *, passed: bool, why: str = "the test did not pass") -> None:
+        """Once the test is torn down: write what it recorded (atomically), if it passed;
+        ``why`` says in the log why a recording was not saved."""
         if not passed:
             if self.is_recording:
-                log.warning("Not saving %s: the test did not pass", self.path)
+                log.warning("Not saving %s: %s", self.shown_path, why)
             return
         if self.is_recording:
             if len(self._plays) > 1:

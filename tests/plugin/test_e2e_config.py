@@ -36,9 +36,10 @@ def test_help_groups_every_option(project: pytest.Pytester, run_inprocess: Runne
     result.stdout.fnmatch_lines(
         [
             "event cassettes (pytest-eventrecorder):",
-            "*--record-mode={once,new_episodes,none,all,rewrite}*",
+            "*--event-record-mode={once,new_episodes,none,all,rewrite}*",
             "*--replay-speed=SPEED*",
             "*--disable-event-recording*",
+            "*--record-mode={once,new_episodes,none,all,rewrite}*",
         ]
     )
     for ini in (
@@ -248,7 +249,7 @@ def test_event_replay_counts_only_what_the_code_under_test_published(
 def test_report_header_and_metadata(project: pytest.Pytester, run_inprocess: Runner) -> None:
     write_test(project, BOT_TEST)
     result = run_inprocess("--replay-speed=2")
-    result.stdout.fnmatch_lines(["event cassettes: record mode once, replay speed x2"])
+    result.stdout.fnmatch_lines(["event cassettes: record mode once (default), replay speed x2"])
     header = json.loads(cassette_file(project, "test_bot_orders").read_text())
     assert header["session_name"] == "test_bot_orders"
     assert header["total_events"] == 6

@@ -212,7 +212,7 @@ def test_ci_true_defaults_to_replay_only(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*event cassettes: record mode none*",
+            "*event cassettes: record mode none (CI is set), replay speed instant",
             "*no cassette at * and CI is set, which makes 'none' the default record mode*",
             "*Record it with: pytest test_bot.py::test_bot_orders --record-mode=once",
         ]

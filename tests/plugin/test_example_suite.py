@@ -38,7 +38,9 @@ def test_example_suite_replays_and_passes(pytester: pytest.Pytester) -> None:
     before = fingerprint()
     result = run_example(pytester)
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["event cassettes: record mode none, replay speed instant"])
+    result.stdout.fnmatch_lines(
+        ["event cassettes: record mode none (--record-mode), replay speed instant"]
+    )
     assert fingerprint() == before
 
 
