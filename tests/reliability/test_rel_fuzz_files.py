@@ -263,6 +263,15 @@ NASTY: dict[str, tuple[str, bytes]] = {
     "huge-offset.json": (".json", _doc(_event("1", offset="1e308"))),
     "negative-offset.yaml": (".yaml", _doc(_event("1", offset="-1"))),
     "long-int.jsonl": (".jsonl", _jsonl(_event("9" * 5000))),
+    "long-int-offset.json": (".json", _doc(_event("1", offset="9" * 400))),
+    "long-int-duration.jsonl": (
+        ".jsonl",
+        _jsonl(header=json.dumps({"session_name": "s", "start_time": START})[:-1]
+        + ',"duration_ms":' + "9" * 400 + "}"),
+    ),
+    "huge-float.jsonl": (".jsonl", _jsonl(_event('{"p":1e400}'))),
+    "huge-float.json": (".json", _doc(_event("[1E+999]"))),
+    "nested-150.json": (".json", _doc(_event(_nest(150)))),
     "long-int.yaml": (".yaml", _doc(_event("9" * 5000))),
     "bom.json": (".json", b"\xef\xbb\xbf" + _doc(_event("1"))),
     "utf16.json": (".json", _doc(_event('"x"')).decode().encode("utf-16")),
