@@ -54,7 +54,8 @@ class SizedCache(Generic[V]):
             self._items[key] = (value, size)
             self.nbytes += size
             while self.nbytes > self.budget and len(self._items) > 1:
-                self._drop(next(iter(self._items)))
+                # One call: a reader's move_to_end may run between two (get takes no lock).
+                self.nbytes -= self._items.popitem(last=False)[1][1]
 
     def discard(self, key: Hashable) -> None:
         with self._lock:
