@@ -153,3 +153,47 @@ def test_another_modules_cassette_is_shown_by_its_clean_path(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*from cassette cassettes/test_orders/test_bot_orders.json*"])
     assert "/../" not in result.stdout.str()
+
+
+ASYNC_CRASHING_BOT = """
+    import os
+
+    import pytest
+    from busapp import AsyncBot, AsyncBus, live_feed_async
+
+
+    @pytest.fixture
+    def service_bus():
+        return AsyncBus()
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    async def test_bot_orders(service_bus, event_cassette):
+        async def on_tick(tick):
+            if os.environ.get("CRASH_AT") == str(tick["price"]):
+                raise ZeroDivisionError("the bot divided by zero")
+        service_bus.subscribe("PriceTick", on_tick)
+        bot = AsyncBot(service_bus)
+        await event_cassette.play_async(live=lambda: live_feed_async(service_bus))
+        assert len(bot.orders) == 2
+"""
+
+
+def test_an_async_replay_that_crashed_reports_where(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_test(project, ASYNC_CRASHING_BOT)
+    run_inprocess().assert_outcomes(passed=1)
+    monkeypatch.setenv("CRASH_AT", "98.5")
+
+    result = run_inprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ZeroDivisionError: the bot divided by zero",
+            "*the replay stopped at input #3 of 4 ('PriceTick'*): publishing it raised*",
+        ]
+    )
+    assert "missing 'OrderPlaced'" not in result.stdout.str()
