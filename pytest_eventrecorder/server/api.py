@@ -33,12 +33,14 @@ from .errors import public_error
 from .openapi import openapi_document
 from .replay import MAX_SPEED, MIN_SPEED, TERMINAL, ReplayManager, check_speed
 from .review import refuse_replay, review
+from .schemas import schemas
 from .store import EventIndex, EventQuery, RecordingStore, StoreError, check_name, suffix_of
 
 log = logging.getLogger("pytest_eventrecorder")
 
 api = Blueprint("api", __name__, url_prefix="/api")
 api.register_blueprint(review)  # /api/review/...: the same token, host and origin rules
+api.register_blueprint(schemas)  # /api/recording/<file>/schema and /asyncapi
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_PAGE = 1000

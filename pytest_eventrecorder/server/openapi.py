@@ -136,6 +136,17 @@ SCHEMAS: dict[str, Schema] = {
         ("filename", "size_bytes", "modified"),
     ),
     "Counts": {"type": "object", "additionalProperties": COUNT},
+    "SchemaField": _obj(
+        {
+            "path": TEXT,
+            "types": {"type": "array", "items": TEXT},
+            "required": {"type": "boolean"},
+            "format": NULLABLE_TEXT,
+            "enum": {"type": "array", "nullable": True, "items": {}},
+            "minimum": {"type": "number", "nullable": True},
+            "maximum": {"type": "number", "nullable": True},
+        }
+    ),
     "ReplayStatus": _obj(
         {
             "status": {
@@ -303,6 +314,38 @@ PATHS: dict[str, dict[str, Schema]] = {
                 _query("from_ms", MS, "Zoom: start of the range."),
                 _query("to_ms", MS, "Zoom: end of the range."),
             ],
+        )
+    },
+    "/api/recording/{filename}/schema": {
+        "get": _op(
+            "A recording's inferred schema: each event name's fields (path, JSON types, whether "
+            "every object there had it, format, the values of a small closed set, the range).",
+            _obj(
+                {
+                    "filename": TEXT,
+                    "event_names": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "name": TEXT,
+                                "count": COUNT,
+                                "sources": {"type": "array", "items": TEXT},
+                                "fields": {"type": "array", "items": _ref("SchemaField")},
+                                "fields_truncated": {"type": "boolean"},
+                            }
+                        ),
+                    },
+                }
+            ),
+            params=[FILENAME_PARAM],
+        )
+    },
+    "/api/recording/{filename}/asyncapi": {
+        "get": _op(
+            "A recording's inferred AsyncAPI 3.0 document (as 'eventrecorder schema' writes it), "
+            "sent as a download.",
+            {"type": "object"},
+            params=[FILENAME_PARAM],
         )
     },
     "/api/recording/create": {

@@ -561,6 +561,7 @@
     state.info = info;
     filtersFromUrl();
     state.nameColor = palette(Object.keys(info.event_summary || {}));
+    ER.nameColor = state.nameColor; // the schema section colours event names alike
     renderHeader(info);
     renderSummaries(info);
     bindFilters();
