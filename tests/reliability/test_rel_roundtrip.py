@@ -38,7 +38,7 @@ from pytest_eventrecorder import (
 )
 from pytest_eventrecorder.cassette import shift_iso
 from pytest_eventrecorder.cli import main
-from pytest_eventrecorder.serialize import snapshot
+from pytest_eventrecorder.serialize import NO_REDACTION, snapshot
 
 RUNNER = CliRunner()
 
@@ -284,7 +284,7 @@ def test_replaying_a_saved_cassette_publishes_exactly_what_was_recorded(
     with scratch(tmp_path) as folder:
         path = write_cassette(folder / f"c{suffix}", Cassette.build("s", events, start_time=START))
         bus = _Bus()
-        again = EventRecorder("again", folder)
+        again = EventRecorder("again", folder, redaction=NO_REDACTION)  # sees the replay as is
         again.start_recording(bus)
         result = EventReplayer(path).replay(bus, math.inf)
         again.stop_recording()
