@@ -29,6 +29,7 @@ from ..config import EventRecorderConfig
 from ..formats import iter_events
 from ..recorder import EventRecorder
 from .cache import size_of
+from .causes import causes
 from .errors import public_error
 from .openapi import openapi_document
 from .replay import MAX_SPEED, MIN_SPEED, TERMINAL, ReplayManager, check_speed
@@ -41,6 +42,7 @@ log = logging.getLogger("pytest_eventrecorder")
 api = Blueprint("api", __name__, url_prefix="/api")
 api.register_blueprint(review)  # /api/review/...: the same token, host and origin rules
 api.register_blueprint(schemas)  # /api/recording/<file>/schema and /asyncapi
+api.register_blueprint(causes)  # /api/recording/<file>/causes
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_PAGE = 1000

@@ -136,6 +136,10 @@ SCHEMAS: dict[str, Schema] = {
         ("filename", "size_bytes", "modified"),
     ),
     "Counts": {"type": "object", "additionalProperties": COUNT},
+    "EventBrief": _obj(
+        {"index": COUNT, "event_name": TEXT, "timestamp_offset_ms": MS},
+        ("index", "event_name", "timestamp_offset_ms"),
+    ),
     "SchemaField": _obj(
         {
             "path": TEXT,
@@ -346,6 +350,31 @@ PATHS: dict[str, dict[str, Schema]] = {
             "sent as a download.",
             {"type": "object"},
             params=[FILENAME_PARAM],
+        )
+    },
+    "/api/recording/{filename}/causes": {
+        "get": _op(
+            "Cause and effect around one event: the events whose metadata.caused_by is its "
+            "index (its outputs), and the event its own caused_by names (its cause). 'linked' "
+            "is false for a recording without any caused_by.",
+            _obj(
+                {
+                    "linked": {"type": "boolean"},
+                    "index": COUNT,
+                    "caused_by": {"allOf": [_ref("EventBrief")], "nullable": True},
+                    "effects": {"type": "array", "items": _ref("EventBrief")},
+                    "effects_total": COUNT,
+                    "ignored_links": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "caused_by values that name no earlier event.",
+                    },
+                }
+            ),
+            params=[
+                FILENAME_PARAM,
+                _query("index", COUNT, "The event's position in the recording.", required=True),
+            ],
         )
     },
     "/api/recording/create": {

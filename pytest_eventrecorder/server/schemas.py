@@ -68,13 +68,13 @@ def asyncapi(index: EventIndex) -> dict[str, Any]:
     key = ("asyncapi", index.filename, index.key)
     doc = results.get(key)
     if doc is None:
-        doc = asyncapi_document(infer(_events(index)), index.header.session_name)
+        doc = asyncapi_document(infer(stream_events(index)), index.header.session_name)
         results.put(key, doc, size_of(doc))
     assert isinstance(doc, dict)
     return doc
 
 
-def _events(index: EventIndex) -> Iterator[RecordedEvent]:
+def stream_events(index: EventIndex) -> Iterator[RecordedEvent]:
     """Every event once, a ``.jsonl`` file streamed block by block rather than held."""
     source = index.replay_source()
     if isinstance(source, Cassette):

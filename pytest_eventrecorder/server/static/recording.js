@@ -401,6 +401,8 @@
     }
     detail.appendChild(body);
     timeline.setMarker(ev.timestamp_offset_ms);
+    // causes.js adds what this event caused, or what caused it
+    document.dispatchEvent(new CustomEvent("eventrecorder:select", { detail: { event: ev, timeline: timeline } }));
   }
 
   async function copy(value) {

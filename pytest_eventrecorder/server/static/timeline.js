@@ -67,6 +67,7 @@
       this.view = null;
       this.cursor = null;
       this.marker = null;
+      this.highlights = [];
       this.drag = null;
       this.bindPointer();
       this.bindKeys();
@@ -145,6 +146,13 @@
 
     setMarker(ms) {
       this.marker = ms;
+      this.drawLines();
+    }
+
+    /** Lines at other events' times, each `{ ms, kind }`: the kind is the line's class
+     *  ("effect", "cause"); an empty list removes them. */
+    setHighlights(marks) {
+      this.highlights = marks;
       this.drawLines();
     }
 
@@ -295,6 +303,7 @@
         const x = this.x(ms);
         this.lines.appendChild(s("line", { class: cls, x1: x, x2: x, y1: L.plotTop, y2: L.plotBottom }));
       };
+      for (const mark of this.highlights) line(mark.ms, mark.kind);
       line(this.marker, "marker");
       line(this.cursor, "cursor");
     }
