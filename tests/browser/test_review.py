@@ -84,3 +84,17 @@ def test_a_pending_cassettes_page_offers_no_replay(
     shot(page, "review_recording")
     page.goto(f"{review.url}/recording/{RECORDED}")
     expect(page.locator("#replay-start")).to_be_visible()
+
+
+def test_the_review_page_and_the_schema_fit_a_phone_screen(
+    page: Page, review: Dashboard, shot: Shot
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(review.url + "/review")
+    expect(page.locator(".review-item .diff").first).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+    shot(page, "phone_review", full_page=True)
+    page.goto(f"{review.url}/recording/{RECORDED}")
+    page.locator("#schema-card summary").click()
+    expect(page.locator("#schema .schema-name").first).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
