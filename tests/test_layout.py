@@ -46,7 +46,7 @@ def layer_of(module: str) -> tuple[int, str]:
 def imports_of(path: Path) -> set[str]:
     """Package-relative names of the package modules ``path`` imports, at any depth."""
     here = path.relative_to(PACKAGE).with_suffix("").parts
-    package = here[:-1] if here[-1] != "__init__" else here[:-1]
+    package = here[:-1]  # a module and a package's __init__ both resolve from their folder
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
