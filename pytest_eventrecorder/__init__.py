@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .config import ConfigError, EventRecorderConfig
     from .formats import (
         EventStream,
+        StreamInUseError,
         TruncatedCassetteWarning,
         iter_events,
         read_cassette,
@@ -33,7 +34,14 @@ if TYPE_CHECKING:
     from .pytest_plugin.session import CassetteReplay, EventCassette, EventCassetteWarning
     from .recorder import EventRecorder
     from .replayer import EventReplayer, ReplayError, ReplayResult
-    from .serialize import EventRebuildError, snapshot
+    from .serialize import (
+        DEFAULT_REDACT_KEYS,
+        NO_REDACTION,
+        EventRebuildError,
+        RebuildWarning,
+        Redaction,
+        snapshot,
+    )
     from .server import EventRecorderServer
 
 __version__ = "0.1.0"
@@ -51,6 +59,7 @@ _HOMES = {
     ".config": ("ConfigError", "EventRecorderConfig"),
     ".formats": (
         "EventStream",
+        "StreamInUseError",
         "TruncatedCassetteWarning",
         "iter_events",
         "read_cassette",
@@ -62,13 +71,22 @@ _HOMES = {
     ".pytest_plugin.session": ("CassetteReplay", "EventCassette", "EventCassetteWarning"),
     ".recorder": ("EventRecorder",),
     ".replayer": ("EventReplayer", "ReplayError", "ReplayResult"),
-    ".serialize": ("EventRebuildError", "snapshot"),
+    ".serialize": (
+        "DEFAULT_REDACT_KEYS",
+        "NO_REDACTION",
+        "EventRebuildError",
+        "RebuildWarning",
+        "Redaction",
+        "snapshot",
+    ),
     ".server": ("EventRecorderServer",),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
+    "DEFAULT_REDACT_KEYS",
     "FORMAT_VERSION",
+    "NO_REDACTION",
     "RECORD_MODES",
     "Cassette",
     "CassetteError",
@@ -84,9 +102,12 @@ __all__ = [
     "EventReplayer",
     "EventStream",
     "RealClock",
+    "RebuildWarning",
     "RecordedEvent",
+    "Redaction",
     "ReplayError",
     "ReplayResult",
+    "StreamInUseError",
     "TruncatedCassetteWarning",
     "UnknownFieldWarning",
     "VirtualClock",
