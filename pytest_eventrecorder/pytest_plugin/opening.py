@@ -118,7 +118,12 @@ def open_replay(
     bus = bus_for(request, options.bus, "event_replay")
     inputs = None if options.inputs is None else options.input_test()
     return CassetteReplay(
-        path, bus, speed=options.speed, events_module=options.events_module, inputs=inputs
+        path,
+        bus,
+        speed=options.speed,
+        events_module=options.events_module,
+        inputs=inputs,
+        redaction=options.redaction(),
     )
 
 

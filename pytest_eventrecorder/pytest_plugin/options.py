@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +30,9 @@ from .modes import (
     check_speed,
 )
 from .modes import RECORD_MODES as RECORD_MODES  # imported from here by callers
+
+if TYPE_CHECKING:
+    from ..serialize import Redaction
 
 InputSelector = Callable[[RecordedEvent], bool]
 BeforeRecordEvent = Callable[[RecordedEvent], "RecordedEvent | None"]
@@ -52,12 +55,24 @@ class CassetteOptions:
     ordered: bool = True
     ignore_fields: tuple[str, ...] = ()
     redact: tuple[str, ...] = ()
+    redact_keys: bool | tuple[str, ...] = True
     before_record_event: BeforeRecordEvent | None = None
     events_module: str | None = None
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
         return self.input_test()(event)
+
+    def redaction(self) -> Redaction:
+        """Which keys' values snapshots hide: the credential words by default, none with
+        ``redact_keys=False``, the defaults and more with a list."""
+        from ..serialize import DEFAULT_REDACT_KEYS, DEFAULT_REDACTION, NO_REDACTION, Redaction
+
+        if self.redact_keys is True:
+            return DEFAULT_REDACTION
+        if self.redact_keys is False:
+            return NO_REDACTION
+        return Redaction([*DEFAULT_REDACT_KEYS, *self.redact_keys])
 
     def input_test(self) -> InputSelector:
         """:meth:`is_input` as one function, built once (it runs for every event)."""
@@ -139,6 +154,16 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _redact_keys(value: Any) -> bool | tuple[str, ...]:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError("must be True, False, or a list of key words to redact as well")
+    if not all(isinstance(key, str) and key.strip() for key in value):
+        raise TypeError("every key must be a non-empty string")
+    return tuple(value)
+
+
 def _callable_or_none(value: Any) -> BeforeRecordEvent | None:
     if value is not None and not callable(value):
         raise TypeError("must be a function taking a RecordedEvent")
@@ -155,6 +180,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "ordered": _flag,
     "ignore_fields": lambda v: check_paths(v, what="ignore_fields"),
     "redact": lambda v: check_paths(v, what="redact"),
+    "redact_keys": _redact_keys,
     "before_record_event": _callable_or_none,
     "events_module": _text,
 }

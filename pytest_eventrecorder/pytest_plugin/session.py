@@ -39,6 +39,7 @@ from ..fieldpaths import parse_paths, replace_fields
 from ..formats import read_cassette, write_cassette
 from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
+from ..serialize import DEFAULT_REDACTION, Redaction
 from .options import CassetteOptions, InputSelector
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -145,6 +146,7 @@ class EventCassette:
             path.parent,
             before_record=self._before_record,
             metadata={"test": nodeid},
+            redaction=options.redaction(),
         )
 
     # ------------------------------------------------------------------ state
@@ -540,6 +542,7 @@ class CassetteReplay(EventReplayer):
         speed: float,
         events_module: str | None,
         inputs: InputSelector | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
         super().__init__(path)
         self.bus = bus
@@ -547,7 +550,9 @@ class CassetteReplay(EventReplayer):
         self.events_module = events_module
         self.inputs = inputs
         """Which events :meth:`play` replays (the marker's ``inputs=``; ``None``: all)."""
-        self.capture = EventRecorder(path.stem, path.parent)
+        self.capture = EventRecorder(
+            path.stem, path.parent, redaction=redaction or DEFAULT_REDACTION
+        )
         self.replayed: list[RecordedEvent] = []
         """The events :meth:`play` published, left out of :meth:`published`."""
 
