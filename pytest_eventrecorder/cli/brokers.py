@@ -31,6 +31,7 @@ from ..cassette import CassetteError, RecordedEvent
 from ..formats import cassette_format
 from ..recorder import EventRecorder
 from ..replayer import EventReplayer
+from ..serialize import DEFAULT_REDACT_KEYS, DEFAULT_REDACTION, NO_REDACTION, Redaction
 from .errors import CliError
 from .inputs import input_path, refuse_existing
 from .notes import reading
@@ -147,6 +148,16 @@ class _Limit:
 )
 @click.option("--session", "session_name", metavar="NAME", help="Default: the file's name.")
 @click.option("-f", "--force", is_flag=True, help="Replace the cassette if it exists.")
+@click.option(
+    "--redact-key",
+    "redact_keys",
+    multiple=True,
+    metavar="WORD",
+    help="Also record values under keys with this word as [REDACTED] (repeatable).",
+)
+@click.option(
+    "--no-redact", is_flag=True, help="Keep values under credential-like keys (off by default)."
+)
 def record(
     url: str,
     output: Path,
@@ -155,6 +166,8 @@ def record(
     channels: tuple[str, ...],
     session_name: str | None,
     force: bool,
+    redact_keys: tuple[str, ...],
+    no_redact: bool,
 ) -> None:
     """Record everything a broker carries into a cassette.
 
@@ -172,6 +185,7 @@ def record(
         except CassetteError as exc:
             raise click.BadParameter(str(exc), param_hint="'-o'") from None
         refuse_existing(output, force=force)
+        redaction = _redaction(redact_keys, no_redact)
         partial = output.with_name(output.name + PARTIAL_SUFFIX)
         _refuse_leftover(partial)
         adapter = adapter_for(_with_channels(url, channels))
@@ -185,6 +199,7 @@ def record(
             before_record=limit,
             metadata={"recorded_from": shown},
             keep_events=False,  # the partial file holds them: memory stays flat for hours
+            redaction=redaction,
         )
         _record_until_stopped(recorder, adapter, limit, duration, shown, partial)
         failure = getattr(adapter, "failure", None)
@@ -193,6 +208,14 @@ def record(
         click.echo(f"Saved {_events(limit.count)} to {path}", err=True)
         if failure is not None:
             raise CliError(f"{failure}; the {_events(limit.count)} received before were saved")
+
+
+def _redaction(extra: Sequence[str], off: bool) -> Redaction:
+    if off and extra:
+        raise click.UsageError("--no-redact and --redact-key contradict each other")
+    if off:
+        return NO_REDACTION
+    return Redaction([*DEFAULT_REDACT_KEYS, *extra]) if extra else DEFAULT_REDACTION
 
 
 def _refuse_leftover(partial: Path) -> None:

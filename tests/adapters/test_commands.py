@@ -292,3 +292,55 @@ def test_record_never_replaces_what_an_unfinished_recording_left(tmp_path: Path)
     )
     assert partial.read_bytes() == before
     assert not out.exists()
+
+
+@pytest.fixture
+def publishing_secrets(client: Any, uid: str) -> Iterator[None]:
+    """Publishes a login with a token and an ssn on ``<uid>.login`` every 20 ms."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(0.02):
+            client.publish(f"{uid}.login", '{"user": "bob", "token": "xyz", "ssn": "123"}')
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), {"user": "bob", "token": "[REDACTED]", "ssn": "123"}),
+        (("--redact-key", "ssn"), {"user": "bob", "token": "[REDACTED]", "ssn": "[REDACTED]"}),
+        (("--no-redact",), {"user": "bob", "token": "xyz", "ssn": "123"}),
+    ],
+)
+def test_record_redacts_credentials_unless_told_otherwise(
+    redis_url: str,
+    uid: str,
+    tmp_path: Path,
+    publishing_secrets: None,
+    flags: tuple[str, ...],
+    expected: dict[str, str],
+) -> None:
+    out = tmp_path / "logins.json"
+    args = ("--from", redis_url, "-o", out, "--max-events", 2, "--channel", f"{uid}.*", *flags)
+    result = invoke(commands.record, *args)
+    assert result.exit_code == 0, result.output
+    datas = [e.event_data for e in read_cassette(out).events]
+    assert datas == [expected, expected]
+    raw = out.read_text()
+    assert ("xyz" in raw) == ("--no-redact" in flags)
+
+
+def test_record_refuses_contradicting_redaction_flags(tmp_path: Path) -> None:
+    result = invoke(
+        commands.record, "--from", "redis://localhost", "-o", tmp_path / "x.json",
+        "--no-redact", "--redact-key", "ssn",
+    )
+    assert result.exit_code == 2
+    assert "--no-redact and --redact-key contradict each other" in result.output
