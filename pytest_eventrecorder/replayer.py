@@ -315,6 +315,7 @@ class EventReplayer:
         anchor = self._start()
         try:
             yield result, anchor
+            _flush(plan.adapter, bus)
         except BaseException:
             self._finish(result, failed=True)
             raise
@@ -526,6 +527,14 @@ class EventReplayer:
         self.position = result.published
         if plan.progress is not None:
             plan.progress(result.published, plan.total)
+
+
+def _flush(adapter: object, bus: object) -> None:
+    """A caller's broker adapter reports, before the replay returns, what the broker never
+    acknowledged or refused (one the replay made for itself does it as it closes)."""
+    flush = getattr(adapter, "flush", None)
+    if adapter is bus and callable(flush):
+        flush()
 
 
 def _report(plan: _Plan, result: ReplayResult) -> None:
