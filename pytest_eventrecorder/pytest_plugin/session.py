@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -41,6 +41,9 @@ from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
 from .options import CassetteOptions, InputSelector
+
+if TYPE_CHECKING:
+    from .explore import ExploreResult
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -141,6 +144,8 @@ class EventCassette:
         self._played = 0
         self._crash: tuple[Exception, RecordedEvent] | None = None
         """The exception that stopped a replay, and the input being published."""
+        self.capturing = True
+        """False while explore() replays variations: they are not this test's events."""
         self.recorder = EventRecorder(
             path.stem,
             path.parent,
@@ -225,6 +230,36 @@ class EventCassette:
                 start_at_ms=start_ms,
             )
 
+    def explore(
+        self, check: Callable[[], Any], *, setup: Callable[[], Any] | None = None, **kwargs: Any
+    ) -> ExploreResult:
+        """Replay the inputs as a broker might deliver them (twice, lost, reordered, late)
+        and call ``check()`` after each variation: see :mod:`.explore`."""
+        __tracebackhide__ = True
+        from .explore import Explorer, explore, perturbations
+
+        self._check_not_missing()
+        return explore(Explorer(self, check, setup, perturbations(**kwargs)))
+
+    async def explore_async(
+        self, check: Callable[[], Any], *, setup: Callable[[], Any] | None = None, **kwargs: Any
+    ) -> ExploreResult:
+        """:meth:`explore` for asyncio buses; ``check`` and ``setup`` may be coroutines."""
+        __tracebackhide__ = True
+        from .explore import Explorer, explore_async, perturbations
+
+        self._check_not_missing()
+        return await explore_async(Explorer(self, check, setup, perturbations(**kwargs)))
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """Nothing the bus carries meanwhile is recorded into this cassette."""
+        self.capturing = False
+        try:
+            yield
+        finally:
+            self.capturing = True
+
     def _check_not_missing(self) -> None:
         if self.mode == "missing":
             raise CassetteMissingError(self.path)
@@ -297,6 +332,8 @@ class EventCassette:
     def _before_record(self, event: RecordedEvent) -> RecordedEvent | None:
         """Hook, then ``before_record_event``, then redaction; a failing hook drops the event
         (it may have been about to redact it) and fails the test."""
+        if not self.capturing:
+            return None
         try:
             kept = self._apply_hooks(event)
         except Exception as exc:
