@@ -31,6 +31,7 @@ from .fieldpaths import (
     reaches,
     split_path,
 )
+from .matching import MatchRules
 
 Kind = Literal["unexpected", "changed", "missing", "moved"]
 MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
@@ -53,6 +54,8 @@ _MOVED_HINT = (
     "@pytest.mark.event_cassette(..., ordered=False) compares without order."
 )
 _RESET = "\x1b[0m"
+Judge = Callable[[Any, Any, str], "list[str] | None"]
+"""A project's say on one differing leaf: its field lines, or ``None`` for the default."""
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,23 @@ def compare_events(
     match_on: Sequence[str] = DEFAULT_MATCH_ON,
     ordered: bool = True,
     ignore_fields: Sequence[str] = (),
+    matchers: MatchRules | None = None,
 ) -> list[Difference]:
     """Every difference between two event sequences, in sequence order.
 
     ``ordered`` checks order within each source (sources may interleave differently); an
     event that is only out of order is one ``moved`` difference, not a missing and an
     unexpected one. Identical repeated events are matched one by one. ``ignore_fields``
-    are dotted paths inside ``event_data`` (``*`` wildcards) left out of the comparison.
+    are dotted paths inside ``event_data`` (``*`` wildcards) left out of the comparison;
+    ``matchers`` judge the fields they name (see :mod:`.matching`).
     """
     return match_events(
-        expected, actual, match_on=match_on, ordered=ordered, ignore_fields=ignore_fields
+        expected,
+        actual,
+        match_on=match_on,
+        ordered=ordered,
+        ignore_fields=ignore_fields,
+        matchers=matchers,
     ).differences
 
 
@@ -131,10 +141,11 @@ def match_events(
     match_on: Sequence[str] = DEFAULT_MATCH_ON,
     ordered: bool = True,
     ignore_fields: Sequence[str] = (),
+    matchers: MatchRules | None = None,
 ) -> Comparison:
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
     paths = parse_paths(ignore_fields, what="ignore_fields")
-    matcher = _Matcher(validate_match_on(match_on), paths)
+    matcher = _Matcher(validate_match_on(match_on), paths, matchers)
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
     unmatched_on = _unmatched_match_on(match_on, itertools.chain(expected, actual))
     diffs = matcher.compare(expected, actual, ordered)
@@ -537,11 +548,18 @@ def _in_recorded_order(
 
 
 class _Matcher:
-    def __init__(self, match_on: tuple[str, ...], ignore: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(
+        self,
+        match_on: tuple[str, ...],
+        ignore: tuple[tuple[str, ...], ...],
+        rules: MatchRules | None = None,
+    ) -> None:
         self._projections = _projections(match_on)
         self.match_on = tuple(self._projections)
         """The top-level fields compared (wholly, or the parts ``match_on`` paths name)."""
-        self.ignore = ignore
+        self.rules = rules if rules and "event_data" in self.match_on else None
+        # matched fields leave the pairing key, as ignored ones do; their matchers judge them
+        self.ignore = ignore + (self.rules.paths if self.rules else ())
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
 
@@ -551,7 +569,7 @@ class _Matcher:
         """The differences in recorded order; ``partners`` holds the pairing after."""
         if len(expected) == len(actual) and all(map(self.same, expected, actual)):
             self.partners.update((i, i) for i in range(len(actual)))  # the common case, fast
-            return []
+            return self._judged_pairs([], expected, actual)
         exp = [self.view(i, e) for i, e in enumerate(expected)]
         act = [self.view(i, e) for i, e in enumerate(actual)]
         if ordered:
@@ -559,7 +577,29 @@ class _Matcher:
             diffs = _with_moves(diffs, exp, act)
         else:
             diffs = list(self.unordered(exp, act))
+        diffs = self._judged_pairs(diffs, expected, actual)
         return _in_recorded_order(diffs, self.partners, len(exp), len(act))
+
+    def _judged_pairs(
+        self,
+        diffs: list[Difference],
+        expected: Sequence[RecordedEvent],
+        actual: Sequence[RecordedEvent],
+    ) -> list[Difference]:
+        """Pairs equal on their key whose matched fields a matcher rejects, as changed."""
+        if self.rules is None or not self.rules.matchers:
+            return diffs
+        judged = {d.actual_index for d in diffs if d.kind == "changed"}
+        for a, e in sorted(self.partners.items()):
+            if a in judged:
+                continue
+            lines = self.rules.check(expected[e].event_data, actual[a].event_data)
+            if lines:
+                exp, act = expected[e], actual[a]
+                diffs.append(
+                    Difference("changed", e, a, exp.event_name, exp.source, tuple(lines), exp, act)
+                )
+        return diffs
 
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""
@@ -644,11 +684,14 @@ class _Matcher:
     def changed(self, exp: _View, act: _View) -> Difference:
         """A pair's field differences (none when only the fast keys differed, as 1 vs 1.0)."""
         self.partners[act.index] = exp.index
+        judge = self.rules.judge if self.rules and self.rules.hook else None
         lines = [
             line
             for name in self.match_on
-            for line in field_diff(exp.fields[name], act.fields[name], name)
+            for line in field_diff(exp.fields[name], act.fields[name], name, judge)
         ]
+        if self.rules is not None:
+            lines += self.rules.check(exp.event.event_data, act.event.event_data)
         return Difference(
             "changed",
             exp.index,
@@ -757,27 +800,29 @@ def _data_line(view: _View) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- field diffs
 
 
-def field_diff(expected: Any, actual: Any, path: str) -> list[str]:
+def field_diff(expected: Any, actual: Any, path: str, judge: Judge | None = None) -> list[str]:
     """Lines ``path: expected != actual`` for every leaf that differs (recursing into
-    dicts and lists; a key present on one side only shows ``<missing>`` on the other)."""
+    dicts and lists; a key present on one side only shows ``<missing>`` on the other).
+    ``judge`` may answer for a differing leaf (its lines), or pass with ``None``."""
     if isinstance(expected, dict) and isinstance(actual, dict):
         keys = list(expected) + [k for k in actual if k not in expected]
         return [
             line
             for key in keys
-            for line in _member_diff(expected, actual, key, join_path(path, key))
+            for line in _member_diff(expected, actual, key, join_path(path, key), judge)
         ]
     if isinstance(expected, list) and isinstance(actual, list):
         return [
             line
             for i in range(max(len(expected), len(actual)))
             for line in _member_diff(
-                dict(enumerate(expected)), dict(enumerate(actual)), i, f"{path}.{i}"
+                dict(enumerate(expected)), dict(enumerate(actual)), i, f"{path}.{i}", judge
             )
         ]
     if same_value(expected, actual):
         return []
-    return [f"{path}: {_show(expected)} != {_show(actual)}"]
+    verdict = None if judge is None else judge(expected, actual, path)
+    return [f"{path}: {_show(expected)} != {_show(actual)}"] if verdict is None else verdict
 
 
 def same_value(expected: Any, actual: Any) -> bool:
@@ -798,13 +843,13 @@ def _bool_mismatch(a: Any, b: Any) -> bool:
 
 
 def _member_diff(
-    expected: dict[Any, Any], actual: dict[Any, Any], key: Any, path: str
+    expected: dict[Any, Any], actual: dict[Any, Any], key: Any, path: str, judge: Judge | None
 ) -> list[str]:
     if key not in actual:
         return [f"{path}: {_show(expected[key])} != {MISSING_VALUE}"]
     if key not in expected:
         return [f"{path}: {MISSING_VALUE} != {_show(actual[key])}"]
-    return field_diff(expected[key], actual[key], path)
+    return field_diff(expected[key], actual[key], path, judge)
 
 
 def _canonical(value: Any) -> Hashable:

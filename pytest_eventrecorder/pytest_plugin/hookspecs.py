@@ -25,3 +25,12 @@ def pytest_eventrecorder_before_record_event(
     The first non-``None`` answer wins; any other answer fails the test. The marker's
     ``before_record_event`` runs next, then redaction (``redact=``).
     """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_eventrecorder_match(recorded: object, actual: object, path: str) -> bool | None:
+    """Judge one field that differs between a recorded output and a replayed one (a field
+    no ``matchers=`` entry names): ``True`` accepts the new value, ``False`` rejects it
+    (the report says this hook did), ``None`` leaves it to plain equality. ``path`` reads
+    as the report prints it (``event_data.order.id``). The first non-``None`` answer wins.
+    """

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ..cassette import CassetteError
+from .fieldmatch import ini_matchers, match_hook
 from .modes import MARKER
 from .options import CassetteOptions, Layer, OptionsError, marker_values, merge_options
 from .session import (
@@ -46,6 +47,7 @@ def _layers(
     ini: dict[str, Any] = {"bus": settings.bus_fixture}
     if settings.ini_record_mode is not None:
         ini["record_mode"] = settings.ini_record_mode
+    ini.update(ini_matchers(request.config))
     cli: dict[str, Any] = {}
     if settings.record_mode is not None:
         cli["record_mode"] = settings.record_mode
@@ -90,6 +92,7 @@ def open_cassette(
             nodeid=request.node.nodeid,
             mode=mode,
             hook=_hook_call(request.node),
+            match_hook=match_hook(request.node),
             rerun_id=rerun_id(request.node),
             shown_path=shown_path(request.config, path),
         )

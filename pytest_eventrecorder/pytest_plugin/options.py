@@ -19,7 +19,8 @@ import pytest
 
 from ..cassette import RecordedEvent
 from ..compare import DEFAULT_MATCH_ON, validate_match_on
-from ..fieldpaths import check_paths
+from ..fieldpaths import check_paths, parse_path
+from ..matchers import Matcher, as_matchers
 from .modes import (
     CI_RECORD_MODE,
     DEFAULT_RECORD_MODE,
@@ -58,6 +59,8 @@ class CassetteOptions:
     redact_keys: bool | tuple[str, ...] = True
     before_record_event: BeforeRecordEvent | None = None
     events_module: str | None = None
+    matchers: tuple[tuple[str, Matcher], ...] = ()
+    """Per field path, the matcher that compares it (:mod:`pytest_eventrecorder.matchers`)."""
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
@@ -88,6 +91,8 @@ class CassetteOptions:
 OPTION_NAMES = tuple(f.name for f in fields(CassetteOptions))
 ACCUMULATED = frozenset({"redact"})
 """Options whose values from every layer add up instead of the closest one winning."""
+BY_PATH = frozenset({"matchers"})
+"""Options merged path by path: the closest layer wins for each path it names."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ def merge_options(layers: Sequence[Layer], *, ci: bool) -> CassetteOptions:
             checked = _check(key, value, layer.label)
             if key in ACCUMULATED:
                 checked = tuple(dict.fromkeys((*merged.get(key, ()), *checked)))
+            if key in BY_PATH:
+                checked = tuple({**dict(merged.get(key, ())), **dict(checked)}.items())
             merged[key] = checked
     if "record_mode" not in merged and ci:
         merged["record_mode"] = CI_RECORD_MODE
@@ -170,6 +177,13 @@ def _callable_or_none(value: Any) -> BeforeRecordEvent | None:
     return value  # type: ignore[no-any-return]
 
 
+def _matchers(value: Any) -> tuple[tuple[str, Matcher], ...]:
+    matchers = as_matchers(value)
+    for path in matchers:
+        parse_path(path, what="matchers")
+    return tuple(matchers.items())
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "name": _text,
     "bus": _text,
@@ -183,6 +197,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "redact_keys": _redact_keys,
     "before_record_event": _callable_or_none,
     "events_module": _text,
+    "matchers": _matchers,
 }
 
 

@@ -37,6 +37,7 @@ from ..compare import (
 )
 from ..fieldpaths import parse_paths, replace_fields
 from ..formats import read_cassette, write_cassette
+from ..matching import MatchHook, MatchRules
 from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
@@ -121,6 +122,7 @@ class EventCassette:
         nodeid: str,
         mode: Mode,
         hook: HookCall | None = None,
+        match_hook: MatchHook | None = None,
         rerun_id: str | None = None,
         shown_path: str | None = None,
     ) -> None:
@@ -135,6 +137,7 @@ class EventCassette:
         self.cassette: Cassette | None = read_cassette(path) if mode == "replay" else None
         self.errors: list[BaseException] = []
         self._hook = hook
+        self._match_rules = MatchRules.build(dict(options.matchers), match_hook)
         self._redact = parse_paths(options.redact, what="redact")
         self._is_input = options.input_test()
         self._appended: Cassette | None = None
@@ -175,6 +178,16 @@ class EventCassette:
     def verifies(self) -> bool:
         """Whether outputs are compared with the cassette (replaying, with ``inputs=``)."""
         return self.mode == "replay" and self.options.inputs is not None
+
+    @property
+    def crashed(self) -> bool:
+        """Whether the replay stopped on an exception (its missing outputs are no change)."""
+        return self._crash is not None
+
+    @property
+    def appended(self) -> bool:
+        """Whether new_episodes has new outputs to append at teardown."""
+        return self._appended is not None
 
     def _injected(self, event: RecordedEvent) -> bool:
         return self.options.inputs is not None and self._is_input(event)
@@ -436,6 +449,7 @@ class EventCassette:
             match_on=opts.match_on,
             ordered=opts.ordered,
             ignore_fields=opts.ignore_fields,
+            matchers=self._match_rules,
         )
         return comparison, captured
 
@@ -444,6 +458,14 @@ class EventCassette:
         new = _placed_new_events(self.cassette, captured, comparison.pairs, self._is_input)
         events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
         return self.cassette.with_events(events)
+
+    def produced(self) -> Cassette:
+        """What this replay produced, on the cassette's clock (a pending cassette)."""
+        from .pending_run import produced_cassette
+
+        assert self.cassette is not None
+        comparison, captured = self._compare()
+        return produced_cassette(self.cassette, captured, comparison.pairs, self._is_input)
 
     def stop(self) -> None:
         """Detach from the bus (at the fixture's teardown): nothing more is recorded."""
@@ -528,6 +550,8 @@ class _SkipNames:
         event: object,
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
+        *,
+        received_ns: int | None = None,  # in-process buses hand events over as they happen
     ) -> None:
         if event_name not in self.names:
             self.recorder.record(event_name, event, source, metadata)

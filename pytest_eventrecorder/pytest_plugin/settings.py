@@ -31,6 +31,7 @@ OWN_MODE_FLAG = "--event-record-mode"
 INI_BUS = "event_recorder_bus_fixture"
 INI_DIR = "event_recorder_cassette_dir"
 INI_MODE = "event_recorder_record_mode"
+INI_MATCHERS = "event_recorder_matchers"
 CASSETTE_FIXTURES = frozenset({"event_cassette", "event_recording", "event_replay"})
 
 
@@ -98,6 +99,13 @@ def add_options(parser: pytest.Parser) -> None:
         "(default: cassettes/ next to each test file); one subfolder per test module.",
     )
     parser.addini(INI_MODE, default="", help="default record mode (overridden by --record-mode).")
+    parser.addini(
+        INI_MATCHERS,
+        type="linelist",
+        default=[],
+        help="field matchers, one per line: '<field path> <matcher>(...)', "
+        "e.g. 'event_data.price approx(rel=1e-3)' (built-in matchers only).",
+    )
 
 
 def add_shared_record_mode(parser: pytest.Parser) -> None:

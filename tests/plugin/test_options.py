@@ -139,8 +139,10 @@ def test_option_names_are_the_documented_ones() -> None:
         "ordered",
         "ignore_fields",
         "redact",
+        "redact_keys",
         "before_record_event",
         "events_module",
+        "matchers",
     )
 
 
@@ -167,3 +169,17 @@ def test_cassette_paths(tmp_path: Path) -> None:
 
 def test_rerecord_command_quotes_the_node_id() -> None:
     assert rerecord_command("t.py::test[a b]") == "pytest 't.py::test[a b]' --record-mode=all"
+
+
+def test_matchers_merge_path_by_path_and_are_checked() -> None:
+    from pytest_eventrecorder.matchers import approx, ignore
+
+    options = merged({"matchers": {"a": approx(), "b": approx()}}, {"matchers": {"b": ignore()}})
+    assert [(path, str(m)) for path, m in options.matchers] == [
+        ("a", "approx rel=1e-06"),
+        ("b", "ignore"),
+    ]
+    with pytest.raises(OptionsError, match=r"matchers=.* must be a dict of path -> matcher"):
+        merged({"matchers": ["a"]})
+    with pytest.raises(OptionsError, match="empty segment"):
+        merged({"matchers": {"a..b": ignore()}})
