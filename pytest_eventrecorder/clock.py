@@ -31,14 +31,16 @@ class RealClock:
 
     def __init__(self, spin_ns: int = SPIN_NS, poll_ns: int = 50_000_000) -> None:
         self.spin_ns = spin_ns
+        self._counter = time.perf_counter_ns
+        """Bound now: a replay under clock="recorded" moves ``time.perf_counter_ns``."""
         self.poll_ns = poll_ns
         """Longest asyncio sleep between two looks at the interrupt."""
 
     def now_ns(self) -> int:
-        return time.perf_counter_ns()
+        return self._counter()
 
     def sleep_until(self, deadline_ns: int, interrupt: threading.Event) -> None:
-        now = time.perf_counter_ns
+        now = self._counter
         while not interrupt.is_set():
             remaining = deadline_ns - now()
             if remaining <= 0:
@@ -49,7 +51,7 @@ class RealClock:
                 time.sleep(0)  # let other threads run while spinning the last stretch
 
     async def sleep_until_async(self, deadline_ns: int, interrupt: threading.Event) -> None:
-        now = time.perf_counter_ns
+        now = self._counter
         while not interrupt.is_set():
             remaining = deadline_ns - now()
             if remaining <= 0:

@@ -21,6 +21,7 @@ from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
 from .clock import Clock, RealClock
 from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
+from .replayclock import timed_replay, timed_replay_async
 from .serialize import Rebuilder, RebuildWarning, import_events_module
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -282,6 +283,7 @@ class EventReplayer:
         where: EventPredicate | None = None,
         start_at_ms: float = 0.0,
         continue_on_error: bool = False,
+        clock: str | None = None,
     ) -> ReplayResult:
         """Publish the events into ``service_bus`` at their recorded offsets / speed.
 
@@ -289,6 +291,7 @@ class EventReplayer:
         ``where`` whole events; ``start_at_ms`` skips the events before that offset and
         starts the schedule there. A subscriber's exception stops the replay and
         propagates, unless ``continue_on_error`` collects them in the result.
+        ``clock="recorded"``: the code under test reads the recording's time (see README).
         """
         plan = self._plan(
             service_bus,
@@ -300,8 +303,11 @@ class EventReplayer:
             start_at_ms,
             continue_on_error,
         )
-        with self._session(plan, service_bus) as (result, anchor):
-            self._run(plan, result, anchor)
+        with (
+            self._session(plan, service_bus) as (result, anchor),
+            timed_replay(clock, self.header.start_time, plan) as timed,
+        ):
+            self._run(timed, result, anchor)
         return result
 
     @contextlib.contextmanager
@@ -392,9 +398,13 @@ class EventReplayer:
         where: EventPredicate | None = None,
         start_at_ms: float = 0.0,
         continue_on_error: bool = False,
+        clock: str | None = None,
+        drain: bool | float = True,
     ) -> ReplayResult:
         """:meth:`replay` for asyncio: waits without blocking the loop, awaits coroutine
-        publishes (a subscriber's exception propagates unless ``continue_on_error``)."""
+        publishes (a subscriber's exception propagates unless ``continue_on_error``).
+        Under ``clock="recorded"`` the loop's timers run on recorded time and ``drain``
+        fires those due after the last event before returning."""
         plan = self._plan(
             service_bus,
             speed_multiplier,
@@ -406,7 +416,8 @@ class EventReplayer:
             continue_on_error,
         )
         with self._session(plan, service_bus) as (result, anchor):
-            await self._run_async(plan, result, anchor)
+            async with timed_replay_async(clock, self.header.start_time, plan, drain) as timed:
+                await self._run_async(timed, result, anchor)
         return result
 
     async def _run_async(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
