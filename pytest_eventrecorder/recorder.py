@@ -104,6 +104,7 @@ class EventRecorder:
         self._stream: EventStream | None = None
         self._recording = False
         self._start_ns = 0
+        self._written_ns = 0
         self._stop_ns: int | None = None
         self._start_time = ""
 
@@ -137,7 +138,7 @@ class EventRecorder:
         self._on_disk = 0
         self._built = 0
         self._cutoff = None
-        self._start_ns = perf_counter_ns()
+        self._start_ns = self._written_ns = perf_counter_ns()
         self._stop_ns = None
         self._start_time = utc_now_iso()
         if self.stream_to is not None:
@@ -211,12 +212,15 @@ class EventRecorder:
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
         in_order: bool = False,
+        *,
+        received_ns: int | None = None,
     ) -> RecordedEvent | _Entry | None:
         """What adapters call on every publish; never raises into the publisher.
 
         The event is kept as an entry that becomes a RecordedEvent when the events are
         asked for, unless a ``before_record`` hook or a stream needs it now. ``in_order``
-        reads the clock and appends under the lock, and returns the RecordedEvent."""
+        reads the clock and appends under the lock, and returns the RecordedEvent.
+        ``received_ns`` stamps an event an adapter received earlier than it hands it over."""
         if not self._recording:
             return None
         try:
@@ -228,7 +232,7 @@ class EventRecorder:
             extra = snapshot(dict(metadata), redaction) if metadata else None
             if self.before_record is not None or self._stream is not None:
                 data = snapshot(event, redaction)
-                return self._keep_now(event_name, event, data, source, extra)
+                return self._keep_now(event_name, event, data, source, extra, received_ns)
             # Snapshots are taken outside any lock, so threads take them in parallel.
             packed = pack(event, redaction)
             if packed is None:
@@ -237,7 +241,7 @@ class EventRecorder:
                 data, cls = packed, None
             if in_order:
                 return self._append_in_order(event_name, data, source, cls, extra)
-            entry = (perf_counter_ns(), event_name, data, source, cls, extra)
+            entry = (received_ns or perf_counter_ns(), event_name, data, source, cls, extra)
             # No lock (it would double the cost): list.append is atomic, entries are put in
             # clock order when built, and stop_recording() cuts off what comes after it.
             self._events.append(entry)
@@ -270,6 +274,7 @@ class EventRecorder:
         data: JSONValue,
         source: str | None,
         extra: Mapping[str, JSONValue] | None,
+        received_ns: int | None = None,
     ) -> RecordedEvent | None:
         """:meth:`_keep` when the RecordedEvent is needed now: for the caller of
         :meth:`record`, a ``before_record`` hook or a stream. It is built under the lock, so
@@ -284,7 +289,9 @@ class EventRecorder:
         with self._lock:
             if not self._recording:
                 return None
-            recorded = make_event(self._offset(perf_counter_ns()), name, data, source, kind, extra)
+            now = perf_counter_ns() if received_ns is None else received_ns
+            self._written_ns = now = max(now, self._written_ns)  # a stream stays in time order
+            recorded = make_event(self._offset(now), name, data, source, kind, extra)
             stream = self._stream
             if (
                 stream is not None

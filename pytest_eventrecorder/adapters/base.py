@@ -17,7 +17,11 @@ class EventSink(Protocol):
         event: object,
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
-    ) -> None: ...
+        *,
+        received_ns: int | None = None,
+    ) -> None:
+        """``received_ns``: when the event arrived (``time.perf_counter_ns()``), for an
+        adapter that hands events over later than it received them; default: now."""
 
 
 @runtime_checkable

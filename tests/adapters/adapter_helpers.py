@@ -53,6 +53,8 @@ class TcpProxy:
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
+        self.holding = threading.Event()
+        """Set: what the broker sends is swallowed (acknowledgements never arrive)."""
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -64,8 +66,9 @@ class TcpProxy:
                 return
             with self._lock:
                 self._sockets += [client, upstream]
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, target), daemon=True).start()
+            directions = ((client, upstream, None), (upstream, client, self.holding))
+            for source, target, hold in directions:
+                threading.Thread(target=_pump, args=(source, target, hold), daemon=True).start()
 
     def cut(self) -> None:
         with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
@@ -84,10 +87,11 @@ class TcpProxy:
             sock.close()
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def _pump(source: socket.socket, target: socket.socket, hold: threading.Event | None) -> None:
     with contextlib.suppress(OSError):
         while data := source.recv(65536):
-            target.sendall(data)
+            if hold is None or not hold.is_set():
+                target.sendall(data)
     with contextlib.suppress(OSError):
         target.shutdown(socket.SHUT_WR)
 

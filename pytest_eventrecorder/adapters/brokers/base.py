@@ -25,7 +25,8 @@ BACKLOG_LIMIT = 200_000
 so the broker's own flow control takes over (and drops or disconnects as its protocol says,
 which the adapters report) instead of this process growing without bound."""
 
-_Received = tuple[str, object, dict[str, JSONValue], bool]
+_Received = tuple[str, object, dict[str, JSONValue], bool, int]
+"""(name, body, metadata, body is raw bytes, perf_counter_ns when it came off the wire)"""
 """(event name, raw bytes or decoded data, metadata, whether the body is still raw)."""
 
 
@@ -301,13 +302,13 @@ class BrokerAdapter:
     def _deliver(self, event_name: str, raw: bytes, metadata: dict[str, JSONValue]) -> None:
         """Queue one received message (called from the receiving thread, which must get
         back to its socket at once: a broker drops what a slow reader leaves waiting)."""
-        self._enqueue((event_name, raw, metadata, True))
+        self._enqueue((event_name, raw, metadata, True, time.perf_counter_ns()))
 
     def _deliver_data(
         self, event_name: str, data: JSONValue, metadata: dict[str, JSONValue]
     ) -> None:
         """:meth:`_deliver` for a message already decoded."""
-        self._enqueue((event_name, data, metadata, False))
+        self._enqueue((event_name, data, metadata, False, time.perf_counter_ns()))
 
     def _enqueue(self, received: _Received) -> None:
         backlog = self._backlog
@@ -349,12 +350,13 @@ class BrokerAdapter:
                     self._write_one(late, sink)
 
     def _write_one(self, received: _Received, sink: EventSink) -> None:
-        name, body, metadata, raw = received
+        name, body, metadata, raw, received_ns = received
         try:
             if raw:
                 body, extra = describe_payload(cast(bytes, body))
                 metadata = {**metadata, **extra}
-            sink(name, body, self.source, metadata)
+            # stamped when it arrived, not when written: a burst keeps its own timing
+            sink(name, body, self.source, metadata, received_ns=received_ns)
         except BaseException:  # even SystemExit from a hook: this thread must live on,
             # or receiving blocks on a full backlog and the stop waits for ever
             log.exception("Recording %r from %s failed; recording goes on", name, self.source)
