@@ -32,6 +32,7 @@ from .fieldpaths import (
     split_path,
 )
 from .matching import MatchRules
+from .ordering import Grouping, Ordered, check_ordered
 
 Kind = Literal["unexpected", "changed", "missing", "moved"]
 MATCH_FIELDS = ("event_name", "source", "event_data", "event_type", "metadata")
@@ -112,13 +113,14 @@ def compare_events(
     actual: Sequence[RecordedEvent],
     *,
     match_on: Sequence[str] = DEFAULT_MATCH_ON,
-    ordered: bool = True,
+    ordered: Ordered = True,
     ignore_fields: Sequence[str] = (),
     matchers: MatchRules | None = None,
 ) -> list[Difference]:
     """Every difference between two event sequences, in sequence order.
 
-    ``ordered`` checks order within each source (sources may interleave differently); an
+    ``ordered`` checks order within each source (sources may interleave differently; also
+    ``"global"`` and per-name rules, see :mod:`.ordering`); an
     event that is only out of order is one ``moved`` difference, not a missing and an
     unexpected one. Identical repeated events are matched one by one. ``ignore_fields``
     are dotted paths inside ``event_data`` (``*`` wildcards) left out of the comparison;
@@ -139,12 +141,13 @@ def match_events(
     actual: Sequence[RecordedEvent],
     *,
     match_on: Sequence[str] = DEFAULT_MATCH_ON,
-    ordered: bool = True,
+    ordered: Ordered = True,
     ignore_fields: Sequence[str] = (),
     matchers: MatchRules | None = None,
 ) -> Comparison:
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
     paths = parse_paths(ignore_fields, what="ignore_fields")
+    check_ordered(ordered)
     matcher = _Matcher(validate_match_on(match_on), paths, matchers)
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
     unmatched_on = _unmatched_match_on(match_on, itertools.chain(expected, actual))
@@ -564,7 +567,7 @@ class _Matcher:
         """Actual index -> expected index of every pair (equal or changed)."""
 
     def compare(
-        self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent], ordered: bool
+        self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent], ordered: Ordered
     ) -> list[Difference]:
         """The differences in recorded order; ``partners`` holds the pairing after."""
         if len(expected) == len(actual) and all(map(self.same, expected, actual)):
@@ -572,8 +575,12 @@ class _Matcher:
             return self._judged_pairs([], expected, actual)
         exp = [self.view(i, e) for i, e in enumerate(expected)]
         act = [self.view(i, e) for i, e in enumerate(actual)]
-        if ordered:
-            diffs = [d for e, a in self.by_source(exp, act) for d in self.aligned(e, a)]
+        if ordered is not False:
+            diffs = [
+                d
+                for e, a, in_order in self.groups(exp, act, ordered)
+                for d in (self.aligned(e, a) if in_order else self.unordered(e, a))
+            ]
             diffs = _with_moves(diffs, exp, act)
         else:
             diffs = list(self.unordered(exp, act))
@@ -622,18 +629,19 @@ class _Matcher:
         fields = {name: self._compared(event, name) for name in self.match_on}
         return _View(index, event, fields, _fast_key(fields))
 
-    def by_source(
-        self, exp: list[_View], act: list[_View]
-    ) -> Iterator[tuple[list[_View], list[_View]]]:
-        """Groups compared independently: one per source when sources are matched."""
-        if "source" not in self.match_on:
-            yield exp, act
-            return
-        groups: dict[str | None, tuple[list[_View], list[_View]]] = {}
+    def groups(
+        self, exp: list[_View], act: list[_View], ordered: Ordered
+    ) -> Iterator[tuple[list[_View], list[_View], bool]]:
+        """Groups compared independently, and whether each keeps order: one per source
+        (when sources are matched) by default; see :mod:`.ordering` for the other rules."""
+        grouping = Grouping(ordered, by_source="source" in self.match_on)
+        groups: dict[Hashable, tuple[list[_View], list[_View]]] = {}
+        in_order: dict[Hashable, bool] = {}
         for side, views in enumerate((exp, act)):
             for view in views:
-                groups.setdefault(view.event.source, ([], []))[side].append(view)
-        yield from groups.values()
+                key, in_order[key] = grouping.group(view.event)
+                groups.setdefault(key, ([], []))[side].append(view)
+        yield from ((e, a, in_order[key]) for key, (e, a) in groups.items())
 
     def aligned(self, exp: list[_View], act: list[_View]) -> Iterator[Difference]:
         """Differences of two ordered sequences: a longest-common-subsequence alignment."""

@@ -132,3 +132,55 @@ def test_bad_ini_matchers_name_the_line(line: str, problem: str) -> None:
         parse_ini_matchers([line])
     assert problem in str(info.value)
     assert repr(line) in str(info.value)
+
+
+# --------------------------------------------------------------------------- sequence rules
+
+
+def kinds(diffs: list[Difference]) -> list[tuple[str, str, int | None, int | None]]:
+    return [(d.kind, d.event_name, d.expected_index, d.actual_index) for d in diffs]
+
+
+def test_per_source_order_is_the_default_and_global_order_sees_sources_swap() -> None:
+    recorded = [ev("A", source="s1"), ev("B", source="s2")]
+    swapped = [ev("B", source="s2"), ev("A", source="s1")]
+    assert compare_events(recorded, swapped) == []
+    assert compare_events(recorded, swapped, ordered="per_source") == []
+    assert kinds(compare_events(recorded, swapped, ordered="global")) == [("moved", "B", 1, 0)]
+    assert compare_events(recorded, swapped, ordered=False) == []
+
+
+def test_per_key_keeps_order_only_within_each_key() -> None:
+    def order(oid: int, step: str) -> RecordedEvent:
+        return ev("OrderPlaced", {"order_id": oid, "step": step})
+
+    rule = {"OrderPlaced": "per_key:event_data.order_id"}
+    recorded = [order(1, "a"), order(2, "a"), order(1, "b"), order(2, "b")]
+    interleaved = [order(2, "a"), order(2, "b"), order(1, "a"), order(1, "b")]
+    assert compare_events(recorded, interleaved, ordered=rule) == []
+    assert kinds(compare_events(recorded, interleaved)) != []
+    within_key = [order(1, "b"), order(2, "a"), order(1, "a"), order(2, "b")]
+    assert [d.kind for d in compare_events(recorded, within_key, ordered=rule)] == ["moved"]
+
+
+def test_names_not_in_the_rules_keep_per_source_order_and_any_drops_order() -> None:
+    rule = {"Tick": "any"}
+    recorded = [ev("Tick", {"n": 1}), ev("Tick", {"n": 2}), ev("A"), ev("B")]
+    actual = [ev("Tick", {"n": 2}), ev("Tick", {"n": 1}), ev("B"), ev("A")]
+    assert [d.event_name for d in compare_events(recorded, actual, ordered=rule)] == ["B"]
+
+
+@pytest.mark.parametrize(
+    ("ordered", "problem"),
+    [
+        ("sometimes", "ordered must be"),
+        ({"A": "per_key:"}, "empty"),
+        ({"A": "by_magic"}, "ordered['A']"),
+        ({1: "global"}, "event names"),
+        (1, "ordered must be"),
+    ],
+)
+def test_bad_sequence_rules_say_what_is_accepted(ordered: Any, problem: str) -> None:
+    with pytest.raises((ValueError, TypeError), match="ordered") as info:
+        compare_events([], [], ordered=ordered)
+    assert problem in str(info.value)
