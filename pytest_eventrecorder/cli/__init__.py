@@ -39,6 +39,7 @@ from .inspecting import info, timeline, validate
 from .notes import install_notes
 from .schema import schema
 from .serving import serve
+from .shrink import shrink
 
 __all__ = [
     "EXIT_ERROR",
@@ -129,7 +130,7 @@ def pubsub_tools(ctx: click.Context, debug: bool, color: bool | None) -> None:
 
 
 _COMMANDS = (
-    *(info, timeline, validate, filter_command, convert, diff, schema, coverage),
+    *(info, timeline, validate, filter_command, convert, diff, schema, coverage, shrink),
     *(record, replay, serve),
 )
 for _command in _COMMANDS:

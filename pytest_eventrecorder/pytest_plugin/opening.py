@@ -14,6 +14,7 @@ from ..cassette import CassetteError
 from .fieldmatch import ini_matchers, match_hook
 from .modes import MARKER
 from .options import CassetteOptions, Layer, OptionsError, marker_values, merge_options
+from .replay_instead import replay_instead
 from .session import (
     CassetteReplay,
     EventCassette,
@@ -83,6 +84,7 @@ def open_cassette(
     path = path_for(request, options, folder)
     settings = request.config.stash[SETTINGS]
     mode = _mode(settings, options, path)
+    options, path, mode = replay_instead(request.config, options, path, mode)
     bus = bus_for(request, options.bus, "event_cassette")
     try:
         return EventCassette(
