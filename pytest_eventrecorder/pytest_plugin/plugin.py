@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hookspecs
+from .coverage_report import add_coverage_options, register_coverage
 from .modes import MARKER
 from .settings import (
     CASSETTE,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_coverage_options(parser)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -56,6 +58,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[SETTINGS] = read_settings(config)
+    register_coverage(config)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
