@@ -22,13 +22,14 @@ import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple, Protocol
+from typing import IO, Any, Literal, NamedTuple, Protocol, TypeVar
 
 import yaml
 
 if sys.platform != "win32":
     import fcntl
 
+from . import codec
 from .cassette import (
     MAX_NESTING,
     Cassette,
@@ -334,12 +335,7 @@ def _chain(
     yield from rest
 
 
-def _reject_constant(name: str) -> None:
-    raise CassetteError(f"{name} is not a JSON number; cassettes hold finite numbers only")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_DECODER = codec.DECODER
 
 BATCH_LINES = 64
 """Lines parsed with one decoder call: JSON object keys are then shared, not rebuilt."""
@@ -354,7 +350,7 @@ def _parse_batch(lines: list[str]) -> list[Any] | None:
     batch, could pass unnoticed; no crash, cut or disk error writes that.
     """
     try:
-        rows = _scan("[" + ",".join(lines) + "]", 0)[0]
+        rows = codec.loads("[" + ",".join(lines) + "]")
     except (StopIteration, ValueError, RecursionError):
         return None
     return rows if len(rows) == len(lines) else None
@@ -446,7 +442,7 @@ def _load_document(path: Path, fmt: Format) -> JSONValue:
     if fmt == "yaml":
         return _load_yaml(text, path)
     try:
-        return _DECODER.decode(text)
+        return codec.loads(text)
     except json.JSONDecodeError as exc:
         raise CassetteError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
     except CassetteError as exc:
@@ -703,15 +699,15 @@ _WRITERS = {"json": _write_json, "yaml": _write_yaml, "jsonl": _write_jsonl}
 _JSON_ESCAPE = "backslashreplace"
 """A lone surrogate (text decoded with ``surrogateescape``...) has no UTF-8 form; only JSON
 strings can hold one, and there its ``\\udXXX`` escape reads back as the same code point."""
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_Text = TypeVar("_Text", str, bytes)
 
 
 def encode_line(obj: dict[str, JSONValue]) -> bytes:
     """One JSON Lines record."""
-    return (_as_text(_ENCODER.encode, obj) + "\n").encode("utf-8", _JSON_ESCAPE)
+    return _as_text(codec.dumps_line, obj)
 
 
-def _as_text(dump: Callable[[Any], str], doc: JSONValue) -> str:
+def _as_text(dump: Callable[[Any], _Text], doc: JSONValue) -> _Text:
     """``dump(doc)``; an int too long to write as text (``sys.get_int_max_str_digits``)
     becomes an unserializable marker instead of failing the whole write (or the publish).
 
@@ -738,8 +734,7 @@ def _mark_long_ints(value: JSONValue) -> JSONValue:
     return value
 
 
-def _json_dump(doc: JSONValue) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+_json_dump = codec.dumps_indented
 
 
 # A little under the bits of the shortest int that text conversion refuses (0: no limit).

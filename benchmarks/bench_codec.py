@@ -1,0 +1,201 @@
+"""Reading cassettes with and without the ``[fast]`` extra, against references in the same run.
+
+Each figure comes from a fresh child process (CPU time, and the peak memory over the start):
+
+1. instant replay of a 1,000,000-event ``.jsonl``, with the extra and with the standard
+   library alone (the extra blocked), against "decode + publish": the same file read in
+   blocks, parsed by msgspec a batch of lines at a time and each parsed line handed to the
+   bus (nothing checked, nothing built): target within 1.5x of it with the extra,
+   >= 1M events/s with it and >= 600k events/s without;
+2. a ``.json`` cassette of 200k and 1M events replayed, against the naive whole-file
+   reference (``json.load`` then publish): no more time, no more memory;
+3. a ``.yaml`` cassette read with libyaml's C loader against PyYAML's Python loader
+   (what the reader used before): target >= 10x.
+
+``--quick`` shrinks every size, for a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench_core import CountingAdapter, CountingBus, _instant_events, _rss_kb, _write_seed_json
+
+from pytest_eventrecorder.cassette import CassetteHeader
+from pytest_eventrecorder.formats import read_cassette, write_events
+from pytest_eventrecorder.replayer import EventReplayer
+
+BLOCK = "import sys; sys.modules['msgspec'] = None; sys.modules['orjson'] = None"
+
+
+def _decode_and_publish(path: Path) -> int:
+    import msgspec
+
+    decode = msgspec.json.Decoder().decode
+    bus = CountingAdapter()
+    with open(path, "rb") as raw:
+        raw.readline()  # the header
+        rest = b""
+        while block := raw.read(1 << 20):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            lines = block[:cut].splitlines()
+            for start in range(0, len(lines), 64):
+                for row in decode(b"[" + b",".join(lines[start : start + 64]) + b"]"):
+                    bus.publish(row, row["event_data"])
+    return bus.count
+
+
+def _replay(path: Path) -> int:
+    bus = CountingAdapter()
+    EventReplayer(path).replay(bus, speed_multiplier=math.inf)
+    return bus.count
+
+
+def _naive(path: Path) -> int:
+    from _naive import NaiveReplayer
+
+    bus = CountingBus()
+    NaiveReplayer(path).replay(bus, speed_multiplier=math.inf)
+    return bus.count
+
+
+def _yaml_python(path: Path) -> int:
+    import yaml
+
+    with open(path, encoding="utf-8") as text:
+        return len(yaml.load(text, Loader=yaml.SafeLoader)["events"])
+
+
+def _yaml_ours(path: Path) -> int:
+    return len(read_cassette(path).events)
+
+
+SIDES: dict[str, Callable[[Path], int]] = {
+    "decode+publish": _decode_and_publish,
+    "replay": _replay,
+    "naive": _naive,
+    "yaml-python": _yaml_python,
+    "yaml-ours": _yaml_ours,
+}
+
+
+def run_child(side: str, path: Path) -> None:
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as refs:  # reset the peak-RSS mark
+        refs.write("5")
+    before = _rss_kb("VmRSS")
+    began = time.process_time()
+    count = SIDES[side](path)
+    seconds = time.process_time() - began
+    extra = (_rss_kb("VmHWM") - before) / 1024
+    print(json.dumps({"seconds": seconds, "extra_mb": extra, "count": count}))
+
+
+def _child(side: str, path: Path, n: int, *, blocked: bool = False) -> tuple[float, float]:
+    """(events per CPU second, extra MB) of one side in a fresh process."""
+    prelude = BLOCK + "; " if blocked else ""
+    code = f"{prelude}import runpy; sys.argv = [{__file__!r}, '--child', {side!r}, {str(path)!r}]"
+    code += "; runpy.run_path(sys.argv[0], run_name='__main__')"
+    if not blocked:
+        code = "import sys; " + code
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent,
+    )
+    figures = json.loads(done.stdout)
+    if figures["count"] != n:
+        raise RuntimeError(f"{side} published {figures['count']} of {n} events")
+    return n / figures["seconds"], figures["extra_mb"]
+
+
+def _line(name: str, value: str, limit: str, ok: bool) -> str:
+    return f"| {name} | {value} | {limit} | {'PASS' if ok else 'MISS'} |"
+
+
+def bench_jsonl(tmp: Path, n: int) -> list[str]:
+    path = tmp / "instant.jsonl"
+    write_events(path, CassetteHeader("instant", "2025-10-17T10:00:00Z"), _instant_events(n))
+    reference, _ = _child("decode+publish", path, n)
+    fast, fast_mb = _child("replay", path, n)
+    plain, plain_mb = _child("replay", path, n, blocked=True)
+    return [
+        _line("decode + publish, reference (events/s)", f"{reference:,.0f}", "", True),
+        _line("replay with [fast] (events/s)", f"{fast:,.0f}", ">= 1,000,000", fast >= 1e6),
+        _line("  its time / the reference's", f"{reference / fast:.2f}x", "<= 1.5x",
+              reference / fast <= 1.5),
+        _line("replay, standard library (events/s)", f"{plain:,.0f}", ">= 600,000",
+              plain >= 6e5),
+        _line("  extra memory, [fast] / stdlib (MB)", f"{fast_mb:.0f} / {plain_mb:.0f}", "", True),
+    ]
+
+
+def bench_json(tmp: Path, n: int) -> list[str]:
+    path = tmp / f"seed_{n}.json"
+    _write_seed_json(path, n)
+    naive, naive_mb = _child("naive", path, n)
+    ours, ours_mb = _child("replay", path, n)
+    plain, plain_mb = _child("replay", path, n, blocked=True)
+    rows = [_line(f".json {n:,}: naive (events/s, MB)", f"{naive:,.0f}, {naive_mb:.0f}", "", True)]
+    for label, speed, mb in (("[fast]", ours, ours_mb), ("stdlib", plain, plain_mb)):
+        rows.append(
+            _line(
+                f".json {n:,}: ours {label} (events/s, MB)",
+                f"{speed:,.0f}, {mb:.0f} ({naive / speed:.2f}x time, {mb / naive_mb:.2f}x MB)",
+                "<= 1x both",
+                speed >= naive and mb <= naive_mb,
+            )
+        )
+    return rows
+
+
+def bench_yaml(tmp: Path, n: int) -> list[str]:
+    path = tmp / "c.yaml"
+    write_events(path, CassetteHeader("yaml", "2025-10-17T10:00:00Z"), _instant_events(n))
+    python, _ = _child("yaml-python", path, n)
+    ours, _ = _child("yaml-ours", path, n)
+    return [_line(f".yaml {n:,} read: C loader / Python loader", f"{ours / python:.1f}x", ">= 10x",
+                  ours / python >= 10)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    parser.add_argument("--child", nargs=2, metavar=("SIDE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        run_child(args.child[0], Path(args.child[1]))
+        return 0
+    big, json_sizes, yaml_n = (
+        (20_000, (2_000,), 500) if args.quick else (1_000_000, (200_000, 1_000_000), 20_000)
+    )
+    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs (CPU seconds per side)")
+    print("| measurement | figure | target | verdict |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="bench_codec_") as folder:
+        tmp = Path(folder)
+        for row in bench_jsonl(tmp, big):
+            print(row, flush=True)
+        for n in json_sizes:
+            for row in bench_json(tmp, n):
+                print(row, flush=True)
+        for row in bench_yaml(tmp, yaml_n):
+            print(row, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

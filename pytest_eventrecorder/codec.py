@@ -1,0 +1,96 @@
+"""JSON decoding and encoding for cassette files: msgspec and orjson when installed (the
+``[fast]`` extra), the standard library otherwise, with the same results either way.
+
+msgspec decodes (it reads integers of any length exactly, as the standard library does, up
+to the same digit limit; orjson reads one beyond 64 bits as a float, silently, and guarding
+against that cost a third of a replay); orjson encodes (its float notation differs from
+Python's in fewer cases than msgspec's). Where they still differ, it is handled here, so a
+file is byte for byte the same and reads back to the same values whichever path ran:
+
+- anything msgspec refuses (lone surrogates, NaN tokens, 1e400, deep nesting) goes to the
+  standard library, which accepts it or raises its own error: error messages and what is
+  refused never depend on the extra;
+- orjson writes NaN and infinities as ``null`` (silently): output holding ``null`` is written
+  again by the standard library, which refuses non-finite numbers or writes the same bytes;
+- orjson writes some floats in another notation (``0.00001`` for ``1e-05``, ``1e-7`` for
+  ``1e-07``): output holding either form is written by the standard library, as is anything
+  orjson refuses (lone surrogates, ints beyond 64 bits, deep nesting, non-string keys).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .cassette import CassetteError
+
+try:
+    import msgspec
+except ImportError:  # the [fast] extra is optional
+    msgspec = None  # type: ignore[assignment]
+try:
+    import orjson
+except ImportError:
+    orjson = None  # type: ignore[assignment]
+
+FAST = msgspec is not None and orjson is not None
+"""Whether the ``[fast]`` extra is installed (each library is used whenever present)."""
+
+_ODD_OUTPUT = re.compile(rb"null|0\.0000|\de-\d(?!\d)")
+"""orjson output the standard library would write differently (or refuse)."""
+_FAST_DECODE = msgspec.json.Decoder().decode if msgspec is not None else None
+
+
+def _reject_constant(name: str) -> None:
+    raise CassetteError(f"{name} is not a JSON number; cassettes hold finite numbers only")
+
+
+DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+"""The standard library's decoder as cassettes use it: NaN and Infinity tokens refused."""
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """One JSON value, as the standard library (``DECODER``) reads it."""
+    if _FAST_DECODE is not None:
+        try:
+            return _FAST_DECODE(text)
+        except (msgspec.DecodeError, RecursionError):
+            pass  # the standard library decides, and words the error
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return DECODER.decode(text)
+
+
+def dumps_line(value: Any) -> bytes:
+    """``value`` as one line of compact JSON (no spaces, non-ASCII kept as UTF-8, a lone
+    surrogate as its ``\\udXXX`` escape), ending in a newline, as the standard library writes
+    it; a non-finite number or an int too long for text raises ``ValueError``."""
+    data = _orjson_bytes(value, _NEWLINE)
+    if data is not None:
+        return data
+    return (_ENCODER.encode(value) + "\n").encode("utf-8", "backslashreplace")
+
+
+def dumps_indented(value: Any) -> str:
+    """``value`` as JSON text indented by two spaces, as ``json.dumps(indent=2)`` writes it."""
+    data = _orjson_bytes(value, _INDENT)
+    if data is not None:
+        return data.decode("utf-8")
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _orjson_bytes(value: Any, option: int) -> bytes | None:
+    """orjson's encoding of ``value``, or ``None`` when the standard library must write it."""
+    if orjson is None:
+        return None
+    try:
+        data = orjson.dumps(value, option=option)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return None if _ODD_OUTPUT.search(data) else data
+
+
+_INDENT = orjson.OPT_INDENT_2 if orjson is not None else 0
+_NEWLINE = orjson.OPT_APPEND_NEWLINE if orjson is not None else 0
