@@ -13,7 +13,7 @@ from test_core_codec import SUFFIXES, write_every_format
 from pytest_eventrecorder import codec
 
 HERE = Path(__file__).parent
-BLOCKED = "import sys; sys.modules['orjson'] = None; "
+BLOCKED = "import sys; sys.modules['orjson'] = sys.modules['msgspec'] = None; "
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
