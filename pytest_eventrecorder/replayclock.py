@@ -15,17 +15,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .cassette import RecordedEvent
-from .timetravel import TimedAdapter, VirtualTime, check_clock
+from .timetravel import TimedAdapter, Timeline, VirtualTime, check_clock
 from .virtualloop import DRAIN_LIMIT_S, LoopTime
 
 
 @contextlib.contextmanager
 def timed_replay(clock: object, start_time: str, plan: Any) -> Iterator[Any]:
     """``plan`` as it is, or (``clock="recorded"``) publishing each event at its time."""
-    if check_clock(clock) is None:
+    chosen = check_clock(clock)
+    if chosen is None:
         yield plan
         return
-    with VirtualTime(start_time, plan.start_ms) as now:
+    with _virtual_time(chosen, start_time, plan) as now:
         yield replace(plan, adapter=TimedAdapter(plan.adapter, now))
 
 
@@ -37,14 +38,20 @@ async def timed_replay_async(
     and (``drain``) the timers due after the last event fire before the replay returns:
     ``True`` those due within an hour of recorded time, a number within that many s."""
     limit = _drain_limit(drain)
-    if check_clock(clock) is None:
+    chosen = check_clock(clock)
+    if chosen is None:
         yield plan
         return
-    with VirtualTime(start_time, plan.start_ms) as now, LoopTime(now, plan.speed) as loop:
+    with _virtual_time(chosen, start_time, plan) as now, LoopTime(now, plan.speed) as loop:
         # The loop paces the replay (and the code's timers) now, on recorded time.
         yield replace(plan, speed=math.inf, adapter=_AsyncTimedAdapter(plan.adapter, now, loop))
         if limit:
             await loop.drain(limit)
+
+
+def _virtual_time(clock: str | Timeline, start_time: str, plan: Any) -> VirtualTime:
+    timeline = clock if isinstance(clock, Timeline) else None
+    return VirtualTime(start_time, plan.start_ms, timeline)
 
 
 def _drain_limit(drain: object) -> float:

@@ -19,10 +19,12 @@ from typing import IO
 
 from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
+from .causality import handling
 from .clock import Clock, RealClock
 from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
 from .replayclock import timed_replay, timed_replay_async
 from .serialize import Rebuilder, RebuildWarning, import_events_module
+from .timetravel import Timeline
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -283,7 +285,7 @@ class EventReplayer:
         where: EventPredicate | None = None,
         start_at_ms: float = 0.0,
         continue_on_error: bool = False,
-        clock: str | None = None,
+        clock: str | Timeline | None = None,
     ) -> ReplayResult:
         """Publish the events into ``service_bus`` at their recorded offsets / speed.
 
@@ -350,10 +352,11 @@ class EventReplayer:
                         self.current_offset_ms = event.timestamp_offset_ms
                     try:
                         # Freshly read data with nothing to restore goes to the bus as it is.
-                        if handover and event.event_type is None:
-                            outcome = publish(event, event.event_data)
-                        else:
-                            outcome = publish(event, rebuild(event))
+                        with handling(event, self):  # what it causes is recorded as such
+                            if handover and event.event_type is None:
+                                outcome = publish(event, event.event_data)
+                            else:
+                                outcome = publish(event, rebuild(event))
                     except Exception as exc:
                         self._failed(plan, result, index, event, exc)
                         outcome = None
@@ -398,7 +401,7 @@ class EventReplayer:
         where: EventPredicate | None = None,
         start_at_ms: float = 0.0,
         continue_on_error: bool = False,
-        clock: str | None = None,
+        clock: str | Timeline | None = None,
         drain: bool | float = True,
     ) -> ReplayResult:
         """:meth:`replay` for asyncio: waits without blocking the loop, awaits coroutine
@@ -430,9 +433,10 @@ class EventReplayer:
                     return
                 self.current_offset_ms = event.timestamp_offset_ms
                 try:
-                    outcome = plan.adapter.publish(event, plan.rebuild(event))
-                    if inspect.isawaitable(outcome):
-                        await outcome
+                    with handling(event, self):  # tasks the handlers start inherit it
+                        outcome = plan.adapter.publish(event, plan.rebuild(event))
+                        if inspect.isawaitable(outcome):
+                            await outcome
                 except Exception as exc:
                     self._failed(plan, result, index, event, exc)
                 self._count(plan, result)

@@ -12,6 +12,7 @@ asyncio loop's timers move them too (see :mod:`.virtualloop`). Everything is put
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +30,33 @@ REAL_PERF_COUNTER_NS = time.perf_counter_ns
 """Captured at import: what paces a replay must not read the clock it moves."""
 
 
-def check_clock(value: object) -> str | None:
-    """``None`` for the machine's clock (``None`` or ``"real"``), ``"recorded"``, or a
-    ``ValueError`` naming the choices."""
+class Timeline:
+    """Pass as ``clock=`` instead of ``"recorded"`` to learn, afterwards, what recorded time
+    it was at each real moment of the replay (for stamping what the code under test
+    published with recorded time)."""
+
+    def __init__(self) -> None:
+        self.real_ns: list[int] = []
+        self.offset_ns: list[int] = []
+
+    def mark(self, offset_ns: int) -> None:
+        self.real_ns.append(REAL_PERF_COUNTER_NS())
+        self.offset_ns.append(offset_ns)
+
+    def offset_ms_at(self, real_ns: int) -> float | None:
+        """The recorded time (ms) at ``time.perf_counter_ns()`` value ``real_ns``, read
+        before the replay; ``None`` outside the replays followed."""
+        at = bisect.bisect_right(self.real_ns, real_ns) - 1
+        return None if at < 0 else self.offset_ns[at] / 1e6
+
+
+def check_clock(value: object) -> str | Timeline | None:
+    """``None`` for the machine's clock (``None`` or ``"real"``), ``"recorded"`` (or a
+    :class:`Timeline`), or a ``ValueError`` naming the choices."""
     if value is None or value == "real":
         return None
-    if value == RECORDED:
-        return RECORDED
+    if value == RECORDED or isinstance(value, Timeline):
+        return value
     raise ValueError(f"clock must be one of {', '.join(map(repr, CLOCKS))} or None, got {value!r}")
 
 
@@ -57,9 +78,12 @@ class VirtualTime:
     Use as a context manager: entering starts the travel, leaving ends it.
     """
 
-    def __init__(self, start_time: str, start_ms: float = 0.0) -> None:
+    def __init__(
+        self, start_time: str, start_ms: float = 0.0, timeline: Timeline | None = None
+    ) -> None:
         self._epoch_ns = epoch_ns(start_time)
         self.offset_ns = round(start_ms * 1e6)
+        self._timeline = timeline
         self._travel: Any = None
         self._traveller: Any = None
         self._saved: dict[str, Callable[[], float | int]] = {}
@@ -78,6 +102,8 @@ class VirtualTime:
         """Let ``ns`` of recorded time pass (``ns`` > 0)."""
         self.offset_ns += ns
         self._traveller.shift(ns / 1e9)  # a float: time-machine reads an int as seconds
+        if self._timeline is not None:
+            self._timeline.mark(self.offset_ns)
 
     def __enter__(self) -> VirtualTime:
         time_machine = _time_machine()
@@ -89,6 +115,8 @@ class VirtualTime:
             if ns:
                 self._traveller.shift(ns / 1e9)
             self._patch_monotonic()
+            if self._timeline is not None:
+                self._timeline.mark(self.offset_ns)
         except BaseException:
             self._travel.stop()
             raise
