@@ -209,6 +209,8 @@ class Explorer:
             )
         self.cassette, self.check, self.setup, self.p = cassette, check, setup, p
         self.inputs = [e for e in cassette.events if cassette.options.is_input(e)]
+        recorded = cassette.cassette or cassette.recorder.to_cassette()
+        self.start_time = recorded.header.start_time
         self.examples = 0
 
     def search(self, fails: Callable[[Variation], bool]) -> Variation | None:
@@ -230,14 +232,20 @@ class Explorer:
         return found
 
     def replayer(self, variation: Variation) -> EventReplayer:
-        return EventReplayer.from_events(delivered(self.inputs, variation), "explore")
+        events = delivered(self.inputs, variation)
+        return EventReplayer(Cassette.build("explore", events, start_time=self.start_time))
 
     def replay_args(self) -> dict[str, Any]:
-        speed = self.cassette.options.speed
-        return {
-            "speed_multiplier": speed,
+        """As play() replays: the marker's speed and events module, and its clock. Under
+        ``clock="recorded"`` each variation starts at the recording's start time and reads
+        the time of its own deliveries, so a late input is late to the code under test
+        even at instant speed."""
+        args = {
+            "speed_multiplier": self.cassette.options.speed,
             "events_module_name": self.cassette.options.events_module,
         }
+        clock = getattr(self.cassette.options, "clock", None)  # the virtual time option
+        return args if clock is None else {**args, "clock": clock}
 
     def outcome(self, error: BaseException | None, answer: Any) -> str | None:
         """Why a variation failed, or None when it passed."""
@@ -373,10 +381,19 @@ class ExploreError(pytest.fail.Exception):  # type: ignore[misc,name-defined]
         self.result = result
 
 
-def perturbations(**kwargs: Any) -> Perturbations:
-    delay = kwargs.get("delay_ms")
-    if delay is not None:
-        if isinstance(delay, str) or not isinstance(delay, Sequence) or len(delay) != 2:
-            raise TypeError(f"delay_ms must be (low, high) in whole milliseconds, got {delay!r}")
-        kwargs["delay_ms"] = (delay[0], delay[1])
-    return Perturbations(**kwargs)
+def perturbations(
+    duplicate: bool = True,
+    drop: bool = False,
+    reorder: object = "per_source",
+    delay_ms: object = (0, 50),
+    max_examples: int = 100,
+) -> Perturbations:
+    """explore()'s arguments, checked (a bad one is a clear TypeError or ValueError)."""
+    delay: tuple[int, int] | None = None
+    if delay_ms is not None:
+        if isinstance(delay_ms, str) or not isinstance(delay_ms, Sequence) or len(delay_ms) != 2:
+            raise TypeError(f"delay_ms must be (low, high) in whole milliseconds, got {delay_ms!r}")
+        delay = (delay_ms[0], delay_ms[1])
+    if reorder not in (True, False, "per_source"):
+        raise ValueError(f"reorder must be True, False or 'per_source', got {reorder!r}")
+    return Perturbations(duplicate, drop, reorder, delay, max_examples)

@@ -244,7 +244,15 @@ class EventCassette:
             )
 
     def explore(
-        self, check: Callable[[], Any], *, setup: Callable[[], Any] | None = None, **kwargs: Any
+        self,
+        check: Callable[[], Any],
+        *,
+        setup: Callable[[], Any] | None = None,
+        duplicate: bool = True,
+        drop: bool = False,
+        reorder: bool | str = "per_source",
+        delay_ms: tuple[int, int] | None = (0, 50),
+        max_examples: int = 100,
     ) -> ExploreResult:
         """Replay the inputs as a broker might deliver them (twice, lost, reordered, late)
         and call ``check()`` after each variation: see :mod:`.explore`."""
@@ -252,17 +260,27 @@ class EventCassette:
         from .explore import Explorer, explore, perturbations
 
         self._check_not_missing()
-        return explore(Explorer(self, check, setup, perturbations(**kwargs)))
+        p = perturbations(duplicate, drop, reorder, delay_ms, max_examples)
+        return explore(Explorer(self, check, setup, p))
 
     async def explore_async(
-        self, check: Callable[[], Any], *, setup: Callable[[], Any] | None = None, **kwargs: Any
+        self,
+        check: Callable[[], Any],
+        *,
+        setup: Callable[[], Any] | None = None,
+        duplicate: bool = True,
+        drop: bool = False,
+        reorder: bool | str = "per_source",
+        delay_ms: tuple[int, int] | None = (0, 50),
+        max_examples: int = 100,
     ) -> ExploreResult:
         """:meth:`explore` for asyncio buses; ``check`` and ``setup`` may be coroutines."""
         __tracebackhide__ = True
         from .explore import Explorer, explore_async, perturbations
 
         self._check_not_missing()
-        return await explore_async(Explorer(self, check, setup, perturbations(**kwargs)))
+        p = perturbations(duplicate, drop, reorder, delay_ms, max_examples)
+        return await explore_async(Explorer(self, check, setup, p))
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
