@@ -205,3 +205,10 @@ async def test_the_loop_is_back_when_an_async_replay_raises() -> None:
     assert loop._selector is selector  # type: ignore[attr-defined]
     assert clocks_untouched()
     await asyncio.sleep(0.01)  # and the loop still waits in real time
+
+
+@pytest.mark.asyncio
+async def test_a_bad_drain_says_what_it_takes() -> None:
+    with pytest.raises(ValueError, match="drain must be True, False or a number of seconds"):
+        await async_replayer().replay_async(AsyncBus(), clock="recorded", drain=-1)
+    assert clocks_untouched()
