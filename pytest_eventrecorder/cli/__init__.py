@@ -37,6 +37,7 @@ from .errors import (
 )
 from .inspecting import info, timeline, validate
 from .notes import install_notes
+from .review import review
 from .schema import schema
 from .serving import serve
 from .shrink import shrink
@@ -131,7 +132,7 @@ def pubsub_tools(ctx: click.Context, debug: bool, color: bool | None) -> None:
 
 _COMMANDS = (
     *(info, timeline, validate, filter_command, convert, diff, schema, coverage, shrink),
-    *(record, replay, serve),
+    *(record, replay, serve, review),
 )
 for _command in _COMMANDS:
     main.add_command(_command)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import click
 
@@ -171,6 +171,7 @@ def _test_source(
         for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
+    fixtures = [_with_decorators(text, node) for node in tree.body if _is_fixture(node)]
     decorators = [
         "@" + (ast.get_source_segment(text, d) or "")
         for d in function.decorator_list
@@ -188,6 +189,7 @@ def _test_source(
             "",
             *(i for i in imports if i != "import pytest"),
             "import pytest",
+            *(f"\n\n{fixture}" for fixture in fixtures),
             "",
             "",
             *decorators,
@@ -213,6 +215,22 @@ def _find_function(
         ):
             return node
     raise CliError(f"{test['path']}: no function {test['function']} at module level")
+
+
+def _is_fixture(node: ast.stmt) -> TypeGuard[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """A fixture defined in the test's module (the copy needs it too)."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute | ast.Name) and "fixture" in ast.unparse(target):
+            return True
+    return False
+
+
+def _with_decorators(text: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return "\n".join(text.splitlines()[first - 1 : node.end_lineno])
 
 
 def _is_cassette_marker(decorator: ast.expr) -> bool:

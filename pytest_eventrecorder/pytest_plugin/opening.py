@@ -25,6 +25,7 @@ from .session import (
     rerecord_command,
 )
 from .settings import INI_BUS, SETTINGS, Settings
+from .staleness import stale_mode
 
 
 def options_for(request: pytest.FixtureRequest, config_fixture: object) -> CassetteOptions:
@@ -83,7 +84,7 @@ def open_cassette(
     options = options_for(request, config_fixture)
     path = path_for(request, options, folder)
     settings = request.config.stash[SETTINGS]
-    mode = _mode(settings, options, path)
+    mode = stale_mode(request.config, options, path, _mode(settings, options, path))
     options, path, mode = replay_instead(request.config, options, path, mode)
     bus = bus_for(request, options.bus, "event_cassette")
     try:

@@ -31,6 +31,7 @@ from .modes import (
     check_speed,
 )
 from .modes import RECORD_MODES as RECORD_MODES  # imported from here by callers
+from .staleness import parse_max_age
 
 if TYPE_CHECKING:
     from ..serialize import Redaction
@@ -61,6 +62,8 @@ class CassetteOptions:
     events_module: str | None = None
     matchers: tuple[tuple[str, Matcher], ...] = ()
     """Per field path, the matcher that compares it (:mod:`pytest_eventrecorder.matchers`)."""
+    max_age: float | None = None
+    """Seconds after which the cassette is stale (``"30d"``); ``None``: the ini option's."""
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
@@ -198,6 +201,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "before_record_event": _callable_or_none,
     "events_module": _text,
     "matchers": _matchers,
+    "max_age": parse_max_age,
 }
 
 

@@ -16,9 +16,11 @@ import pytest
 
 from . import hookspecs
 from .coverage_report import add_coverage_options, register_coverage
+from .lifecycle import RUN_LOG, CassetteLifecycle, add_lifecycle_options, note_finished
 from .modes import MARKER
 from .settings import (
     CASSETTE,
+    GROUP,
     MARKER_HELP,
     PASSED,
     SETTINGS,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
     add_coverage_options(parser)
+    add_lifecycle_options(parser, GROUP)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -59,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[SETTINGS] = read_settings(config)
     register_coverage(config)
+    config.pluginmanager.register(CassetteLifecycle(config), "eventrecorder-lifecycle")
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
@@ -88,7 +92,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         raise
     report = cassette.verify()
     if report is not None:
-        pytest.fail(report, pytrace=False)
+        from .pending_run import keep_pending
+
+        pytest.fail(keep_pending(item, cassette, report), pytrace=False)
     item.stash[PASSED] = True
     return result
 
@@ -101,12 +107,16 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     if cassette is None:
         return (yield)
     del item.stash[CASSETTE]
+    log, existed = item.config.stash[RUN_LOG], cassette.path.exists()
     try:
         result = yield
     except BaseException:
         cassette.save(passed=False, why="a fixture's teardown failed")
+        note_finished(log, cassette, passed=False, existed=existed)
         raise
-    cassette.save(passed=item.stash.get(PASSED, False), why="the test did not pass")
+    passed = item.stash.get(PASSED, False)
+    cassette.save(passed=passed, why="the test did not pass")
+    note_finished(log, cassette, passed=passed, existed=existed)
     return result
 
 

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 MARKER_HELP = (
     "event_cassette(name=None, *, inputs=None, bus=None, record_mode=None, speed=None, "
     "match_on=None, ordered=True, ignore_fields=(), redact=(), before_record_event=None, "
-    "events_module=None): record this test's bus to a cassette, then replay its inputs and "
-    "verify its outputs (pytest-eventrecorder)"
+    "events_module=None, max_age=None): record this test's bus to a cassette, then replay "
+    "its inputs and verify its outputs (pytest-eventrecorder)"
 )
 GROUP = "eventrecorder"
 SHARED_MODE_FLAG = "--record-mode"

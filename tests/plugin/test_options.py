@@ -143,6 +143,7 @@ def test_option_names_are_the_documented_ones() -> None:
         "before_record_event",
         "events_module",
         "matchers",
+        "max_age",
     )
 
 
