@@ -212,3 +212,15 @@ async def test_a_bad_drain_says_what_it_takes() -> None:
     with pytest.raises(ValueError, match="drain must be True, False or a number of seconds"):
         await async_replayer().replay_async(AsyncBus(), clock="recorded", drain=-1)
     assert clocks_untouched()
+
+
+def test_broker_adapters_stamp_what_they_receive_on_the_real_clock() -> None:
+    """The recorder's offsets are on the real clock; what a broker's thread receives during a
+    replay under the recorded clock must be too."""
+    from pytest_eventrecorder.adapters.brokers import base
+    from pytest_eventrecorder.timetravel import REAL_PERF_COUNTER_NS, VirtualTime
+
+    with VirtualTime(START) as now:
+        now.advance(3_600 * 10**9)
+        assert abs(base.received_ns() - REAL_PERF_COUNTER_NS()) < 10**9
+        assert time.perf_counter_ns() - REAL_PERF_COUNTER_NS() > 3_500 * 10**9

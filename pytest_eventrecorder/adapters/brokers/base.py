@@ -25,6 +25,10 @@ BACKLOG_LIMIT = 200_000
 so the broker's own flow control takes over (and drops or disconnects as its protocol says,
 which the adapters report) instead of this process growing without bound."""
 
+received_ns = time.perf_counter_ns
+"""When a message came off the wire; bound at import, as the recorder's clock is: a replay
+under ``clock="recorded"`` moves ``time.perf_counter_ns`` for the code under test."""
+
 _Received = tuple[str, object, dict[str, JSONValue], bool, int]
 """(name, body, metadata, body is raw bytes, perf_counter_ns when it came off the wire)"""
 """(event name, raw bytes or decoded data, metadata, whether the body is still raw)."""
@@ -302,13 +306,13 @@ class BrokerAdapter:
     def _deliver(self, event_name: str, raw: bytes, metadata: dict[str, JSONValue]) -> None:
         """Queue one received message (called from the receiving thread, which must get
         back to its socket at once: a broker drops what a slow reader leaves waiting)."""
-        self._enqueue((event_name, raw, metadata, True, time.perf_counter_ns()))
+        self._enqueue((event_name, raw, metadata, True, received_ns()))
 
     def _deliver_data(
         self, event_name: str, data: JSONValue, metadata: dict[str, JSONValue]
     ) -> None:
         """:meth:`_deliver` for a message already decoded."""
-        self._enqueue((event_name, data, metadata, False, time.perf_counter_ns()))
+        self._enqueue((event_name, data, metadata, False, received_ns()))
 
     def _enqueue(self, received: _Received) -> None:
         backlog = self._backlog
