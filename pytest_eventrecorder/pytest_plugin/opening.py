@@ -24,7 +24,7 @@ from .session import (
     default_cassette_name,
     rerecord_command,
 )
-from .settings import INI_BUS, SETTINGS, Settings
+from .settings import INI_BUS, INI_CLOCK, SETTINGS, Settings
 from .staleness import stale_mode
 
 
@@ -50,6 +50,9 @@ def _layers(
     if settings.ini_record_mode is not None:
         ini["record_mode"] = settings.ini_record_mode
     ini.update(ini_matchers(request.config))
+    clock = str(request.config.getini(INI_CLOCK)).strip()
+    if clock:
+        ini["clock"] = clock
     cli: dict[str, Any] = {}
     if settings.record_mode is not None:
         cli["record_mode"] = settings.record_mode
@@ -130,6 +133,7 @@ def open_replay(
         events_module=options.events_module,
         inputs=inputs,
         redaction=options.redaction(),
+        clock=options.clock,
     )
 
 

@@ -21,6 +21,8 @@ from ..cassette import RecordedEvent
 from ..compare import DEFAULT_MATCH_ON, validate_match_on
 from ..fieldpaths import check_paths, parse_path
 from ..matchers import Matcher, as_matchers
+from ..ordering import GLOBAL, PER_SOURCE, Ordered, check_ordered
+from ..timetravel import check_clock
 from .modes import (
     CI_RECORD_MODE,
     DEFAULT_RECORD_MODE,
@@ -54,12 +56,15 @@ class CassetteOptions:
     inputs: tuple[str, ...] | InputSelector | None = None
     speed: float = INSTANT
     match_on: tuple[str, ...] = DEFAULT_MATCH_ON
-    ordered: bool = True
+    ordered: Ordered = PER_SOURCE
+    """``per_source``, ``global`` (``True`` on the marker), ``False`` or rules per event name."""
     ignore_fields: tuple[str, ...] = ()
     redact: tuple[str, ...] = ()
     redact_keys: bool | tuple[str, ...] = True
     before_record_event: BeforeRecordEvent | None = None
     events_module: str | None = None
+    clock: str | None = None
+    """``"recorded"``: the code under test reads the recording's time while it replays."""
     matchers: tuple[tuple[str, Matcher], ...] = ()
     """Per field path, the matcher that compares it (:mod:`pytest_eventrecorder.matchers`)."""
     max_age: float | None = None
@@ -158,10 +163,10 @@ def _inputs(value: Any) -> tuple[str, ...] | InputSelector | None:
     return tuple(value)
 
 
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("must be True or False")
-    return value
+def _ordered(value: Any) -> Ordered:
+    """``True`` on the marker means one global order (the diff engine's ``True`` is the
+    per-source order it has always meant)."""
+    return GLOBAL if value is True else check_ordered(value)
 
 
 def _redact_keys(value: Any) -> bool | tuple[str, ...]:
@@ -194,12 +199,13 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "inputs": _inputs,
     "speed": check_speed,
     "match_on": validate_match_on,
-    "ordered": _flag,
+    "ordered": _ordered,
     "ignore_fields": lambda v: check_paths(v, what="ignore_fields"),
     "redact": lambda v: check_paths(v, what="redact"),
     "redact_keys": _redact_keys,
     "before_record_event": _callable_or_none,
     "events_module": _text,
+    "clock": check_clock,
     "matchers": _matchers,
     "max_age": parse_max_age,
 }

@@ -32,6 +32,7 @@ INI_BUS = "event_recorder_bus_fixture"
 INI_DIR = "event_recorder_cassette_dir"
 INI_MODE = "event_recorder_record_mode"
 INI_MATCHERS = "event_recorder_matchers"
+INI_CLOCK = "event_recorder_clock"
 CASSETTE_FIXTURES = frozenset({"event_cassette", "event_recording", "event_replay"})
 
 
@@ -99,6 +100,11 @@ def add_options(parser: pytest.Parser) -> None:
         "(default: cassettes/ next to each test file); one subfolder per test module.",
     )
     parser.addini(INI_MODE, default="", help="default record mode (overridden by --record-mode).")
+    parser.addini(
+        INI_CLOCK,
+        default="",
+        help="'recorded': replayed code reads the recording's time (default: the real clock).",
+    )
     parser.addini(
         INI_MATCHERS,
         type="linelist",

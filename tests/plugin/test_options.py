@@ -59,7 +59,8 @@ def test_defaults() -> None:
     assert options.speed == math.inf
     assert options.inputs is None
     assert options.bus == "service_bus"
-    assert options.ordered is True
+    assert options.ordered == "per_source"
+    assert merged({"ordered": True}).ordered == "global"  # the marker's True: one order
 
 
 @pytest.mark.parametrize("mode", RECORD_MODES)
@@ -95,7 +96,7 @@ def test_unknown_option_names_the_layer_and_suggests() -> None:
         ("inputs", ["A", 3], "every input must be a non-empty event name"),
         ("speed", 0, "speed must be a positive number"),
         ("speed", True, "speed must be a positive number"),
-        ("ordered", "yes", "must be True or False"),
+        ("ordered", "yes", "ordered must be 'per_source' .the default., 'global'"),
         ("match_on", ["colour"], "unknown field"),
         ("redact", "api_key", "redact must be a list of dotted paths"),
         ("ignore_fields", ["a..b"], "empty segment"),
@@ -142,6 +143,7 @@ def test_option_names_are_the_documented_ones() -> None:
         "redact_keys",
         "before_record_event",
         "events_module",
+        "clock",
         "matchers",
         "max_age",
     )
