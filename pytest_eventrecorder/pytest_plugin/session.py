@@ -27,11 +27,11 @@ import pytest
 
 from ..adapters import BusAdapter, adapter_for
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
+from ..causality import reindexed
 from ..compare import (
     Comparison,
     Difference,
     format_report,
-    match_events,
     unmatched_note,
     unmatched_paths,
 )
@@ -41,6 +41,7 @@ from ..matching import MatchHook, MatchRules
 from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
+from .causes import CauseNotes, compare_outputs
 from .options import CassetteOptions, InputSelector
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ class EventCassette:
         self._match_rules = MatchRules.build(dict(options.matchers), match_hook)
         self._redact = parse_paths(options.redact, what="redact")
         self._is_input = options.input_test()
+        self._causes = CauseNotes(
+            mode == "record", options.inputs is not None, self._is_input, self.cassette
+        )
         self._appended: Cassette | None = None
         self._adapter: BusAdapter | None = None
         self._plays: list[float] = []
@@ -370,9 +374,11 @@ class EventCassette:
         except Exception as exc:
             self.errors.append(exc)
             return None
-        if kept is None or not self._redact:
-            return kept
-        return replace(kept, event_data=replace_fields(kept.event_data, self._redact, REDACTED))
+        if kept is None:
+            return None
+        if self._redact:
+            kept = replace(kept, event_data=replace_fields(kept.event_data, self._redact, REDACTED))
+        return self._causes.noted(kept)
 
     def _apply_hooks(self, event: RecordedEvent) -> RecordedEvent | None:
         """The conftest hook (``None``: no opinion, as pluggy hooks go), then the marker's
@@ -461,13 +467,15 @@ class EventCassette:
         assert self.cassette is not None
         opts, is_input = self.options, self._is_input
         captured = self.recorder.events
-        comparison = match_events(
+        comparison = compare_outputs(
+            self.cassette,
             [e for e in self.cassette.events if not is_input(e)],
             [e for e in captured if not is_input(e)],
             match_on=opts.match_on,
             ordered=opts.ordered,
             ignore_fields=opts.ignore_fields,
             matchers=self._match_rules,
+            replayed=self._played > 0,
         )
         return comparison, captured
 
@@ -475,7 +483,7 @@ class EventCassette:
         assert self.cassette is not None
         new = _placed_new_events(self.cassette, captured, comparison.pairs, self._is_input)
         events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
-        return self.cassette.with_events(events)
+        return self.cassette.with_events(reindexed(self.cassette.events, events))
 
     def produced(self) -> Cassette:
         """What this replay produced, on the cassette's clock (a pending cassette)."""
@@ -491,6 +499,7 @@ class EventCassette:
             self._adapter.detach()
             self._adapter = None
         self.recorder.stop_recording()
+        self._causes.stop()
 
     def save(self, *, passed: bool, why: str = "the test did not pass") -> None:
         """Once the test is torn down: write what it recorded (atomically), if it passed;

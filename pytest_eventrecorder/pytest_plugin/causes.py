@@ -1,0 +1,76 @@
+"""A cassette's causes: each output recorded with the input being handled when it was
+published (``metadata.caused_by``), and verified input by input (see
+:mod:`pytest_eventrecorder.causality`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..cassette import Cassette, RecordedEvent
+from ..causality import (
+    begin_handling,
+    end_handling,
+    handling_now,
+    has_causes,
+    match_by_cause,
+    with_cause,
+)
+from ..compare import Comparison, match_events
+from .options import InputSelector
+
+
+class CauseNotes:
+    """Notes causes on the events one test's recorder keeps.
+
+    Recording, an input published live marks itself as handled (with its index in the
+    cassette) until the next input; replaying, the replayer marks each input it publishes,
+    and the cause is that input's index in the cassette being replayed.
+    """
+
+    def __init__(
+        self, recording: bool, selects: bool, is_input: InputSelector, cassette: Cassette | None
+    ) -> None:
+        self.recording = recording
+        self.selects = selects
+        """Whether ``inputs=`` was given (without it nothing is an output)."""
+        self.is_input = is_input
+        self.kept = 0
+        self.replayed = (
+            {}
+            if cassette is None
+            else {id(e): i for i, e in enumerate(cassette.events) if is_input(e)}
+        )
+
+    def noted(self, event: RecordedEvent) -> RecordedEvent:
+        """``event`` as the recorder should keep it: with its cause, if it is an output."""
+        index, self.kept = self.kept, self.kept + 1
+        if not self.selects:
+            return event
+        if self.recording and self.is_input(event):
+            begin_handling(event, self, index)
+            return event
+        now = handling_now()
+        if now is None:
+            return event
+        cause = now.index if now.owner is self else self.replayed.get(id(now.event))
+        return event if cause is None else with_cause(event, cause)
+
+    def stop(self) -> None:
+        """Forget the live input this test marked (it must not cause a later test's events)."""
+        end_handling(self)
+
+
+def compare_outputs(
+    cassette: Cassette,
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    *,
+    replayed: bool,
+    **options: Any,
+) -> Comparison:
+    """Input by input when the cassette records causes and ``play()`` replayed the inputs
+    (a test that publishes them itself knows no causes); else as one sequence."""
+    if not (replayed and has_causes(expected)):
+        return match_events(expected, actual, **options)
+    return match_by_cause(cassette.events, expected, actual, **options)
