@@ -43,6 +43,7 @@ from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
 from .causes import CauseNotes, compare_outputs
 from .options import CassetteOptions, InputSelector
+from .virtualtime import ReplayTime
 
 if TYPE_CHECKING:
     from .explore import ExploreResult
@@ -160,6 +161,7 @@ class EventCassette:
             metadata={"test": nodeid},
             redaction=options.redaction(),
         )
+        self._time = ReplayTime(options.clock, self.recorder)
 
     # ------------------------------------------------------------------ state
 
@@ -224,6 +226,7 @@ class EventCassette:
                 self.options.events_module,
                 where=self._to_inject,
                 start_at_ms=start_ms,
+                clock=self._time.clock(),
             )
 
     async def play_async(
@@ -245,6 +248,7 @@ class EventCassette:
                 self.options.events_module,
                 where=self._to_inject,
                 start_at_ms=start_ms,
+                clock=self._time.clock(),
             )
 
     def explore(
@@ -481,7 +485,9 @@ class EventCassette:
 
     def _with_new_events(self, captured: list[RecordedEvent], comparison: Comparison) -> Cassette:
         assert self.cassette is not None
-        new = _placed_new_events(self.cassette, captured, comparison.pairs, self._is_input)
+        new = _placed_new_events(
+            self.cassette, captured, comparison.pairs, self._is_input, self._time.stamp
+        )
         events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
         return self.cassette.with_events(reindexed(self.cassette.events, events))
 
@@ -589,9 +595,11 @@ def _placed_new_events(
     captured: list[RecordedEvent],
     pairs: dict[int, int],
     is_input: InputSelector,
+    stamp: Callable[[RecordedEvent], float | None] = lambda _event: None,
 ) -> list[RecordedEvent]:
     """Unexpected outputs given offsets on the cassette's clock: just after the recorded
-    event their predecessor in this run corresponds to, so a re-run matches in order."""
+    event their predecessor in this run corresponds to, so a re-run matches in order;
+    under ``clock="recorded"`` the recorded time they were published at (``stamp``)."""
     inputs = [e for e in cassette.events if is_input(e)]
     outputs = [e for e in cassette.events if not is_input(e)]
     at, n_in, n_out, new = 0.0, 0, 0, []
@@ -603,7 +611,8 @@ def _placed_new_events(
         if n_out in pairs:
             at = outputs[pairs[n_out]].timestamp_offset_ms
         else:
-            at += _NEW_EVENT_GAP_MS
+            recorded_at = stamp(event)
+            at = at + _NEW_EVENT_GAP_MS if recorded_at is None else recorded_at
             new.append(replace(event, timestamp_offset_ms=round(at, 6)))
         n_out += 1
     return new
@@ -631,10 +640,13 @@ class CassetteReplay(EventReplayer):
         events_module: str | None,
         inputs: InputSelector | None = None,
         redaction: Redaction | None = None,
+        clock: str | None = None,
     ) -> None:
         super().__init__(path)
         self.bus = bus
         self.speed = speed
+        self.clock_option = clock
+        """The marker's ``clock=`` (``self.clock`` paces the replay)."""
         self.events_module = events_module
         self.inputs = inputs
         """Which events :meth:`play` replays (the marker's ``inputs=``; ``None``: all)."""
@@ -664,6 +676,7 @@ class CassetteReplay(EventReplayer):
         order, the events the replay picks (it picks each once, just before publishing)."""
         kwargs.setdefault("speed_multiplier", self.speed)
         kwargs.setdefault("events_module_name", self.events_module)
+        kwargs.setdefault("clock", self.clock_option)
         chosen: list[RecordedEvent] = []
         tests = [t for t in (self.inputs, kwargs.get("where")) if t is not None]
 
