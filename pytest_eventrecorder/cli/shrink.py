@@ -9,6 +9,7 @@ progress, and writes the test that replays the result.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import subprocess
@@ -83,7 +84,7 @@ def _run_pytest(source: Path, nodeid: str, output: Path, max_runs: int) -> dict[
         report = Path(folder) / "report.json"
         args = [
             *(sys.executable, "-m", "pytest", nodeid, "-p", PLUGIN, "-q", "--tb=short"),
-            *("-p", "no:cacheprovider", "-p", "no:xdist"),
+            *("-p", "no:cacheprovider", *_one_process()),
             *("--event-shrink", str(source.resolve()), "--event-shrink-report", str(report)),
             *("--event-shrink-output", str(output.resolve())),
             *("--event-shrink-max-runs", str(max_runs)),
@@ -98,6 +99,12 @@ def _run_pytest(source: Path, nodeid: str, output: Path, max_runs: int) -> dict[
         outcome: dict[str, Any] = json.loads(report.read_text())
         outcome["log"] = log.read_text(errors="replace")
         return outcome
+
+
+def _one_process() -> tuple[str, ...]:
+    """``-n 0`` when pytest-xdist is installed: an ``addopts = -n auto`` must not spread
+    the runs over workers (the plugin reruns the test in its own process)."""
+    return ("-n", "0") if importlib.util.find_spec("xdist") is not None else ()
 
 
 def _draw_progress(process: subprocess.Popen[bytes], progress: Path, max_runs: int) -> None:

@@ -81,6 +81,8 @@ def _shrink(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def shrink_project(project: pytest.Pytester) -> Path:
     project.makepyfile(book=textwrap.dedent(BOOK), test_book=textwrap.dedent(TEST))
+    # shrinking runs in one process even where the project spreads tests over workers
+    project.makeini("[pytest]\naddopts = -n 2\nasyncio_default_fixture_loop_scope = function\n")
     return project.path
 
 
