@@ -3,7 +3,6 @@ client publishes, replayed byte for byte to a subscriber."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -259,9 +258,6 @@ def test_a_connection_lost_before_the_acknowledgements_is_reported_at_once(uid: 
         if event.metadata and event.metadata["qos"] == 1:  # QoS 1 never waits within its window
             adapter.publish(event, event.event_data)
     proxy.cut()
-    for event in mixed_qos_events(f"{uid}/after", 10):
-        with contextlib.suppress(BrokerConnectionError):  # paho may see the cut first
-            adapter.publish(event, event.event_data)
     started = time.monotonic()
     with pytest.raises(BrokerConnectionError, match=r"connection was lost before '.*' \(QoS"):
         adapter.close()
