@@ -20,8 +20,16 @@ def fingerprint() -> dict[str, str]:
 
 
 def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
+    """The example suite, writing nothing: a failed replay's pending cassette would land in
+    the repository's cassette folder."""
     return pytester.runpytest_inprocess(
-        str(EXAMPLE), "--record-mode=none", "-p", "no:cacheprovider", "--rootdir", str(EXAMPLE)
+        str(EXAMPLE),
+        "--record-mode=none",
+        "--event-cassettes-pending=no",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(EXAMPLE),
     )
 
 
