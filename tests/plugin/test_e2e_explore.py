@@ -10,6 +10,9 @@ import textwrap
 import pytest
 from plugin_e2e import write_test
 
+from pytest_eventrecorder import Cassette, RecordedEvent
+from pytest_eventrecorder.formats import write_cassette
+
 LEDGER = '''
     """A ledger crediting deposits; IDEMPOTENT says whether a repeated deposit is ignored."""
 
@@ -196,3 +199,53 @@ def test_explore_refuses_bad_perturbations() -> None:
         perturbations(delay_ms=(50, 0))
     with pytest.raises(TypeError, match="delay_ms must be"):
         perturbations(delay_ms=5)
+
+
+GAPS = '''
+    import time
+
+
+    class Gaps:
+        """The longest time between two ticks, as the code under test reads the clock."""
+
+        def __init__(self, bus):
+            self.reset()
+            bus.subscribe("Tick", lambda event: self.times.append(time.time()))
+
+        def reset(self):
+            self.times = []
+
+        def longest(self):
+            return max((b - a for a, b in zip(self.times, self.times[1:])), default=0.0)
+'''
+
+GAPS_TEST = """
+    import pytest
+    from gaps import Gaps
+
+
+    @pytest.mark.event_cassette(inputs=["Tick"], clock="recorded")
+    def test_gaps(service_bus, event_cassette):
+        gaps = Gaps(service_bus)
+        event_cassette.play()
+        assert gaps.longest() == pytest.approx(0.010)
+        event_cassette.explore(
+            lambda: gaps.longest() < 0.045, setup=gaps.reset, duplicate=False, reorder=False
+        )
+"""
+
+
+def test_explore_delays_are_read_on_the_recorded_clock(project: pytest.Pytester) -> None:
+    """At instant speed a late input is late only on the recorded clock: there, the code
+    under test sees the gap a delay makes."""
+    project.makepyfile(gaps=textwrap.dedent(GAPS))
+    write_test(project, GAPS_TEST, "test_gaps")
+    ticks = [RecordedEvent(float(at), "Tick", {"n": at}, "feed") for at in (0, 10, 20)]
+    folder = project.path / "cassettes/test_gaps"
+    folder.mkdir(parents=True)
+    start = "2024-03-01T12:00:00.000Z"
+    write_cassette(folder / "test_gaps.json", Cassette.build("gaps", ticks, start_time=start))
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*input #? ('Tick' from feed at * ms) delivered * ms late"])
+    result.stdout.fnmatch_lines(["*check: check() returned False*"])
