@@ -151,3 +151,25 @@ def test_the_fast_extra_is_in_use_when_installed() -> None:
         assert not codec.FAST
     else:
         assert codec.FAST
+
+
+def test_whole_documents_load_with_the_collector_paused_and_restored(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "c.json"
+    write_cassette(path, _cassette())
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # a BOM, as some editors write
+    assert gc.isenabled()
+    assert len(read_cassette(path).events) == len(_cassette().events)
+    assert gc.isenabled()
+    path.write_bytes(b'{"session_name": "x", "start_time": "t", "events": [\xff]}')
+    with pytest.raises(CassetteError, match=r"line 1: not valid UTF-8 \(byte 52\)"):
+        read_cassette(path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_cassette(path, _cassette())
+        read_cassette(path)
+        assert not gc.isenabled()  # paused by someone else: left to them
+    finally:
+        gc.enable()
