@@ -46,6 +46,9 @@ _TEXT_PROPERTIES = (
     "PayloadFormatIndicator",
     "MessageExpiryInterval",
 )
+_monotonic = time.monotonic
+"""Bound at import: a replay under clock='recorded' stands time.monotonic still, and an
+acknowledgement that never comes must still time out."""
 _PUBLISH_TIMEOUT_S = 10.0
 _ACK_POLL_S = 0.05
 """How often a wait for an acknowledgement looks whether the connection is still up."""
@@ -241,7 +244,7 @@ class MqttAdapter(BrokerAdapter):
         QoS 1/2 message back but send a QoS 0 one at once), and every QoS 2 message before
         a QoS 0/1 one (a broker may forward a QoS 2 message only once it completes)."""
         unacked = self._unacked
-        deadline = time.monotonic() + _PUBLISH_TIMEOUT_S
+        deadline = _monotonic() + _PUBLISH_TIMEOUT_S
         while unacked and unacked[0][2].is_published():
             self._acknowledged(*unacked.popleft(), deadline)
         while len(unacked) >= self._window or (qos < 2 and any(q == 2 for _, q, _ in unacked)):
@@ -250,7 +253,7 @@ class MqttAdapter(BrokerAdapter):
     def flush(self) -> None:
         """Wait until the broker acknowledged every QoS 1/2 message published; raise a
         :class:`BrokerConnectionError` naming the first one it did not (or refused)."""
-        deadline = time.monotonic() + _PUBLISH_TIMEOUT_S  # for them all, not each
+        deadline = _monotonic() + _PUBLISH_TIMEOUT_S  # for them all, not each
         while self._unacked:
             self._acknowledged(*self._unacked.popleft(), deadline)
 
@@ -262,7 +265,7 @@ class MqttAdapter(BrokerAdapter):
                 raise self.error(
                     f"the connection was lost before {topic!r} (QoS {qos}) was acknowledged"
                 )
-            if time.monotonic() >= deadline:
+            if _monotonic() >= deadline:
                 raise self.error(
                     f"{topic!r} (QoS {qos}) was not acknowledged within {_PUBLISH_TIMEOUT_S:g} s"
                 )
