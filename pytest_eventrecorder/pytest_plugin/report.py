@@ -36,8 +36,8 @@ def finish_run(session: pytest.Session) -> None:
     summary; an action set to ``fail`` fails a run that would otherwise pass."""
     config = session.config
     log, options = config.stash[RUN_LOG], config.stash[LIFECYCLE]
-    if not log.shows:
-        return
+    if not log.shows or config.option.collectonly:
+        return  # --collect-only ran nothing: it cannot tell what is used
     verdict = Verdict(unused=_unused(config, log))
     if verdict.unused and options.unused == "delete":
         for path in verdict.unused:

@@ -127,7 +127,8 @@ def test_unused_cassettes_are_judged_only_from_what_the_run_could_know(
     ]
     assert "(--event-cassettes-unused=delete removes them)" in text
 
-    for narrowed in (["-k", "test_p"], ["test_bot.py::test_shared"], ["-m", "not slow"]):
+    narrowed_runs = (["-k", "test_p"], ["test_bot.py::test_shared"], ["-m", "not slow"], ["--co"])
+    for narrowed in narrowed_runs:
         assert "unused: " not in run_inprocess(*narrowed).stdout.str(), narrowed
     one_file = run_inprocess("test_bot.py")  # the whole module: its folder, not the others
     unused = [x for x in summary(one_file).splitlines() if x.startswith("unused: ")]
