@@ -4,6 +4,7 @@ published (``metadata.caused_by``), and verified input by input (see
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..causality import (
     with_cause,
 )
 from ..compare import Comparison, match_events
+from .latency import Budget, Latencies, slow_outputs
 from .options import InputSelector
 
 
@@ -36,6 +38,9 @@ class CauseNotes:
         """Whether ``inputs=`` was given (without it nothing is an output)."""
         self.is_input = is_input
         self.kept = 0
+        self.latencies: dict[int, list[float]] = {}
+        """Per replayed input's index, ms from its publish to each output it caused."""
+        self.cassette = cassette
         self.replayed = (
             {}
             if cassette is None
@@ -53,8 +58,27 @@ class CauseNotes:
         now = handling_now()
         if now is None:
             return event
-        cause = now.index if now.owner is self else self.replayed.get(id(now.event))
-        return event if cause is None else with_cause(event, cause)
+        if now.owner is self:
+            return with_cause(event, now.index) if now.index is not None else event
+        cause = self.replayed.get(id(now.event))
+        if cause is None:
+            return event
+        took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
+        self.latencies.setdefault(cause, []).append(took_ms)
+        return with_cause(event, cause)
+
+    def slow(
+        self, budget: Budget | None, comparison: Comparison, captured: Sequence[RecordedEvent]
+    ) -> str | None:
+        """The report of outputs slower than ``budget`` in this replay, if any."""
+        if budget is None or self.cassette is None:
+            return None
+        expected = [e for e in self.cassette.events if not self.is_input(e)]
+        actual = [e for e in captured if not self.is_input(e)]
+        measured = Latencies(self.latencies)
+        return slow_outputs(
+            budget, self.cassette.events, expected, actual, comparison.pairs, measured
+        )
 
     def stop(self) -> None:
         """Forget the live input this test marked (it must not cause a later test's events)."""

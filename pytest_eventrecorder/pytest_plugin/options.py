@@ -23,6 +23,7 @@ from ..fieldpaths import check_paths, parse_path
 from ..matchers import Matcher, as_matchers
 from ..ordering import GLOBAL, PER_SOURCE, Ordered, check_ordered
 from ..timetravel import check_clock
+from .latency import check_budget
 from .modes import (
     CI_RECORD_MODE,
     DEFAULT_RECORD_MODE,
@@ -69,6 +70,8 @@ class CassetteOptions:
     """Per field path, the matcher that compares it (:mod:`pytest_eventrecorder.matchers`)."""
     max_age: float | None = None
     """Seconds after which the cassette is stale (``"30d"``); ``None``: the ini option's."""
+    max_latency_ms: float | str | None = None
+    """A latency budget per output (``5``, ``"recorded*2"``): see :mod:`.latency`."""
 
     def is_input(self, event: RecordedEvent) -> bool:
         """Whether the replay injects ``event`` (everything else is an output to verify)."""
@@ -208,6 +211,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "clock": check_clock,
     "matchers": _matchers,
     "max_age": parse_max_age,
+    "max_latency_ms": check_budget,
 }
 
 

@@ -428,8 +428,10 @@ class EventCassette:
         ):
             self._appended = self._with_new_events(captured, comparison) if differences else None
             return None
+        slow = self._causes.slow(self.options.max_latency_ms, comparison, captured)
         if not differences:
-            return None
+            hint = "If the new timing is intended, raise max_latency_ms or re-record with: "
+            return slow and f"{slow}\n\n{hint}{rerecord_command(self.rerun_id)}"
         if self._crash is not None:
             return self._crash_report(traceback_too=True)
         report = format_report(
@@ -438,7 +440,7 @@ class EventCassette:
             rerecord_hint=rerecord_command(self.rerun_id),
         )
         unknown = self._unknown_inputs(self.cassette.events if self.cassette else ())
-        return report if not unknown else f"{report}\n\n{unknown}"
+        return "\n\n".join(part for part in (report, unknown, slow) if part)
 
     def _unknown_inputs(self, events: Sequence[RecordedEvent]) -> str | None:
         """A note when ``inputs`` names events the cassette never holds (a typo, often)."""

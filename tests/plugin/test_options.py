@@ -146,6 +146,7 @@ def test_option_names_are_the_documented_ones() -> None:
         "clock",
         "matchers",
         "max_age",
+        "max_latency_ms",
     )
 
 
