@@ -15,6 +15,7 @@ import click
 
 from ..cassette import CassetteError, RecordedEvent, collecting_unknown_fields
 from ..formats import TruncatedCassetteWarning, cassette_format
+from ..pending import is_pending
 from ..query import Query
 from .errors import EXIT_ERROR, EXIT_FAILED, CliError, describe_error, echo_error
 from .inputs import WHERE_HELP, Input, expand, matching, open_input, parse_where, progress, selector
@@ -214,7 +215,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
         if len(problems) > MAX_PROBLEMS_PER_FILE:
             click.echo(f"{path}: ... and {len(problems) - MAX_PROBLEMS_PER_FILE} more problems")
         if not problems and not quiet:
-            click.echo(f"{path}: ok ({plural(count, 'event')})")
+            pending = "; pending, see eventrecorder review" if is_pending(path) else ""
+            click.echo(f"{path}: ok ({plural(count, 'event')}{pending})")
     ctx.exit(EXIT_ERROR if missing else EXIT_FAILED if any_problem else 0)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..cassette import CassetteError
 from ..compare import format_report, match_events
 from ..formats import read_cassette
 from ..pending import accept, find_pending, recorded_path, reject
@@ -107,13 +108,16 @@ def _key() -> str:
 def _report(pending: Path) -> str:
     """The difference report (recorded != pending), as the failed test printed it."""
     recorded = recorded_path(pending)
-    new = read_cassette(pending)
-    if not recorded.exists():
+    try:
+        new = read_cassette(pending)
+        old = read_cassette(recorded) if recorded.exists() else None
+    except CassetteError as exc:
+        return f"it cannot be read: {exc}"
+    if old is None:
         return (
             f"no recorded cassette at {shown_path(recorded)}: accepting creates it "
             f"({plural(len(new.events), 'event')})"
         )
-    old = read_cassette(recorded)
     differences = match_events(old.events, new.events).differences
     return format_report(differences, cassette_path=shown_path(recorded))
 

@@ -100,3 +100,24 @@ def test_a_pending_cassette_without_its_recording_is_shown_whole(tmp_path: Path)
 def test_a_missing_path_is_an_error(tmp_path: Path) -> None:
     result = cli("review", tmp_path / "nope")
     assert result.exit_code == 2
+
+
+def test_validate_marks_pending_cassettes(
+    tmp_path: Path, pending_pair: Callable[[str], Path]
+) -> None:
+    pending = pending_pair("a.json")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 0
+    assert f"{tmp_path / 'a.json'}: ok (9 events)" in result.output
+    assert f"{pending}: ok (9 events; pending, see eventrecorder review)" in result.output
+
+
+def test_a_pending_cassette_that_cannot_be_read_is_shown_and_can_be_rejected(
+    tmp_path: Path, pending_pair: Callable[[str], Path]
+) -> None:
+    pending = pending_pair("a.json")
+    pending.write_text("{not json")
+    result = cli("review", tmp_path, input="r")
+    assert result.exit_code == 0, result.output
+    assert "cannot be read:" in result.output
+    assert not pending.exists()
