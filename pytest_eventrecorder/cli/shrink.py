@@ -71,6 +71,13 @@ def shrink(
         ctx.exit(EXIT_FAILED)
     if status != "shrunk":
         raise CliError(_problem(nodeid, outcome))
+    if outcome["kept"] == 0:
+        click.echo(
+            f"{nodeid} fails even when none of the recording's inputs is replayed: its failure "
+            "does not come from the recording, so nothing was written.",
+            err=True,
+        )
+        ctx.exit(EXIT_FAILED)
     test_file = _write_test(outcome["test"], output, source, force)
     minimal = "1-minimal" if outcome["minimal"] else "budget spent: smallest found so far"
     click.echo(

@@ -261,7 +261,7 @@ class Explorer:
                     self.setup()
                 self.replayer(variation).replay(self.cassette.bus, **self.replay_args())
                 answer = self.check()
-            except Exception as exc:
+            except FAILURES as exc:
                 return self.outcome(exc, None)
         return self.outcome(None, answer)
 
@@ -272,7 +272,7 @@ class Explorer:
                 replayer = self.replayer(variation)
                 await replayer.replay_async(self.cassette.bus, **self.replay_args())
                 answer = await _maybe_await(self.check)
-            except Exception as exc:
+            except FAILURES as exc:
                 return self.outcome(exc, None)
         return self.outcome(None, answer)
 
@@ -309,6 +309,8 @@ class Explorer:
 
 
 _MARKER = "event_cassette"
+FAILURES = (Exception, pytest.fail.Exception)
+"""What fails a variation: any exception, and ``pytest.fail()`` in a check."""
 
 
 async def _maybe_await(function: Callable[[], Any] | None) -> Any:
@@ -321,6 +323,10 @@ async def _maybe_await(function: Callable[[], Any] | None) -> Any:
 def explore(explorer: Explorer) -> ExploreResult:
     """Search, then run the smallest failing variation once more under a recorder."""
     __tracebackhide__ = True
+    if inspect.iscoroutinefunction(getattr(explorer.cassette.bus, "publish", None)):
+        raise TypeError(
+            "this bus publishes asynchronously; use `await event_cassette.explore_async(...)`"
+        )
     variation = explorer.search(lambda v: explorer.run(v) is not None)
     if variation is None:
         return ExploreResult(explorer.examples)

@@ -14,6 +14,7 @@ The outcome goes to a JSON report for the command; progress to a small file it p
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SHRINKER] = shrinker
     config.stash[REPLAY_INSTEAD] = ReplayInstead(shrinker.cassette_for)
     config.pluginmanager.register(shrinker, "eventrecorder-shrinker")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shrinker = config.stash.get(SHRINKER, None)
+    if shrinker is not None:
+        shutil.rmtree(shrinker.folder, ignore_errors=True)
 
 
 class Shrinker:
@@ -123,7 +130,8 @@ def _shrink(session: pytest.Session, item: pytest.Item, shrinker: Shrinker) -> d
     except NotReproducible:  # failed once with everything, then passed: flaky
         return {"status": "flaky", "test": test}
     shrinker.candidate = shrunk.kept
-    write_cassette(Path(session.config.getoption("event_shrink_output")), _minimal(shrinker))
+    if shrunk.kept:  # none kept: the test fails without the recording; nothing to keep
+        write_cassette(Path(session.config.getoption("event_shrink_output")), _minimal(shrinker))
     return {
         "status": "shrunk",
         "test": test,

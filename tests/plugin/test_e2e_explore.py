@@ -249,3 +249,48 @@ def test_explore_delays_are_read_on_the_recorded_clock(project: pytest.Pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*input #? ('Tick' from feed at * ms) delivered * ms late"])
     result.stdout.fnmatch_lines(["*check: check() returned False*"])
+
+
+def test_a_failing_check_may_call_pytest_fail_and_an_async_bus_needs_explore_async(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(ledger=textwrap.dedent(LEDGER))
+    body = """
+        import pytest
+        from busapp import AsyncBus
+        from ledger import Ledger, feed
+
+
+        @pytest.mark.event_cassette(inputs=["Open", "Deposit"])
+        def test_fail_in_check(service_bus, event_cassette):
+            ledger = Ledger(service_bus, idempotent=False)
+            event_cassette.play(live=lambda: feed(service_bus))
+
+            def check():
+                if ledger.balance != 60:
+                    pytest.fail(f"balance {ledger.balance}")
+
+            event_cassette.explore(check, setup=ledger.reset, reorder=False)
+
+
+        @pytest.mark.event_cassette(inputs=["Open", "Deposit"], bus="async_bus")
+        def test_async_bus(event_cassette):
+            event_cassette.explore(lambda: True)
+
+
+        @pytest.fixture
+        def async_bus():
+            return AsyncBus()
+    """
+    write_test(project, body, "test_checks")
+    (project.path / "cassettes/test_checks").mkdir(parents=True)
+    events = [RecordedEvent(0.0, "Open", {"account": 1}, "accounts")]
+    events += [RecordedEvent(1.0, "Deposit", {"id": 0, "amount": 60}, "bank")]
+    for name in ("test_fail_in_check", "test_async_bus"):
+        write_cassette(
+            project.path / f"cassettes/test_checks/{name}.json", Cassette.build("x", events)
+        )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*delivered twice", "*check: Failed: balance 120*"])
+    result.stdout.fnmatch_lines(["*use `await event_cassette.explore_async(...)`*"])

@@ -116,11 +116,17 @@ def test_shrink_finds_the_three_fatal_events_and_writes_a_replaying_test(
     assert "corrupted orders: [7]" in run.stdout
 
 
-def test_shrink_stops_when_the_whole_recording_passes(shrink_project: Path) -> None:
+def test_shrink_stops_when_the_recording_is_not_the_cause(shrink_project: Path) -> None:
     _recording(shrink_project / "prod.jsonl", planted=False, size=200)
     done = _shrink(shrink_project, "prod.jsonl", "--test", "test_book.py::test_book")
     assert done.returncode == 1
     assert "the test passes with the whole recording" in done.stderr
+    assert not (shrink_project / "minimal.json").exists()
+    failing = (shrink_project / "test_book.py").read_text().replace("assert not", "assert")
+    (shrink_project / "test_book.py").write_text(failing)  # fails whatever is replayed
+    done = _shrink(shrink_project, "prod.jsonl", "--test", "test_book.py::test_book")
+    assert done.returncode == 1
+    assert "fails even when none of the recording's inputs is replayed" in done.stderr
     assert not (shrink_project / "minimal.json").exists()
 
 
