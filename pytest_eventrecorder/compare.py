@@ -563,6 +563,7 @@ class _Matcher:
         self.rules = rules if rules and "event_data" in self.match_on else None
         # matched fields leave the pairing key, as ignored ones do; their matchers judge them
         self.ignore = ignore + (self.rules.paths if self.rules else ())
+        self._ignored = ignore
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
 
@@ -596,6 +597,7 @@ class _Matcher:
         """Pairs equal on their key whose matched fields a matcher rejects, as changed."""
         if self.rules is None or not self.rules.matchers:
             return diffs
+        diffs = [self._with_whole_data(d) for d in diffs]
         judged = {d.actual_index for d in diffs if d.kind == "changed"}
         for a, e in sorted(self.partners.items()):
             if a in judged:
@@ -607,6 +609,15 @@ class _Matcher:
                     Difference("changed", e, a, exp.event_name, exp.source, tuple(lines), exp, act)
                 )
         return diffs
+
+    def _with_whole_data(self, diff: Difference) -> Difference:
+        """A missing or unexpected event's data line with its matched fields (only its
+        ignored ones left out): the pairing key's view would hide them."""
+        event = diff.expected or diff.actual
+        if diff.kind not in ("missing", "unexpected") or event is None:
+            return diff
+        data = drop_fields(event.event_data, self._ignored)
+        return replace(diff, field_diffs=(f"event_data: {_show(data)}",))
 
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""

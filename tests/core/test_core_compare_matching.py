@@ -184,3 +184,10 @@ def test_bad_sequence_rules_say_what_is_accepted(ordered: Any, problem: str) -> 
     with pytest.raises((ValueError, TypeError), match="ordered") as info:
         compare_events([], [], ordered=ordered)
     assert problem in str(info.value)
+
+
+def test_a_missing_events_data_line_still_shows_its_matched_fields() -> None:
+    rules = MatchRules.build({"price": approx()})
+    recorded = [ev("Order", {"price": 1.0, "ts": 5})]
+    diffs = compare_events(recorded, [], matchers=rules, ignore_fields=["ts"])
+    assert lines(diffs) == ["event_data: {'price': 1.0}"]

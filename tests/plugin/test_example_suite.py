@@ -19,7 +19,7 @@ def fingerprint() -> dict[str, str]:
     }
 
 
-def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
+def run_example(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """The example suite, writing nothing: a failed replay's pending cassette would land in
     the repository's cassette folder."""
     return pytester.runpytest_inprocess(
@@ -30,6 +30,7 @@ def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
         "no:cacheprovider",
         "--rootdir",
         str(EXAMPLE),
+        *args,
     )
 
 
@@ -39,13 +40,14 @@ def test_cassettes_are_committed() -> None:
         "test_bot/test_daily_report_golden_master.json",
         "test_bot/test_each_symbol[ETH].json",
         "test_bot/test_each_symbol[FLAT].json",
+        "test_bot/test_fills_within_slippage.json",
     }
 
 
 def test_example_suite_replays_and_passes(pytester: pytest.Pytester) -> None:
     before = fingerprint()
     result = run_example(pytester)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         ["event cassettes: record mode none (--record-mode), replay speed instant"]
     )
@@ -58,7 +60,7 @@ def test_example_suite_fails_readably_when_the_bot_changes(
     before = fingerprint()
     monkeypatch.setenv("TRADING_BOT_STRATEGY", "aggressive")
     result = run_example(pytester)
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=4)
     result.stdout.fnmatch_lines(
         [
             "*_ test_buys_the_dip_and_takes_profit _*",
@@ -69,6 +71,29 @@ def test_example_suite_fails_readably_when_the_bot_changes(
             "*event_data.pnl: 3.2 != 6.4",
             "If the new behaviour is intended, re-record with: pytest "
             "*tests/test_bot.py::test_buys_the_dip_and_takes_profit --record-mode=all",
+        ]
+    )
+    assert fingerprint() == before
+
+
+def test_example_prices_pass_within_slippage_and_a_changed_bot_reports_causes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = fingerprint()
+    monkeypatch.setenv("TRADING_BOT_SLIPPAGE", "0.0005")
+    run_example(pytester, "-k", "slippage").assert_outcomes(passed=1)  # approx(rel=1e-3)
+    monkeypatch.setenv("TRADING_BOT_SLIPPAGE", "0.01")
+    result = run_example(pytester, "-k", "slippage")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*event_data.price: 95.0 != 95.95 (approx rel=0.001)"])
+    monkeypatch.delenv("TRADING_BOT_SLIPPAGE")
+    monkeypatch.setenv("TRADING_BOT_STRATEGY", "aggressive")
+    result = run_example(pytester, "-k", "slippage")
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_fills_within_slippage _*",
+            "*missing 'OrderPlaced' from source 'trading_bot': recorded #* was not published",
+            "*input #* 'PriceTick' used to cause 'OrderPlaced' (recorded #*); it now causes *",
         ]
     )
     assert fingerprint() == before

@@ -6,6 +6,7 @@ import pytest
 from trading_bot import ServiceBus, TradingBot, live_feed
 
 from pytest_eventrecorder import EventCassette
+from pytest_eventrecorder.matchers import approx
 
 
 @pytest.mark.event_cassette(inputs=["PriceTick"])
@@ -32,3 +33,13 @@ def test_daily_report_golden_master(
     live_feed(service_bus, "BTC", interval_s=0)
     report = bot.close_day()
     assert report.trades == len(bot.orders)
+
+
+@pytest.mark.event_cassette(inputs=["PriceTick"], matchers={"event_data.price": approx(rel=1e-3)})
+def test_fills_within_slippage(
+    service_bus: ServiceBus, bot: TradingBot, event_cassette: EventCassette
+) -> None:
+    """Fill prices may differ by 0.1% from the recording (TRADING_BOT_SLIPPAGE=0.0005 passes);
+    each order is compared with the orders its own tick caused when recorded."""
+    event_cassette.play(live=lambda: live_feed(service_bus, "BTC"))
+    assert len(bot.orders) == 4

@@ -1,7 +1,9 @@
 """A mean-reversion bot: buy a dip below the recent average, sell at a profit target.
 
 ``TRADING_BOT_STRATEGY=aggressive`` switches to tighter thresholds and bigger orders: the
-example's stand-in for "somebody changed the bot's logic".
+example's stand-in for "somebody changed the bot's logic". ``TRADING_BOT_SLIPPAGE`` (a
+fraction, e.g. ``0.0005``) fills orders that much worse than the tick's price, as a real
+exchange might: the stand-in for prices that differ a little from run to run.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class TradingBot:
             symbol=tick.symbol,
             side=side,
             qty=self.strategy.qty,
-            price=tick.price,
+            price=_filled(tick.price, side),
             placed_at=time.time(),
         )
         self.orders.append(order)
@@ -79,3 +81,9 @@ class TradingBot:
         report = DailyReport(trades=len(self.orders), pnl=round(self.pnl, 6))
         self.bus.publish("DailyReport", report, SOURCE)
         return report
+
+
+def _filled(price: float, side: str) -> float:
+    """The price an order fills at, after ``TRADING_BOT_SLIPPAGE`` (none by default)."""
+    slippage = float(os.environ.get("TRADING_BOT_SLIPPAGE", "0"))
+    return round(price * (1 + slippage if side == "buy" else 1 - slippage), 6)
