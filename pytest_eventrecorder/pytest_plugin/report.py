@@ -16,7 +16,7 @@ import pytest
 from .lifecycle import LIFECYCLE, RUN_LOG, RunLog, narrowed
 from .opening import shown_path
 from .settings import SETTINGS
-from .unused import find_unused
+from .unused import find_unused, pending_in
 
 VERDICT = pytest.StashKey["Verdict"]()
 
@@ -26,6 +26,8 @@ class Verdict:
     """What the end of the run decided."""
 
     unused: list[Path] = field(default_factory=list)
+    pending: list[Path] = field(default_factory=list)
+    """Written by this run, or left by an earlier one in the collected modules' folders."""
     deleted: bool = False
     failures: list[str] = field(default_factory=list)
     """Why the lifecycle options fail the run (one line each)."""
@@ -38,7 +40,7 @@ def finish_run(session: pytest.Session) -> None:
     log, options = config.stash[RUN_LOG], config.stash[LIFECYCLE]
     if not log.shows or config.option.collectonly:
         return  # --collect-only ran nothing: it cannot tell what is used
-    verdict = Verdict(unused=_unused(config, log))
+    verdict = Verdict(unused=_unused(config, log), pending=pending_in(log))
     if verdict.unused and options.unused == "delete":
         for path in verdict.unused:
             path.unlink(missing_ok=True)
@@ -78,7 +80,7 @@ def summary_lines(config: pytest.Config) -> list[str]:
         _counts(log, verdict),
         *_files(config, log, verbose),
         *_unused_lines(config, verdict),
-        *_pending_lines(config, log),
+        *_pending_lines(config, verdict.pending),
         *_stale_lines(config, log),
         *verdict.failures,
     ]
@@ -92,7 +94,7 @@ def _counts(log: RunLog, verdict: Verdict) -> str:
         f"{len(log.failed)} failed",
         f"{len(verdict.unused)} unused",
     ]
-    counts += [f"{len(log.pending)} pending"] if log.pending else []
+    counts += [f"{len(verdict.pending)} pending"] if verdict.pending else []
     counts += [f"{len(log.stale)} stale"] if log.stale else []
     return ", ".join(counts)
 
@@ -119,10 +121,10 @@ def _unused_lines(config: pytest.Config, verdict: Verdict) -> list[str]:
     return lines
 
 
-def _pending_lines(config: pytest.Config, log: RunLog) -> list[str]:
-    if not log.pending:
+def _pending_lines(config: pytest.Config, pending: list[Path]) -> list[str]:
+    if not pending:
         return []
-    shown = [_shown(config, p) for p in sorted(log.pending)]
+    shown = [_shown(config, p) for p in pending]
     where = shown[0] if len(shown) == 1 else os.path.commonpath(shown) or "."
     return [f"pending: {p}" for p in shown] + [f"review them with: eventrecorder review {where}"]
 

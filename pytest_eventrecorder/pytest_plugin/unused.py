@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..formats import is_cassette_path
-from ..pending import is_pending
+from ..pending import find_pending, is_pending
 from .lifecycle import RunLog
 from .modes import MARKER
 from .session import cassette_path, default_cassette_name
@@ -36,10 +36,11 @@ def note_collected(log: RunLog, settings: Settings, items: Iterable[pytest.Item]
 def _predicted_path(item: pytest.Item, folder: Path) -> Path | None:
     """The cassette the test would open by default or by the marker's name (an
     ``event_recorder_config`` name or an overridden folder are known only once it runs)."""
-    mark = item.get_closest_marker(MARKER)
-    if mark is None and CASSETTE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+    marks = list(item.iter_markers(name=MARKER))  # closest first
+    if not marks and CASSETTE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
         return None
-    name = mark.args[0] if mark is not None and mark.args else mark and mark.kwargs.get("name")
+    names = (m.args[0] if m.args else m.kwargs.get("name") for m in marks)
+    name = next((n for n in names if n is not None), None)
     if not isinstance(name, str) or not name.strip():
         cls = getattr(item, "cls", None)
         name = default_cassette_name(item.name, cls.__name__ if cls else None)
@@ -55,6 +56,14 @@ def find_unused(
     folders = {Path(f) for f in log.cassette_dirs.values()}
     folders |= set(_deleted_module_folders(log, list(args), ini_dir, rootpath))
     return sorted(p for folder in folders for p in _cassettes_in(folder) if p not in used)
+
+
+def pending_in(log: RunLog) -> list[Path]:
+    """The pending cassettes in the collected modules' folders, and those this run wrote."""
+    found = {Path(p) for p in log.pending}
+    for folder in {Path(f) for f in log.cassette_dirs.values()}:
+        found.update(find_pending(folder) if folder.is_dir() else ())
+    return sorted(found)
 
 
 def _cassettes_in(folder: Path) -> Iterator[Path]:

@@ -100,6 +100,14 @@ PARAMS = """
     @pytest.mark.event_cassette("../test_other/shared", inputs=["PriceTick"])
     def test_shared(service_bus, bot, event_cassette):
         event_cassette.play(live=lambda: live_feed(service_bus))
+
+
+    @pytest.mark.event_cassette("../test_other/by_class", inputs=["PriceTick"])
+    class TestNamedOnTheClass:
+        @pytest.mark.event_cassette(speed=1000)
+        @pytest.mark.skip(reason="not today")
+        def test_it(self, service_bus, bot, event_cassette):
+            pass
 """
 
 
@@ -108,16 +116,17 @@ def test_unused_cassettes_are_judged_only_from_what_the_run_could_know(
 ) -> None:
     write_test(project, PARAMS.format(params=[1, 2]))
     write_test(project, "def test_plain():\n    pass\n", name="test_other")
-    run_inprocess().assert_outcomes(passed=4, skipped=1)
+    run_inprocess().assert_outcomes(passed=4, skipped=2)
     folder = project.path / "cassettes"
-    for name in ("test_bot/test_skipped", "test_gone/test_x", "test_bot/test_renamed"):
+    copies = ("test_bot/test_skipped", "test_gone/test_x", "test_bot/test_renamed")
+    for name in (*copies, "test_other/by_class"):
         (folder / f"{name}.json").parent.mkdir(exist_ok=True)
         shutil.copy(folder / "test_bot/test_p[1].json", folder / f"{name}.json")
     shutil.copy(folder / "test_bot/test_p[1].json", folder / "test_bot/test_p[1].pending.json")
     write_test(project, PARAMS.format(params=[1, 3]))  # the id [2] became [3]
 
     whole = run_inprocess()
-    whole.assert_outcomes(passed=4, skipped=1)
+    whole.assert_outcomes(passed=4, skipped=2)
     text = summary(whole)
     unused = sorted(x.split(": ", 1)[1] for x in text.splitlines() if x.startswith("unused: "))
     assert unused == [
@@ -126,6 +135,7 @@ def test_unused_cassettes_are_judged_only_from_what_the_run_could_know(
         "cassettes/test_gone/test_x.json",
     ]
     assert "(--event-cassettes-unused=delete removes them)" in text
+    assert "pending: cassettes/test_bot/test_p[1].pending.json" in text  # left by an earlier run
 
     narrowed_runs = (["-k", "test_p"], ["test_bot.py::test_shared"], ["-m", "not slow"], ["--co"])
     for narrowed in narrowed_runs:
@@ -138,7 +148,7 @@ def test_unused_cassettes_are_judged_only_from_what_the_run_could_know(
     ]
 
     failing = run_inprocess("--event-cassettes-unused=fail")
-    failing.assert_outcomes(passed=4, skipped=1)
+    failing.assert_outcomes(passed=4, skipped=2)
     assert failing.ret == pytest.ExitCode.TESTS_FAILED
     assert "3 unused cassettes fail the run (--event-cassettes-unused=fail)" in failing.stdout.str()
 
