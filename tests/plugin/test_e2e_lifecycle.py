@@ -137,7 +137,13 @@ def test_unused_cassettes_are_judged_only_from_what_the_run_could_know(
     assert "(--event-cassettes-unused=delete removes them)" in text
     assert "pending: cassettes/test_bot/test_p[1].pending.json" in text  # left by an earlier run
 
-    narrowed_runs = (["-k", "test_p"], ["test_bot.py::test_shared"], ["-m", "not slow"], ["--co"])
+    narrowed_runs = (
+        ["-k", "test_p"],
+        ["test_bot.py::test_shared"],
+        ["-m", "not slow"],
+        ["--deselect", "test_bot.py::test_shared"],
+        ["--co"],
+    )
     for narrowed in narrowed_runs:
         assert "unused: " not in run_inprocess(*narrowed).stdout.str(), narrowed
     one_file = run_inprocess("test_bot.py")  # the whole module: its folder, not the others
