@@ -47,10 +47,10 @@ def test_a_slow_output_fails_with_the_figures(
             r".*2 outputs slower than max_latency_ms=40 \(time from the input's publish to "
             r"the output's, monotonic clock\)",
             r".*'OrderPlaced' from source 'bot' \(now #0\), caused by input #1 'PriceTick': "
-            r"6\d\.\d ms > 40 ms \(recorded \d+\.\d+ ms\)",
+            r"\d\d+\.\d ms > 40 ms \(recorded \d+\.\d+ ms\)",
             r".*2 outputs slower than max_latency_ms='recorded\*2\+40'.*",
             r".*'OrderPlaced' from source 'bot' \(now #1\), caused by input #3 'PriceTick': "
-            r"6\d\.\d ms > \d+(\.\d+)? ms \(recorded \d+\.\d+ ms\)",
+            r"\d\d+\.\d ms > \d+(\.\d+)? ms \(recorded \d+\.\d+ ms\)",
         ]
     )
 
