@@ -422,6 +422,9 @@ class EventCassette:
         comparison, captured = self._compare()
         self._warn_unmatched(comparison.unmatched_paths, "ignore_fields")
         self._warn_unmatched(comparison.unmatched_match_on, "match_on")
+        matched = [path for path, _ in self.options.matchers]
+        every = [*(self.cassette.events if self.cassette else ()), *captured]
+        self._warn_unmatched(unmatched_paths(matched, every), "matchers")
         differences = comparison.differences
         if self.options.record_mode == "new_episodes" and all(
             d.kind == "unexpected" for d in differences

@@ -90,6 +90,18 @@ def test_matchers_accept_what_they_match_and_name_themselves_when_they_reject(
     assert "event_data.tags" not in result.stdout.str()
 
 
+def test_a_matcher_path_naming_no_field_is_a_warning(
+    pricer_project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    pricer_project.makeini("[pytest]\nevent_recorder_matchers = event_data.prise approx()\n")
+    run_inprocess().assert_outcomes(passed=1)
+    result = run_inprocess()
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*matchers path 'event_data.prise' matches no field in any event's data*"]
+    )
+
+
 def test_a_bad_ini_matcher_fails_the_test_naming_the_line(
     pricer_project: pytest.Pytester, run_inprocess: Runner
 ) -> None:
