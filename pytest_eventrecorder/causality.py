@@ -14,12 +14,11 @@ output shifts nothing else, and says what an input used to cause and causes now.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Sequence
+from contextvars import ContextVar, Token
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from .cassette import RecordedEvent
 from .compare import Comparison, Difference, match_events
@@ -28,15 +27,15 @@ CAUSED_BY = "caused_by"
 """The metadata key holding the index of the input that caused an output."""
 
 
-@dataclass(frozen=True)
-class Handling:
+class Handling(NamedTuple):
     """The input being handled: the event, who set it (``owner``), and when it was
-    published (``time.perf_counter_ns()``, a monotonic clock)."""
+    published (``time.perf_counter_ns()``, a monotonic clock). A tuple: the replayer makes
+    one per event it publishes."""
 
     event: RecordedEvent
     owner: object
     at_ns: int
-    index: int | None = None
+    position: int | None = None
     """Its index in the owner's event list, when the owner knows it (recording live)."""
 
 
@@ -48,14 +47,21 @@ def handling_now() -> Handling | None:
     return _handling.get()
 
 
-@contextlib.contextmanager
-def handling(event: RecordedEvent, owner: object) -> Iterator[None]:
-    """Mark ``event`` as the input being handled while the block publishes it."""
-    token = _handling.set(Handling(event, owner, time.perf_counter_ns()))
-    try:
-        yield
-    finally:
-        _handling.reset(token)
+class handling:  # lower case: used like a function, ``with handling(event, owner):``
+    """Mark ``event`` as the input being handled while the block publishes it (a class, not
+    a generator: it runs once per replayed event)."""
+
+    __slots__ = ("_event", "_owner", "_token")
+
+    def __init__(self, event: RecordedEvent, owner: object) -> None:
+        self._event, self._owner = event, owner
+
+    def __enter__(self) -> None:
+        mark = Handling(self._event, self._owner, time.perf_counter_ns())
+        self._token: Token[Handling | None] = _handling.set(mark)
+
+    def __exit__(self, *_exc: object) -> None:
+        _handling.reset(self._token)
 
 
 def begin_handling(event: RecordedEvent, owner: object, index: int) -> None:

@@ -59,7 +59,7 @@ class CauseNotes:
         if now is None:
             return event
         if now.owner is self:
-            return with_cause(event, now.index) if now.index is not None else event
+            return with_cause(event, now.position) if now.position is not None else event
         cause = self.replayed.get(id(now.event))
         if cause is None:
             return event
