@@ -52,8 +52,9 @@ class CauseNotes:
         index, self.kept = self.kept, self.kept + 1
         if not self.selects:
             return event
-        if self.recording and self.is_input(event):
-            begin_handling(event, self, index)
+        if self.is_input(event):  # replayed inputs are recorded too, never as their own effect
+            if self.recording:
+                begin_handling(event, self, index)
             return event
         now = handling_now()
         if now is None:

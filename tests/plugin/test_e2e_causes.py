@@ -145,3 +145,34 @@ def test_causes_under_xdist(project: pytest.Pytester) -> None:
     project.runpytest_subprocess(*args).assert_outcomes(passed=2)
     assert causes(cassette_file(project, "test_sync")) == RECORDED
     project.runpytest_subprocess(*args).assert_outcomes(passed=2)
+
+
+def test_new_episodes_keeps_causes_on_their_inputs(
+    project: pytest.Pytester, run_inprocess: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_test(project, TRADER_TESTS)
+    run_inprocess("-k", "test_sync").assert_outcomes(passed=1)
+    monkeypatch.setenv("CANCEL_AT", "101.0")  # tick #0 now also causes an OrderCancelled
+    run_inprocess("-k", "test_sync", "--record-mode=new_episodes").assert_outcomes(passed=1)
+    assert causes(cassette_file(project, "test_sync")) == [
+        ("PriceTick", None),
+        ("OrderCancelled", 0),
+        ("PriceTick", None),
+        ("OrderPlaced", 2),
+        ("PriceTick", None),
+        ("OrderPlaced", 4),
+        ("PriceTick", None),
+        ("Audit", None),
+    ]
+
+
+def test_a_replayed_input_is_never_its_own_effect() -> None:
+    from pytest_eventrecorder.cassette import Cassette, RecordedEvent
+    from pytest_eventrecorder.causality import cause_of, handling
+    from pytest_eventrecorder.pytest_plugin.causes import CauseNotes
+
+    tick = RecordedEvent(0, "Tick", {}, "feed")
+    notes = CauseNotes(False, True, lambda e: e.event_name == "Tick", Cassette.build("c", [tick]))
+    with handling(tick, owner=None):
+        assert cause_of(notes.noted(tick)) is None
+        assert cause_of(notes.noted(RecordedEvent(0, "Order", {}, "bot"))) == 0
