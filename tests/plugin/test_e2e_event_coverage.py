@@ -74,3 +74,23 @@ def test_a_missing_recording_is_a_usage_error(project: pytest.Pytester) -> None:
     result = project.runpytest("--event-coverage=nowhere.jsonl")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--event-coverage: nowhere.jsonl: no such file*"])
+
+
+def test_a_cassette_replayed_by_event_replay_counts(project: pytest.Pytester) -> None:
+    body = """
+        import pytest
+
+
+        @pytest.mark.event_cassette("halts")
+        def test_halts(event_replay):
+            event_replay.play()
+    """
+    write_test(project, body, "test_halts")
+    _traffic(project)
+    halts = [RecordedEvent(0.0, "Halt", {"why": "x"}, "exchange")]
+    (project.path / "cassettes/test_halts").mkdir(parents=True)
+    write_cassette(project.path / "cassettes/test_halts/halts.json", Cassette.build("h", halts))
+    result = project.runpytest("--event-coverage=prod.jsonl", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*by 1 cassette of the tests that ran:", "*event names*1 of 2*"])
+    result.stdout.fnmatch_lines(["*101  event name PriceTick"])
