@@ -59,7 +59,10 @@ def imports_of(path: Path) -> set[str]:
                 target = (node.module or "").removeprefix("pytest_eventrecorder").strip(".")
             else:
                 continue
-            found.add(target)
+            if node.module is None:  # from . import codec: the names are modules
+                found.update(".".join((target, a.name)).strip(".") for a in node.names)
+            else:
+                found.add(target)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("pytest_eventrecorder."):

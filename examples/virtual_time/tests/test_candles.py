@@ -4,12 +4,26 @@ in production - but only under the recorded clock."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from candles import AsyncBus, CandleAggregator
 
 from pytest_eventrecorder import EventCassette, EventReplayer
+
+
+@pytest.fixture
+def bus() -> AsyncBus:
+    return AsyncBus()
+
+
+@pytest.fixture
+def aggregator(bus: AsyncBus) -> Iterator[CandleAggregator]:
+    aggregator = CandleAggregator(bus)
+    yield aggregator
+    aggregator.stop()
+
 
 CASSETTE = (
     Path(__file__).parent.parent / "cassettes/test_candles/test_candles_close_every_minute.json"
