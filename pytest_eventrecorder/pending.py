@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .formats import cassette_format, is_cassette_path
+from .formats import cassette_format, is_cassette_path, iter_events
 
 MARK = ".pending"
 GITIGNORE_PATTERN = "*.pending.*"
@@ -60,8 +60,12 @@ def find_pending(root: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def accept(pending: str | os.PathLike[str]) -> Path:
-    """Replace the recorded cassette with the pending one, in one atomic rename."""
+    """Replace the recorded cassette with the pending one, in one atomic rename, once the
+    pending one is known to read back whole (a :class:`CassetteError` otherwise: a good
+    cassette is never replaced by a broken one)."""
     target = recorded_path(pending)
+    for _ in iter_events(pending):
+        pass
     os.replace(pending, target)
     return target
 

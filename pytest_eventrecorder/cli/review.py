@@ -18,7 +18,7 @@ from ..cassette import CassetteError
 from ..compare import format_report, match_events
 from ..formats import read_cassette
 from ..pending import accept, find_pending, recorded_path, reject
-from .errors import EXIT_FAILED, CliError
+from .errors import EXIT_FAILED, CliError, describe_error
 from .inputs import shown_path
 from .text import plural
 
@@ -57,8 +57,9 @@ def review(path: str, accept_all: bool, reject_all: bool, list_only: bool) -> No
     if not pending:
         click.echo(f"nothing pending under {shown_path(path)}")
     elif accept_all or reject_all:
-        for file in pending:
-            _act(file, "accept" if accept_all else "reject")
+        failed = [f for f in pending if not _act_or_say(f, "accept" if accept_all else "reject")]
+        if failed:
+            raise CliError(f"{len(failed)} pending cassette(s) left as they were (see above)")
     else:
         _ask_each(pending)
 
@@ -120,6 +121,16 @@ def _report(pending: Path) -> str:
         )
     differences = match_events(old.events, new.events).differences
     return format_report(differences, cassette_path=shown_path(recorded))
+
+
+def _act_or_say(pending: Path, action: str) -> bool:
+    """:func:`_act`, saying why instead of stopping when this one cannot be done."""
+    try:
+        _act(pending, action)
+    except (CassetteError, OSError) as exc:
+        click.echo(f"Error: {shown_path(pending)}: not {action}ed: {describe_error(exc)}", err=True)
+        return False
+    return True
 
 
 def _act(pending: Path, action: str) -> None:

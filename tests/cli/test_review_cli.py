@@ -121,3 +121,15 @@ def test_a_pending_cassette_that_cannot_be_read_is_shown_and_can_be_rejected(
     assert result.exit_code == 0, result.output
     assert "cannot be read:" in result.output
     assert not pending.exists()
+
+
+def test_accept_all_never_replaces_a_cassette_with_an_unreadable_one(tmp_path: Path) -> None:
+    good = tmp_path / "test_x.json"
+    good.write_text('{"session_name": "s", "start_time": "2026-01-01T00:00:00", "events": []}')
+    before = good.read_bytes()
+    (tmp_path / "test_x.pending.json").write_text('{"version": 1, "sess')
+    result = CliRunner().invoke(main, ["review", "--accept-all", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not accepted" in result.stderr
+    assert good.read_bytes() == before
+    assert (tmp_path / "test_x.pending.json").exists()

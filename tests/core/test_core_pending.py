@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_eventrecorder import CassetteError
 from pytest_eventrecorder.pending import (
     accept,
     find_pending,
@@ -40,22 +41,37 @@ def test_names_refuse_the_wrong_kind_of_file() -> None:
     assert not is_pending("notes.pending.txt")
 
 
+OLD = '{"session_name": "old", "start_time": "2026-01-01T00:00:00", "events": []}'
+NEW = OLD.replace("old", "new")
+
+
 def test_accept_replaces_atomically_and_reject_removes(tmp_path: Path) -> None:
     recorded = tmp_path / "a" / "test_x.json"
     recorded.parent.mkdir()
-    recorded.write_text("old")
+    recorded.write_text(OLD)
     pending = pending_path(recorded)
-    pending.write_text("new")
+    pending.write_text(NEW)
     (tmp_path / "a" / "other.json").write_text("{}")
     assert list(find_pending(tmp_path)) == [pending]
     assert accept(pending) == recorded
-    assert recorded.read_text() == "new"
+    assert recorded.read_text() == NEW
     assert not pending.exists()
 
     pending.write_text("newer")
     reject(pending)
     assert not pending.exists()
-    assert recorded.read_text() == "new"
+    assert recorded.read_text() == NEW
     with pytest.raises(ValueError):
         reject(recorded)
     assert recorded.exists()
+
+
+def test_an_unreadable_pending_cassette_is_never_accepted(tmp_path: Path) -> None:
+    recorded = tmp_path / "test_x.json"
+    recorded.write_text(OLD)
+    pending = pending_path(recorded)
+    pending.write_text('{"version": 1, "sess')
+    with pytest.raises(CassetteError):
+        accept(pending)
+    assert recorded.read_text() == OLD
+    assert pending.exists()
