@@ -125,8 +125,20 @@ def _pending_lines(config: pytest.Config, pending: list[Path]) -> list[str]:
     if not pending:
         return []
     shown = [_shown(config, p) for p in pending]
-    where = shown[0] if len(shown) == 1 else os.path.commonpath(shown) or "."
-    return [f"pending: {p}" for p in shown] + [f"review them with: eventrecorder review {where}"]
+    return [f"pending: {p}" for p in shown] + [
+        f"review them with: eventrecorder review {where}" for where in _review_roots(shown)
+    ]
+
+
+def _review_roots(shown: list[str]) -> list[str]:
+    """One folder to review for relative and one for absolute paths (commonpath refuses to
+    mix them: a cassette named outside the project is shown absolute)."""
+    roots = []
+    relative = [s for s in shown if not os.path.isabs(s)]
+    for group in (relative, [s for s in shown if os.path.isabs(s)]):
+        if group:
+            roots.append(group[0] if len(group) == 1 else os.path.commonpath(group) or ".")
+    return roots
 
 
 def _stale_lines(config: pytest.Config, log: RunLog) -> list[str]:
