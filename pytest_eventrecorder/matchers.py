@@ -213,6 +213,11 @@ def as_matcher(value: object) -> Matcher:
     """The matcher that ``value`` stands for (see the module docstring)."""
     if isinstance(value, Matcher):
         return value
+    if value is None or isinstance(value, str | int | float | list | dict | tuple):
+        raise TypeError(
+            f"{value!r} is not a matcher: use approx(), any_of_type(), regex(), unordered(), "
+            "ignore(), a function (recorded, actual) -> bool, or a dirty-equals object"
+        )
     if isinstance(value, type) or not callable(value):
         return _Equals(value)
     return _Callable(value)

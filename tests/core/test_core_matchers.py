@@ -80,6 +80,7 @@ def test_dirty_equals_objects_work_when_installed() -> None:
         (lambda: any_of_type("str"), "takes types"),  # type: ignore[arg-type]
         (lambda: as_matchers(["price"]), "must be a dict"),
         (lambda: as_matchers({"": approx()}), "non-empty text"),
+        (lambda: as_matchers({"event_data.total": 5}), "5 is not a matcher"),
     ],
 )
 def test_bad_matchers_say_what_is_wrong(make: Any, fragment: str) -> None:
