@@ -187,7 +187,7 @@ def clock_project(project: pytest.Pytester) -> pytest.Pytester:
         clockapp=textwrap.dedent(APP),
         conftest=textwrap.dedent(CONFTEST),
         test_clock=textwrap.dedent(CLOCK_TESTS),
-        test_config=textwrap.dedent(CONFIG_TESTS),
+        test_clock_config=textwrap.dedent(CONFIG_TESTS),
     )
     cassettes(project)
     return project
