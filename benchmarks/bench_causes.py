@@ -14,7 +14,7 @@ import argparse
 import time
 
 from pytest_eventrecorder.cassette import RecordedEvent
-from pytest_eventrecorder.causality import handling, match_by_cause, with_cause
+from pytest_eventrecorder.causality import mark, match_by_cause, unmark, with_cause
 from pytest_eventrecorder.compare import match_events
 
 LIMIT_US = 2.0
@@ -26,9 +26,12 @@ def per_event_us(events: list[RecordedEvent], marked: bool) -> float:
     publish = sink.append
     started = time.perf_counter()
     if marked:
-        for event in events:
-            with handling(event, None):
+        for event in events:  # as the replayer marks each input it publishes
+            token = mark(event, None)
+            try:
                 publish(event)
+            finally:
+                unmark(token)
     else:
         for event in events:
             publish(event)

@@ -19,7 +19,7 @@ from typing import IO
 
 from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
-from .causality import handling
+from .causality import handling, mark, unmark
 from .clock import Clock, RealClock
 from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
 from .replayclock import timed_replay, timed_replay_async
@@ -350,16 +350,18 @@ class EventReplayer:
                         if stopped:
                             return
                         self.current_offset_ms = event.timestamp_offset_ms
+                    marked = mark(event, self)  # what it causes is recorded as such
                     try:
                         # Freshly read data with nothing to restore goes to the bus as it is.
-                        with handling(event, self):  # what it causes is recorded as such
-                            if handover and event.event_type is None:
-                                outcome = publish(event, event.event_data)
-                            else:
-                                outcome = publish(event, rebuild(event))
+                        if handover and event.event_type is None:
+                            outcome = publish(event, event.event_data)
+                        else:
+                            outcome = publish(event, rebuild(event))
                     except Exception as exc:
                         self._failed(plan, result, index, event, exc)
                         outcome = None
+                    finally:
+                        unmark(marked)
                     if outcome is not None and inspect.iscoroutine(outcome):
                         outcome.close()
                         raise TypeError(
