@@ -303,10 +303,14 @@ def test_colours_mean_event_names_and_sources_are_drawn_apart(
     assert not set(lane_ticks) & set(names), (names, lane_ticks)
     page.locator('[data-by="event_name"]').click()
     expect(page.locator("#timeline g.lane")).to_have_count(len(NAMES))
-    by_name = page.locator("#timeline g.lane path.ticks").evaluate_all(
-        "paths => paths.map(p => getComputedStyle(p).stroke)"
-    )
-    assert sorted(by_name) == sorted(names)
+    # Sources also make three lanes, so the count can pass before the redraw: wait until the
+    # drawn lanes carry the name colours (nodes read mid-redraw are detached and unstyled).
+    strokes = """expected => {
+        const paths = [...document.querySelectorAll('#timeline g.lane path.ticks')];
+        const drawn = paths.map(p => getComputedStyle(p).stroke).sort();
+        return JSON.stringify(drawn) === JSON.stringify(expected);
+    }"""
+    page.wait_for_function(strokes, arg=sorted(names), timeout=5000)
     table_dots = set(dot_colours(page, "#events td.ev-name .dot"))
     assert table_dots == set(names)
     shot(page, "scale_colours")
