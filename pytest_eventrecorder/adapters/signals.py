@@ -185,7 +185,8 @@ class BlinkerAdapter:
             return []  # a signal nobody created has no receivers: sending would only add it
         sender = event.source if self.sender is _UNSET else self.sender
         kind = (event.metadata or {}).get(BLINKER_SENDER_KEY)
-        if self.sender is _UNSET and kind is not None:
+        # With no receiver connected nobody can miss the sender object: no lookup, no warning.
+        if self.sender is _UNSET and kind is not None and signal.receivers:
             sender = self._live_sender(signal, event, kind)
         return signal.send(sender, **kwargs)
 

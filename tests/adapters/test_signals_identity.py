@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,23 @@ def test_a_sender_that_cannot_be_found_is_reported_not_silent() -> None:
     assert len(got) == 1000
     assert len(result.warnings) == 1
     assert "sold" in result.warnings[0]
+
+
+def test_a_signal_nobody_listens_to_replays_without_a_sender_warning(tmp_path: Path) -> None:
+    app = flask_app()
+    recorder = EventRecorder("flask", tmp_path)
+    recorder.start_recording(flask.signals._signals)
+    client = app.test_client()
+    for _ in range(500):
+        client.get("/ping")
+    recorder.stop_recording()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RebuildWarning)  # no receiver: no sender to miss
+        result = EventReplayer.from_events(recorder.events).replay(
+            flask.signals._signals, math.inf
+        )
+    assert result.published == len(recorder.events) >= 1000
+    assert result.warnings == []
 
 
 def test_pyee_enum_event_names_come_back_as_members() -> None:
