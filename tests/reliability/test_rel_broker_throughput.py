@@ -8,6 +8,8 @@ The sustained rate against a plain client is measured by benchmarks/bench_broker
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -136,3 +138,45 @@ def _wait_until(done: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not done() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+KILL_BOUND_S = 0.25
+"""What a kill -9 may lose: messages received in the writer's last linger (2 ms) plus the
+time to write them; generous, for a loaded machine."""
+
+
+def test_a_kill_9_of_record_loses_only_the_last_moments(tmp_path: Path) -> None:
+    """Messages are written in batches a few milliseconds apart: a kill -9 of
+    ``eventrecorder record`` keeps every message published more than a moment before it,
+    in order, and leaves only whole lines."""
+    require_service("Redis", 6379)
+    redis = pytest.importorskip("redis")
+    uid = f"kill{uuid.uuid4().hex[:10]}"
+    out = tmp_path / "killed.jsonl"
+    command = ["record", "--from", "redis://127.0.0.1:6379/0", "--channel", uid, "-o", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_eventrecorder", *command], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "Ctrl-C to stop" in line:
+                break
+        client = redis.Redis(port=6379)
+        sent_at: list[float] = []
+        while len(sent_at) < 3_000:
+            client.publish(uid, str(len(sent_at)))
+            time.sleep(0.0005)  # a steady stream: about 1.5 s before the kill
+            sent_at.append(time.monotonic())
+            if len(sent_at) == 2_000:
+                process.kill()  # SIGKILL, mid-stream
+                killed_at = time.monotonic()
+        client.close()
+    finally:
+        process.kill()
+        process.wait(10)
+    kept = [e.event_data for e in read_cassette(out.with_name(out.name + ".partial.jsonl")).events]
+    assert kept == list(range(len(kept))), "a message was lost inside what was kept"
+    settled = sum(1 for at in sent_at if at < killed_at - KILL_BOUND_S)
+    assert settled > 1_000, "the test published too fast to tell"
+    assert len(kept) >= settled, f"{settled - len(kept)} messages sent well before the kill lost"
