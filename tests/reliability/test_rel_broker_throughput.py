@@ -180,3 +180,34 @@ def test_a_kill_9_of_record_loses_only_the_last_moments(tmp_path: Path) -> None:
     settled = sum(1 for at in sent_at if at < killed_at - KILL_BOUND_S)
     assert settled > 1_000, "the test published too fast to tell"
     assert len(kept) >= settled, f"{settled - len(kept)} messages sent well before the kill lost"
+
+
+def test_a_batch_whose_last_message_a_hook_drops_still_reaches_the_file(tmp_path: Path) -> None:
+    """The batch's last message is the one that flushes it: dropped by ``before_record``,
+    it must still send the rest of the batch to the file, not leave it in the buffer."""
+    require_service("Redis", 6379)
+    redis = pytest.importorskip("redis")
+    uid = f"drop{uuid.uuid4().hex[:10]}"
+    live = tmp_path / "live.jsonl"
+    recorder = EventRecorder(
+        "drop",
+        tmp_path,
+        stream_to=live,
+        keep_events=False,
+        before_record=lambda event: event.event_data != "drop",
+    )
+    recorder.start_recording(f"redis://127.0.0.1:6379/0?channel={uid}")
+    try:
+        client = redis.Redis(port=6379)
+        pipe = client.pipeline(transaction=False)
+        for n in range(200):
+            pipe.publish(uid, str(n))
+        pipe.publish(uid, "drop")
+        pipe.execute()
+        client.close()
+        _wait_until(lambda: recorder.event_count >= 200)
+        time.sleep(0.1)  # the batch is over: nothing else will flush it
+        on_disk = live.read_bytes().count(b"\n") - 1  # minus the header line
+    finally:
+        recorder.halt()
+    assert on_disk == 200, f"{200 - on_disk} kept messages were still held back"
