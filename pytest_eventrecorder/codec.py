@@ -40,8 +40,10 @@ except ImportError:
 FAST = msgspec is not None and orjson is not None
 """Whether the ``[fast]`` extra is installed (each library is used whenever present)."""
 
-_ODD_OUTPUT = re.compile(rb"null|0\.0000|\de-\d(?!\d)")
-"""orjson output the standard library would write differently (or refuse)."""
+_ODD_EXPONENT = re.compile(rb"\de-\d(?!\d)")
+"""With ``null`` and ``0.0000``: orjson output the standard library would write differently
+(or refuse). Searched for only where ``e-`` occurs: a regular expression alternation scans
+each byte (3 us a line), a substring test is a memchr."""
 _FAST_DECODE = msgspec.json.Decoder().decode if msgspec is not None else None
 
 
@@ -99,6 +101,12 @@ def dumps_line(value: Any) -> bytes:
     return (_ENCODER.encode(value) + "\n").encode("utf-8", "backslashreplace")
 
 
+def fast_dumps(value: Any) -> bytes | None:
+    """``value`` as compact JSON, byte for byte as the standard library writes it, when the
+    fast encoder can write it so; ``None`` when the standard library must."""
+    return _orjson_bytes(value, 0)
+
+
 def dumps_indented(value: Any) -> str:
     """``value`` as JSON text indented by two spaces, as ``json.dumps(indent=2)`` writes it."""
     data = _orjson_bytes(value, _INDENT)
@@ -115,7 +123,15 @@ def _orjson_bytes(value: Any, option: int) -> bytes | None:
         data = orjson.dumps(value, option=option)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return None if _ODD_OUTPUT.search(data) else data
+    return None if _odd(data) else data
+
+
+def _odd(data: bytes) -> bool:
+    return (
+        b"null" in data
+        or b"0.0000" in data
+        or (b"e-" in data and _ODD_EXPONENT.search(data) is not None)
+    )
 
 
 _INDENT = orjson.OPT_INDENT_2 if orjson is not None else 0

@@ -948,8 +948,9 @@ def _fsync_dir(folder: Path) -> None:
 class EventStream:
     """Appends events to a ``.jsonl`` (or ``.jsonl.gz``) file as they happen.
 
-    Each event reaches the operating system before :meth:`append` returns, so a process
-    killed with SIGKILL keeps every appended event; ``fsync=True`` also survives power loss.
+    Each event reaches the operating system before :meth:`append` returns (unless told to
+    hold it back until the next one: a batch), so a process killed with SIGKILL keeps every
+    appended event; ``fsync=True`` also survives power loss.
     The stream holds the file's lock until closed: a second stream (or a save) on the same
     path, from any process, is a :class:`StreamInUseError` and leaves the file alone.
     """
@@ -979,15 +980,20 @@ class EventStream:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def append(self, event: RecordedEvent) -> None:
-        self._write(encode_line(event.to_dict()))
+    def append(self, event: RecordedEvent, *, flush: bool = True) -> None:
+        """Write ``event``; ``flush=False`` holds it in the buffer until the next append
+        that flushes, or :meth:`flush` (one write for a batch, not one per event)."""
+        self._write(encode_line(event.to_dict()), flush)
 
-    def _write(self, line: bytes) -> None:
+    def _write(self, line: bytes, flush: bool = True) -> None:
+        (self._raw if self._packed is None else self._packed).write(line)
+        if flush:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is held back to the operating system."""
         if self._packed is not None:
-            self._packed.write(line)
-            self._packed.flush(zlib.Z_SYNC_FLUSH)  # a readable gzip prefix after every event
-        else:
-            self._raw.write(line)
+            self._packed.flush(zlib.Z_SYNC_FLUSH)  # a readable gzip prefix after every flush
         self._raw.flush()
         if self._fsync:
             os.fsync(self._raw.fileno())

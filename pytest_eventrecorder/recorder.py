@@ -214,13 +214,16 @@ class EventRecorder:
         in_order: bool = False,
         *,
         received_ns: int | None = None,
+        more: bool = False,
     ) -> RecordedEvent | _Entry | None:
         """What adapters call on every publish; never raises into the publisher.
 
         The event is kept as an entry that becomes a RecordedEvent when the events are
         asked for, unless a ``before_record`` hook or a stream needs it now. ``in_order``
         reads the clock and appends under the lock, and returns the RecordedEvent.
-        ``received_ns`` stamps an event an adapter received earlier than it hands it over."""
+        ``received_ns`` stamps an event an adapter received earlier than it hands it over;
+        ``more`` says another follows at once (a batch): a stream may hold this one in its
+        buffer until a call without ``more``, so the batch reaches the file in one write."""
         if not self._recording:
             return None
         try:
@@ -232,7 +235,7 @@ class EventRecorder:
             extra = snapshot(dict(metadata), redaction) if metadata else None
             if self.before_record is not None or self._stream is not None:
                 data = snapshot(event, redaction)
-                return self._keep_now(event_name, event, data, source, extra, received_ns)
+                return self._keep_now(event_name, event, data, source, extra, received_ns, more)
             # Snapshots are taken outside any lock, so threads take them in parallel.
             packed = pack(event, redaction)
             if packed is None:
@@ -275,6 +278,7 @@ class EventRecorder:
         source: str | None,
         extra: Mapping[str, JSONValue] | None,
         received_ns: int | None = None,
+        more: bool = False,
     ) -> RecordedEvent | None:
         """:meth:`_keep` when the RecordedEvent is needed now: for the caller of
         :meth:`record`, a ``before_record`` hook or a stream. It is built under the lock, so
@@ -284,6 +288,8 @@ class EventRecorder:
         if hook is not None:
             hooked = self._hooked(hook, name, data, source, kind, extra)
             if hooked is None:
+                if not more:  # the end of a batch: what it held back goes out all the same
+                    self._flush_stream()
                 return None
             name, data, source, kind, extra = hooked
         with self._lock:
@@ -295,7 +301,7 @@ class EventRecorder:
             stream = self._stream
             if (
                 stream is not None
-                and self._append_to_stream(stream, recorded)
+                and self._append_to_stream(stream, recorded, more)
                 and (
                     not self.keep_events and not self._events  # once in memory, always after
                 )
@@ -356,10 +362,23 @@ class EventRecorder:
             log.error("%s: the event is left out", exc)
             return None
 
-    def _append_to_stream(self, stream: EventStream, event: RecordedEvent) -> bool:
-        """Whether ``event`` reached the stream (if not, streaming stops: memory keeps it)."""
+    def _flush_stream(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._append_to_stream(self._stream, None)
+
+    def _append_to_stream(
+        self, stream: EventStream, event: RecordedEvent | None, more: bool = False
+    ) -> bool:
+        """Whether ``event`` (``None``: only what is held back) reached the stream (if not,
+        streaming stops: memory keeps it)."""
         try:
-            stream.append(event)
+            if event is None:
+                stream.flush()
+            elif more:
+                stream.append(event, flush=False)
+            else:
+                stream.append(event)
         except OSError as exc:
             self._stream = None
             with contextlib.suppress(OSError):  # the disk that just failed may fail again

@@ -21,7 +21,11 @@ class EventSink(Protocol):
         received_ns: int | None = None,
     ) -> None:
         """``received_ns``: when the event arrived (``time.perf_counter_ns()``), for an
-        adapter that hands events over later than it received them; default: now."""
+        adapter that hands events over later than it received them; default: now.
+
+        A sink that also takes ``more: bool = False`` is given ``more=True`` for each event
+        of a batch but the last (broker adapters write in batches): it may hold those back
+        and write them with the last one."""
 
 
 @runtime_checkable

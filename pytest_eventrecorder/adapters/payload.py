@@ -19,8 +19,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .. import codec
 from ..cassette import JSONValue, RecordedEvent
-from ..serialize import BYTES_TAG, NO_REDACTION, restore, snapshot
+from ..serialize import BYTES_TAG, NO_REDACTION, has_tags, restore, snapshot
 
 RAW_KEY = "payload_b64"
 """Metadata key holding the payload's exact bytes (base64) when re-encoding would differ."""
@@ -48,21 +49,52 @@ def _no_constants(name: str) -> None:
     raise _NotJSON(name)  # NaN / Infinity are not JSON
 
 
+# Built once: json.loads / json.dumps with options build a new decoder or encoder per call,
+# which cost more than decoding a small payload.
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constants)
+_ENCODERS = {
+    style: json.JSONEncoder(allow_nan=False, **options) for style, options in _JSON_STYLES.items()
+}
+
+
 def decode_payload(raw: bytes) -> JSONValue:
     """The payload as JSON data, else text, else tagged bytes."""
+    return _decoded(raw)[0]
+
+
+def _decoded(raw: bytes) -> tuple[JSONValue, bytes | None]:
+    """The payload's data, and its compact JSON encoding (``None``: text or bytes, not JSON).
+
+    The fast decoder reads exactly what the standard library reads, to the same values,
+    or refuses (lone surrogates, 1e999, deep nesting...): then the standard library decides.
+    """
+    parsed = codec.fast_loads(raw)
+    if parsed is None:
+        return _decoded_by_stdlib(raw)
+    try:
+        return parsed[0], _compact(parsed[0])
+    except (UnicodeEncodeError, RecursionError):
+        return raw.decode("utf-8"), None
+
+
+def _decoded_by_stdlib(raw: bytes) -> tuple[JSONValue, bytes | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return {BYTES_TAG: base64.b64encode(raw).decode("ascii")}
+        return {BYTES_TAG: base64.b64encode(raw).decode("ascii")}, None
     try:
-        value = json.loads(text, parse_float=_finite, parse_constant=_no_constants)
+        value = _DECODER.decode(text)
     except (ValueError, RecursionError):
-        return text
+        return text, None
     try:
-        _dump(value)
+        return value, _compact(value)
     except (UnicodeEncodeError, RecursionError):  # "\ud800": JSON no file can hold as data
-        return text
-    return value
+        return text, None
+
+
+def _compact(value: JSONValue) -> bytes:
+    fast = codec.fast_dumps(value)
+    return fast if fast is not None else _dump(value)
 
 
 def encode_payload(payload: object) -> bytes:
@@ -75,22 +107,40 @@ def encode_payload(payload: object) -> bytes:
 
 
 def _dump(value: JSONValue, style: str = "compact") -> bytes:
-    return json.dumps(value, allow_nan=False, **_JSON_STYLES[style]).encode()
+    return _ENCODERS[style].encode(value).encode()
 
 
 def describe_payload(raw: bytes) -> tuple[JSONValue, dict[str, JSONValue]]:
     """``(event_data, metadata)`` for a received payload. The metadata says how to get the
     same bytes back: nothing when encoding ``event_data`` again does, the JSON layout when
-    that suffices, else the exact bytes."""
-    data = decode_payload(raw)
-    if snapshot(data) != data:  # credentials the recording hides: their bytes are not kept
+    that suffices, else the exact bytes.
+
+    Decoded once and encoded at most twice (compact, then Python's layout if that fails)."""
+    data, compact = _decoded(raw)
+    if compact is None:  # text or tagged bytes: encoding them gives these very bytes back
         return data, {}
-    if encode_payload(restore(data)) == raw:
+    if type(data) in _CONTAINERS and snapshot(data) != data:
+        return data, {}  # credentials the recording hides: their bytes are not kept
+    if _encoded_again(data, compact) == raw:
         return data, {}
-    for style in _JSON_STYLES:  # text and bytes never match: JSON would have decoded
-        if _dumps_to(data, style) == raw:
-            return data, {JSON_STYLE_KEY: style}
+    if compact == raw:
+        return data, {JSON_STYLE_KEY: "compact"}
+    if _dumps_to(data, "python") == raw:
+        return data, {JSON_STYLE_KEY: "python"}
     return data, {RAW_KEY: base64.b64encode(raw).decode("ascii")}
+
+
+_CONTAINERS = (dict, list)
+
+
+def _encoded_again(data: JSONValue, compact: bytes) -> bytes:
+    """``encode_payload(restore(data))``: the compact encoding itself, unless ``data`` is
+    text (sent without quotes) or holds tags that restoring turns into bytes or floats."""
+    if type(data) is str:
+        return data.encode("utf-8")
+    if type(data) in _CONTAINERS and has_tags(data):
+        return encode_payload(restore(data))
+    return compact
 
 
 def _dumps_to(data: JSONValue, style: str) -> bytes | None:

@@ -79,9 +79,7 @@ def _command_errors() -> Iterator[None]:
     except (ConnectionError, MissingClientError, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
-        raise CliError(
-            f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
-        ) from None
+        raise CliError(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)) from None
 
 
 def _with_channels(url: str, channels: Sequence[str]) -> str:
@@ -95,7 +93,8 @@ def _with_channels(url: str, channels: Sequence[str]) -> str:
 
 
 class _Limit:
-    """Counts recorded events; past ``max_events`` it drops them and asks to stop."""
+    """Counts recorded events (as the ``before_record`` hook, with ``--max-events``); past
+    ``max_events`` it drops them and asks to stop."""
 
     def __init__(self, max_events: int | None, stop: threading.Event) -> None:
         self.max_events = max_events
@@ -172,8 +171,9 @@ def record(
     """Record everything a broker carries into a cassette.
 
     Stops on Ctrl-C, SIGTERM, --duration or --max-events, then writes the cassette
-    atomically. Events are streamed to FILE.partial.jsonl as they arrive, so a crash
-    loses nothing; the partial file is removed once the cassette is saved.
+    atomically. Events are streamed to FILE.partial.jsonl as they arrive (in batches, a
+    few milliseconds apart), so a crash loses at most the last few milliseconds; the
+    partial file is removed once the cassette is saved.
 
     \b
     Example:
@@ -196,7 +196,8 @@ def record(
             session_name or output.name.split(".")[0] or "recording",
             output.parent,
             stream_to=partial,
-            before_record=limit,
+            # without a limit, no hook: it made every message's RecordedEvent twice
+            before_record=limit if max_events is not None else None,
             metadata={"recorded_from": shown},
             keep_events=False,  # the partial file holds them: memory stays flat for hours
             redaction=redaction,
@@ -205,9 +206,10 @@ def record(
         failure = getattr(adapter, "failure", None)
         path = recorder.save(output.absolute())
         partial.unlink(missing_ok=True)
-        click.echo(f"Saved {_events(limit.count)} to {path}", err=True)
+        saved = recorder.event_count
+        click.echo(f"Saved {_events(saved)} to {path}", err=True)
         if failure is not None:
-            raise CliError(f"{failure}; the {_events(limit.count)} received before were saved")
+            raise CliError(f"{failure}; the {_events(saved)} received before were saved")
 
 
 def _redaction(extra: Sequence[str], off: bool) -> Redaction:

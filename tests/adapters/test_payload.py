@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from pytest_eventrecorder.adapters.payload import (
     payload_bytes,
 )
 from pytest_eventrecorder.formats import write_cassette
-from pytest_eventrecorder.serialize import restore
+from pytest_eventrecorder.serialize import restore, snapshot
 
 
 def recorded(raw: bytes) -> RecordedEvent:
@@ -127,3 +129,118 @@ def test_a_corrupt_raw_copy_is_a_clear_error() -> None:
 )
 def test_events_from_other_buses_are_encoded(payload: object, raw: bytes) -> None:
     assert encode_payload(payload) == raw
+
+
+# --------------------------------------------------------------------------- describe once
+# describe_payload decodes once and encodes at most twice; the reference below is the
+# straightforward version it replaced (decode, snapshot, restore, encode, then each layout),
+# which says what the answer must be.
+
+
+def _reference_describe(raw: bytes) -> tuple[object, dict[str, object]]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"__bytes__": base64.b64encode(raw).decode("ascii")}, {}
+
+    def finite(number: str) -> float:
+        value = float(number)
+        if not math.isfinite(value):
+            raise ValueError(number)
+        return value
+
+    def no_constant(name: str) -> None:
+        raise ValueError(name)
+
+    def dump(value: object, style: str) -> bytes:
+        if style == "compact":
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(value).encode()
+
+    try:
+        data = json.loads(text, parse_float=finite, parse_constant=no_constant)
+        dump(data, "compact")
+    except (ValueError, RecursionError):
+        data = text
+    if snapshot(data) != data:
+        return data, {}
+    if encode_payload(restore(data)) == raw:
+        return data, {}
+    for style in ("compact", "python"):
+        try:
+            if dump(data, style) == raw:
+                return data, {JSON_STYLE_KEY: style}
+        except (ValueError, TypeError):
+            pass
+    return data, {RAW_KEY: base64.b64encode(raw).decode("ascii")}
+
+
+_JSON_DATA = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63, max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e-05, 1e-7, 0.00001, 1e22, -0.0, 5e-324])
+    | st.text(max_size=8)
+    | st.sampled_from(["été", "\u2028", "[REDACTED]", "aGk="]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.text(max_size=5)
+            | st.sampled_from(["password", "api_key", "__bytes__", "__float__", "wsgi.version"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=10,
+)
+_LAYOUTS = [
+    lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False),
+    json.dumps,
+    lambda v: json.dumps(v, indent=1),
+    lambda v: json.dumps(v, sort_keys=True),
+    lambda v: json.dumps(v, separators=(",", ":")),
+]
+
+
+@given(_JSON_DATA, st.sampled_from(range(len(_LAYOUTS))))
+def test_describing_json_payloads_gives_what_the_reference_gives(
+    value: object, layout: int
+) -> None:
+    raw = _LAYOUTS[layout](value).encode("utf-8", "surrogatepass")
+    assert describe_payload(raw) == _reference_describe(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"__bytes__":"aGk="}',
+        b'{"x":{"__float__":"nan"}}',
+        b'["a",{"__bytes__":"aGk="}]',
+        b'{"password":"hunter2"}',
+        b'{"wsgi.version":[1,0]}',
+        b"[" * 70 + b"]" * 70,
+        b"[" * 5000 + b"]" * 5000,
+        b'"\\ud800"',
+        b'{"a":"\\udfff"}',
+        b"1e400",
+        b"-0",
+        b"1E5",
+        b" 12 ",
+        b"\xef\xbb\xbf1",
+        b"\xff",
+        b"12345678901234567890123456789",
+        b'{"a":1,"a":2}',
+        b"0.000001",
+        b"1e-7",
+        b"null",
+    ],
+)
+def test_describing_odd_payloads_gives_what_the_reference_gives(raw: bytes) -> None:
+    assert describe_payload(raw) == _reference_describe(raw)
+
+
+@given(st.binary(max_size=40))
+def test_describing_any_bytes_gives_what_the_reference_gives(raw: bytes) -> None:
+    assert describe_payload(raw) == _reference_describe(raw)
