@@ -146,12 +146,50 @@ def match_events(
     matchers: MatchRules | None = None,
 ) -> Comparison:
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
+    matcher = _checked_matcher(match_on, ordered, ignore_fields, matchers)
+    diffs = matcher.compare(expected, actual, ordered)
+    return _comparison(diffs, matcher, expected, actual, match_on, ignore_fields)
+
+
+def match_in_step(
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    *,
+    match_on: Sequence[str] = DEFAULT_MATCH_ON,
+    ordered: Ordered = True,
+    ignore_fields: Sequence[str] = (),
+    matchers: MatchRules | None = None,
+) -> Comparison | None:
+    """:func:`match_events` for a replay that changed nothing: each actual event equal to
+    the expected one at its position and no matcher rejecting one (every pair is then
+    ``i -> i``); ``None`` otherwise."""
+    matcher = _checked_matcher(match_on, ordered, ignore_fields, matchers)
+    if matcher.in_step(expected, actual) != []:
+        return None
+    return _comparison([], matcher, expected, actual, match_on, ignore_fields)
+
+
+def _checked_matcher(
+    match_on: Sequence[str],
+    ordered: Ordered,
+    ignore_fields: Sequence[str],
+    matchers: MatchRules | None,
+) -> _Matcher:
     paths = parse_paths(ignore_fields, what="ignore_fields")
     check_ordered(ordered)
-    matcher = _Matcher(validate_match_on(match_on), paths, matchers)
+    return _Matcher(validate_match_on(match_on), paths, matchers)
+
+
+def _comparison(
+    diffs: list[Difference],
+    matcher: _Matcher,
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    match_on: Sequence[str],
+    ignore_fields: Sequence[str],
+) -> Comparison:
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
     unmatched_on = _unmatched_match_on(match_on, itertools.chain(expected, actual))
-    diffs = matcher.compare(expected, actual, ordered)
     return Comparison(diffs, matcher.partners, unmatched, unmatched_on)
 
 
@@ -571,9 +609,9 @@ class _Matcher:
         self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent], ordered: Ordered
     ) -> list[Difference]:
         """The differences in recorded order; ``partners`` holds the pairing after."""
-        if len(expected) == len(actual) and all(map(self.same, expected, actual)):
-            self.partners.update((i, i) for i in range(len(actual)))  # the common case, fast
-            return self._judged_pairs([], expected, actual)
+        found = self.in_step(expected, actual)
+        if found is not None:
+            return found
         exp = [self.view(i, e) for i, e in enumerate(expected)]
         act = [self.view(i, e) for i, e in enumerate(actual)]
         if ordered is not False:
@@ -587,6 +625,16 @@ class _Matcher:
             diffs = list(self.unordered(exp, act))
         diffs = self._judged_pairs(diffs, expected, actual)
         return _in_recorded_order(diffs, self.partners, len(exp), len(act))
+
+    def in_step(
+        self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent]
+    ) -> list[Difference] | None:
+        """The common case, fast: as many events on each side, each equal to its
+        counterpart (only matchers may then find changes); ``None`` otherwise."""
+        if len(expected) != len(actual) or not all(map(self.same, expected, actual)):
+            return None
+        self.partners.update((i, i) for i in range(len(actual)))
+        return self._judged_pairs([], expected, actual)
 
     def _judged_pairs(
         self,
