@@ -56,17 +56,22 @@ class CauseNotes:
             if self.recording:
                 begin_handling(event, self, index)
             return event
+        cause = self.cause_now()
+        return event if cause is None else with_cause(event, cause)
+
+    def cause_now(self) -> int | None:
+        """The index of the input being handled now, if it is one of this cassette's: an
+        output published now is its effect (and, replaying, its latency is noted)."""
         now = handling_now()
         if now is None:
-            return event
+            return None
         if now.owner is self:
-            return with_cause(event, now.position) if now.position is not None else event
+            return now.position
         cause = self.replayed.get(id(now.event))
-        if cause is None:
-            return event
-        took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
-        self.latencies.setdefault(cause, []).append(took_ms)
-        return with_cause(event, cause)
+        if cause is not None:
+            took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
+            self.latencies.setdefault(cause, []).append(took_ms)
+        return cause
 
     def slow(
         self, budget: Budget | None, comparison: Comparison, captured: Sequence[RecordedEvent]
