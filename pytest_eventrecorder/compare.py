@@ -14,6 +14,7 @@ import difflib
 import functools
 import itertools
 import json
+import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -602,6 +603,9 @@ class _Matcher:
         # matched fields leave the pairing key, as ignored ones do; their matchers judge them
         self.ignore = ignore + (self.rules.paths if self.rules else ())
         self._ignored = ignore
+        whole = not self.ignore and all(p is None for p in self._projections.values())
+        self._fields = operator.attrgetter(*self.match_on) if whole else None
+        """Every compared field at once, when each is compared whole (the default)."""
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
 
@@ -669,6 +673,8 @@ class _Matcher:
 
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""
+        if self._fields is not None:  # one comparison of tuples, no look-up per field
+            return same_value(self._fields(expected), self._fields(actual))
         for name in self.match_on:
             if not same_value(self._compared(expected, name), self._compared(actual, name)):
                 return False
@@ -903,10 +909,21 @@ def _bool_mismatch(a: Any, b: Any) -> bool:
     if ta is bool or tb is bool:
         return ta is not tb
     if ta is dict and tb is dict:
-        return any(_bool_mismatch(value, b[key]) for key, value in a.items())
-    if ta in (list, tuple) and tb in (list, tuple):
-        return any(map(_bool_mismatch, a, b))
+        pairs: Iterable[tuple[Any, Any]] = [(value, b[key]) for key, value in a.items()]
+    elif ta in _SEQUENCES and tb in _SEQUENCES:
+        pairs = zip(a, b, strict=False)  # == held: as long as each other
+    else:
+        return False
+    for x, y in pairs:
+        kind = type(x)
+        # Two values of one plain type cannot be a bool and a number: no call for them.
+        if (kind is not type(y) or kind in _NESTED) and _bool_mismatch(x, y):
+            return True
     return False
+
+
+_SEQUENCES = (list, tuple)
+_NESTED = frozenset((dict, list, tuple))
 
 
 def _member_diff(
