@@ -86,3 +86,41 @@ def test_a_hook_or_a_redaction_of_the_cause_key_keeps_the_recorder_hook(
     replayed: pytest.RunResult,
 ) -> None:
     assert printed(replayed, "HOOK")[1:] == ["HOOK False", "HOOK False"]
+
+
+GC_TESTS = """
+    import gc
+
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder.matchers import Matcher
+
+    SEEN = []
+
+
+    class Noting(Matcher):
+        def matches(self, recorded, actual):
+            SEEN.append(gc.isenabled())
+            return recorded == actual
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"], matchers={"qty": Noting()})
+    def test_bot_orders(service_bus, bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+
+
+    def test_after():
+        print("COLLECTOR", SEEN, gc.isenabled())
+"""
+
+
+def test_the_collector_rests_while_outputs_are_compared(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    """Comparing builds events and views without cycles: a collection meanwhile would only
+    walk the whole cassette again. It runs again afterwards."""
+    write_test(project, GC_TESTS)
+    run_inprocess().assert_outcomes(passed=2)
+    result = run_inprocess("-s", "--record-mode=none")
+    result.assert_outcomes(passed=2)
+    assert printed(result, "COLLECTOR") == ["COLLECTOR [False, False] True"]
