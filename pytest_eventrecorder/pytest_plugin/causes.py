@@ -31,9 +31,17 @@ class CauseNotes:
     """
 
     def __init__(
-        self, recording: bool, selects: bool, is_input: InputSelector, cassette: Cassette | None
+        self,
+        recording: bool,
+        selects: bool,
+        is_input: InputSelector,
+        cassette: Cassette | None,
+        *,
+        timed: bool = True,
     ) -> None:
         self.recording = recording
+        self.timed = timed
+        """Whether latencies are measured (only a latency budget reads them)."""
         self.selects = selects
         """Whether ``inputs=`` was given (without it nothing is an output)."""
         self.is_input = is_input
@@ -68,7 +76,7 @@ class CauseNotes:
         if now.owner is self:
             return now.position
         cause = self.replayed.get(id(now.event))
-        if cause is not None:
+        if cause is not None and self.timed:
             took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
             self.latencies.setdefault(cause, []).append(took_ms)
         return cause

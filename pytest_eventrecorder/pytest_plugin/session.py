@@ -144,7 +144,11 @@ class EventCassette:
         self._redact = parse_paths(options.redact, what="redact")
         self._is_input = options.input_test()
         self._causes = CauseNotes(
-            mode == "record", options.inputs is not None, self._is_input, self.cassette
+            mode == "record",
+            options.inputs is not None,
+            self._is_input,
+            self.cassette,
+            timed=options.max_latency_ms is not None,
         )
         self._appended: Cassette | None = None
         self._plays: list[float] = []

@@ -124,3 +124,17 @@ def test_the_collector_rests_while_outputs_are_compared(
     result = run_inprocess("-s", "--record-mode=none")
     result.assert_outcomes(passed=2)
     assert printed(result, "COLLECTOR") == ["COLLECTOR [False, False] True"]
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_latencies_are_measured_only_for_a_latency_budget(timed: bool) -> None:
+    from pytest_eventrecorder.cassette import Cassette, RecordedEvent
+    from pytest_eventrecorder.causality import handling
+    from pytest_eventrecorder.pytest_plugin.causes import CauseNotes
+
+    tick = RecordedEvent(0, "Tick", {}, "feed")
+    cassette = Cassette.build("c", [tick])
+    notes = CauseNotes(False, True, lambda e: e.event_name == "Tick", cassette, timed=timed)
+    with handling(tick, owner=None):
+        assert notes.cause_now() == 0
+    assert list(notes.latencies) == ([0] if timed else [])
