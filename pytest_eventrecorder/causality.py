@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from .cassette import RecordedEvent
-from .compare import Comparison, Difference, match_events
+from .compare import Comparison, Difference, match_events, match_in_step
 
 CAUSED_BY = "caused_by"
 """The metadata key holding the index of the input that caused an output."""
@@ -120,6 +120,16 @@ def match_by_cause(
     the lines). Indices in the result are positions in
     ``expected`` and ``actual``, as :func:`match_events` gives them; each difference under an
     input gains a line saying what that input used to cause and causes now."""
+    if list(map(cause_of, expected)) == list(map(cause_of, actual)):
+        # Each input's outputs then sit at the same positions on both sides: if every pair
+        # is equal, each input's comparison pairs i -> i and finds nothing. One pass, then.
+        whole = match_in_step(expected, actual, **options)
+        if whole is not None:
+            return replace(
+                whole,
+                unmatched_paths=tuple(sorted(set(whole.unmatched_paths))),
+                unmatched_match_on=tuple(sorted(set(whole.unmatched_match_on))),
+            )
     groups: dict[int | None, tuple[list[int], list[int]]] = {}
     for side, events in enumerate((expected, actual)):
         for i, event in enumerate(events):

@@ -14,6 +14,7 @@ import difflib
 import functools
 import itertools
 import json
+import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -146,12 +147,50 @@ def match_events(
     matchers: MatchRules | None = None,
 ) -> Comparison:
     """:func:`compare_events`, also returning the pairing (to place new events in time)."""
+    matcher = _checked_matcher(match_on, ordered, ignore_fields, matchers)
+    diffs = matcher.compare(expected, actual, ordered)
+    return _comparison(diffs, matcher, expected, actual, match_on, ignore_fields)
+
+
+def match_in_step(
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    *,
+    match_on: Sequence[str] = DEFAULT_MATCH_ON,
+    ordered: Ordered = True,
+    ignore_fields: Sequence[str] = (),
+    matchers: MatchRules | None = None,
+) -> Comparison | None:
+    """:func:`match_events` for a replay that changed nothing: each actual event equal to
+    the expected one at its position and no matcher rejecting one (every pair is then
+    ``i -> i``); ``None`` otherwise."""
+    matcher = _checked_matcher(match_on, ordered, ignore_fields, matchers)
+    if matcher.in_step(expected, actual) != []:
+        return None
+    return _comparison([], matcher, expected, actual, match_on, ignore_fields)
+
+
+def _checked_matcher(
+    match_on: Sequence[str],
+    ordered: Ordered,
+    ignore_fields: Sequence[str],
+    matchers: MatchRules | None,
+) -> _Matcher:
     paths = parse_paths(ignore_fields, what="ignore_fields")
     check_ordered(ordered)
-    matcher = _Matcher(validate_match_on(match_on), paths, matchers)
+    return _Matcher(validate_match_on(match_on), paths, matchers)
+
+
+def _comparison(
+    diffs: list[Difference],
+    matcher: _Matcher,
+    expected: Sequence[RecordedEvent],
+    actual: Sequence[RecordedEvent],
+    match_on: Sequence[str],
+    ignore_fields: Sequence[str],
+) -> Comparison:
     unmatched = unmatched_paths(ignore_fields, itertools.chain(expected, actual))
     unmatched_on = _unmatched_match_on(match_on, itertools.chain(expected, actual))
-    diffs = matcher.compare(expected, actual, ordered)
     return Comparison(diffs, matcher.partners, unmatched, unmatched_on)
 
 
@@ -564,6 +603,9 @@ class _Matcher:
         # matched fields leave the pairing key, as ignored ones do; their matchers judge them
         self.ignore = ignore + (self.rules.paths if self.rules else ())
         self._ignored = ignore
+        whole = not self.ignore and all(p is None for p in self._projections.values())
+        self._fields = operator.attrgetter(*self.match_on) if whole else None
+        """Every compared field at once, when each is compared whole (the default)."""
         self.partners: dict[int, int] = {}
         """Actual index -> expected index of every pair (equal or changed)."""
 
@@ -571,9 +613,9 @@ class _Matcher:
         self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent], ordered: Ordered
     ) -> list[Difference]:
         """The differences in recorded order; ``partners`` holds the pairing after."""
-        if len(expected) == len(actual) and all(map(self.same, expected, actual)):
-            self.partners.update((i, i) for i in range(len(actual)))  # the common case, fast
-            return self._judged_pairs([], expected, actual)
+        found = self.in_step(expected, actual)
+        if found is not None:
+            return found
         exp = [self.view(i, e) for i, e in enumerate(expected)]
         act = [self.view(i, e) for i, e in enumerate(actual)]
         if ordered is not False:
@@ -587,6 +629,16 @@ class _Matcher:
             diffs = list(self.unordered(exp, act))
         diffs = self._judged_pairs(diffs, expected, actual)
         return _in_recorded_order(diffs, self.partners, len(exp), len(act))
+
+    def in_step(
+        self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent]
+    ) -> list[Difference] | None:
+        """The common case, fast: as many events on each side, each equal to its
+        counterpart (only matchers may then find changes); ``None`` otherwise."""
+        if len(expected) != len(actual) or not all(map(self.same, expected, actual)):
+            return None
+        self.partners.update((i, i) for i in range(len(actual)))
+        return self._judged_pairs([], expected, actual)
 
     def _judged_pairs(
         self,
@@ -621,6 +673,8 @@ class _Matcher:
 
     def same(self, expected: RecordedEvent, actual: RecordedEvent) -> bool:
         """Whether two events are equal on every compared field (Python ``==``)."""
+        if self._fields is not None:  # one comparison of tuples, no look-up per field
+            return same_value(self._fields(expected), self._fields(actual))
         for name in self.match_on:
             if not same_value(self._compared(expected, name), self._compared(actual, name)):
                 return False
@@ -855,10 +909,21 @@ def _bool_mismatch(a: Any, b: Any) -> bool:
     if ta is bool or tb is bool:
         return ta is not tb
     if ta is dict and tb is dict:
-        return any(_bool_mismatch(value, b[key]) for key, value in a.items())
-    if ta in (list, tuple) and tb in (list, tuple):
-        return any(map(_bool_mismatch, a, b))
+        pairs: Iterable[tuple[Any, Any]] = [(value, b[key]) for key, value in a.items()]
+    elif ta in _SEQUENCES and tb in _SEQUENCES:
+        pairs = zip(a, b, strict=False)  # == held: as long as each other
+    else:
+        return False
+    for x, y in pairs:
+        kind = type(x)
+        # Two values of one plain type cannot be a bool and a number: no call for them.
+        if (kind is not type(y) or kind in _NESTED) and _bool_mismatch(x, y):
+            return True
     return False
+
+
+_SEQUENCES = (list, tuple)
+_NESTED = frozenset((dict, list, tuple))
 
 
 def _member_diff(

@@ -31,9 +31,17 @@ class CauseNotes:
     """
 
     def __init__(
-        self, recording: bool, selects: bool, is_input: InputSelector, cassette: Cassette | None
+        self,
+        recording: bool,
+        selects: bool,
+        is_input: InputSelector,
+        cassette: Cassette | None,
+        *,
+        timed: bool = True,
     ) -> None:
         self.recording = recording
+        self.timed = timed
+        """Whether latencies are measured (only a latency budget reads them)."""
         self.selects = selects
         """Whether ``inputs=`` was given (without it nothing is an output)."""
         self.is_input = is_input
@@ -56,17 +64,22 @@ class CauseNotes:
             if self.recording:
                 begin_handling(event, self, index)
             return event
+        cause = self.cause_now()
+        return event if cause is None else with_cause(event, cause)
+
+    def cause_now(self) -> int | None:
+        """The index of the input being handled now, if it is one of this cassette's: an
+        output published now is its effect (and, replaying, its latency is noted)."""
         now = handling_now()
         if now is None:
-            return event
+            return None
         if now.owner is self:
-            return with_cause(event, now.position) if now.position is not None else event
+            return now.position
         cause = self.replayed.get(id(now.event))
-        if cause is None:
-            return event
-        took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
-        self.latencies.setdefault(cause, []).append(took_ms)
-        return with_cause(event, cause)
+        if cause is not None and self.timed:
+            took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
+            self.latencies.setdefault(cause, []).append(took_ms)
+        return cause
 
     def slow(
         self, budget: Budget | None, comparison: Comparison, captured: Sequence[RecordedEvent]

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from ..adapters import BusAdapter, adapter_for
+from ..adapters import BusAdapter, EventSink, adapter_for
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
-from ..causality import reindexed
+from ..causality import CAUSED_BY, reindexed
+from ..codec import gc_paused
 from ..compare import (
     Comparison,
     Difference,
@@ -143,10 +144,13 @@ class EventCassette:
         self._redact = parse_paths(options.redact, what="redact")
         self._is_input = options.input_test()
         self._causes = CauseNotes(
-            mode == "record", options.inputs is not None, self._is_input, self.cassette
+            mode == "record",
+            options.inputs is not None,
+            self._is_input,
+            self.cassette,
+            timed=options.max_latency_ms is not None,
         )
         self._appended: Cassette | None = None
-        self._adapter: BusAdapter | None = None
         self._plays: list[float] = []
         """When each play() call began, recording (ms on the cassette's clock)."""
         self._played = 0
@@ -154,13 +158,7 @@ class EventCassette:
         """The exception that stopped a replay, and the input being published."""
         self.capturing = True
         """False while explore() replays variations: they are not this test's events."""
-        self.recorder = EventRecorder(
-            path.stem,
-            path.parent,
-            before_record=self._before_record,
-            metadata={"test": nodeid},
-            redaction=options.redaction(),
-        )
+        self.recorder = self._new_recorder(options.redaction())
         self._time = ReplayTime(options.clock, self.recorder)
 
     # ------------------------------------------------------------------ state
@@ -194,6 +192,35 @@ class EventCassette:
     def appended(self) -> bool:
         """Whether new_episodes has new outputs to append at teardown."""
         return self._appended is not None
+
+    def _new_recorder(self, redaction: Redaction) -> EventRecorder:
+        """A recorder applying the hooks, redaction and causes as its ``before_record``
+        hook; one that adds the causes itself when a plain replay needs nothing else, since
+        the hook costs the recorder a second snapshot and event per output."""
+        skipped = self._skipped_inputs()
+        if (
+            skipped is not None
+            and self._hook is None
+            and self.options.before_record_event is None
+            and not self._redact
+            and not redaction.hides(CAUSED_BY)
+        ):
+            return _CausingRecorder(self, self._causes, skipped, redaction)
+        return EventRecorder(
+            self.path.stem,
+            self.path.parent,
+            before_record=self._before_record,
+            metadata={"test": self.nodeid},
+            redaction=redaction,
+        )
+
+    def _skipped_inputs(self) -> frozenset[str] | None:
+        """The inputs the recorder is spared, if any: a replay compares only outputs, but
+        new_episodes needs the inputs, to place each new output after the input it answered."""
+        names, appends = self.options.inputs, self.options.record_mode == "new_episodes"
+        if self.mode == "replay" and isinstance(names, tuple) and names and not appends:
+            return frozenset(names)
+        return None
 
     def _injected(self, event: RecordedEvent) -> bool:
         return self.options.inputs is not None and self._is_input(event)
@@ -400,14 +427,11 @@ class EventCassette:
 
     def start(self) -> None:
         """Attach to the bus (not when running live, nor without a cassette to replay)."""
-        names, appends = self.options.inputs, self.options.record_mode == "new_episodes"
-        if self.mode == "replay" and isinstance(names, tuple) and names and not appends:
-            # Injected inputs are never compared: drop them before the recorder snapshots
-            # them, which halves the capture cost of a replay. new_episodes needs them, to
-            # place each new output after the input it answered.
-            self.recorder.start_recording(None)
-            self._adapter = adapter_for(self.bus)
-            self._adapter.attach(_SkipNames(frozenset(names), self.recorder))
+        skipped = self._skipped_inputs()
+        if skipped is not None:
+            causes = self._causes if isinstance(self.recorder, _CausingRecorder) else None
+            outputs = _Outputs(adapter_for(self.bus), skipped, self, causes)
+            self.recorder.start_recording(outputs)
         elif self.mode in ("record", "replay", "live"):
             # live: nothing is saved or compared, but .events still shows what the bus carried
             self.recorder.start_recording(self.bus)
@@ -475,17 +499,21 @@ class EventCassette:
     def _compare(self) -> tuple[Comparison, list[RecordedEvent]]:
         assert self.cassette is not None
         opts, is_input = self.options, self._is_input
-        captured = self.recorder.events
-        comparison = compare_outputs(
-            self.cassette,
-            [e for e in self.cassette.events if not is_input(e)],
-            [e for e in captured if not is_input(e)],
-            match_on=opts.match_on,
-            ordered=opts.ordered,
-            ignore_fields=opts.ignore_fields,
-            matchers=self._match_rules,
-            replayed=self._played > 0,
-        )
+        # The events built here and the comparison's views hold no cycles, and every
+        # collection meanwhile would walk the whole cassette again (a third of a
+        # 100k-event verification).
+        with gc_paused():
+            captured = self.recorder.events
+            comparison = compare_outputs(
+                self.cassette,
+                [e for e in self.cassette.events if not is_input(e)],
+                [e for e in captured if not is_input(e)],
+                match_on=opts.match_on,
+                ordered=opts.ordered,
+                ignore_fields=opts.ignore_fields,
+                matchers=self._match_rules,
+                replayed=self._played > 0,
+            )
         return comparison, captured
 
     def _with_new_events(self, captured: list[RecordedEvent], comparison: Comparison) -> Cassette:
@@ -506,9 +534,6 @@ class EventCassette:
 
     def stop(self) -> None:
         """Detach from the bus (at the fixture's teardown): nothing more is recorded."""
-        if self._adapter is not None:
-            self._adapter.detach()
-            self._adapter = None
         self.recorder.stop_recording()
         self._causes.stop()
 
@@ -575,24 +600,91 @@ def _is_offset(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf
 
 
-class _SkipNames:
-    """A bus sink passing everything but the named events on to a recorder."""
+class _Outputs:
+    """The bus's adapter, passing all but the injected inputs on to the recorder: they
+    are never compared, and dropping them before the recorder snapshots them halves the
+    capture cost of a replay. Nothing passes while the cassette is muted; with ``causes``,
+    each output gets its cause on the way (see :class:`_CausingRecorder`)."""
 
-    def __init__(self, names: frozenset[str], recorder: EventRecorder) -> None:
-        self.names = names
-        self.recorder = recorder
+    def __init__(
+        self,
+        adapter: BusAdapter,
+        inputs: frozenset[str],
+        cassette: EventCassette,
+        causes: CauseNotes | None,
+    ) -> None:
+        self.adapter = adapter
+        self.name = adapter.name
+        self.inputs = inputs
+        self.cassette = cassette
+        self.causes = causes
 
-    def __call__(
+    def attach(self, sink: EventSink) -> None:
+        inputs, cassette, causes = self.inputs, self.cassette, self.causes
+
+        def outputs(
+            event_name: str,
+            event: object,
+            source: str | None = None,
+            metadata: Mapping[str, JSONValue] | None = None,
+            *,
+            received_ns: int | None = None,
+        ) -> None:
+            if event_name in inputs or not cassette.capturing:
+                return
+            if causes is not None:
+                metadata = _with_cause(metadata, causes.cause_now())
+            sink(event_name, event, source, metadata, received_ns=received_ns)
+
+        self.adapter.attach(outputs)
+
+    def detach(self) -> None:
+        self.adapter.detach()
+
+    def publish(self, event: RecordedEvent, payload: object) -> Any:
+        return self.adapter.publish(event, payload)
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+def _with_cause(
+    metadata: Mapping[str, JSONValue] | None, cause: int | None
+) -> Mapping[str, JSONValue] | None:
+    return metadata if cause is None else {**(metadata or {}), CAUSED_BY: cause}
+
+
+class _CausingRecorder(EventRecorder):
+    """The recorder of a plain replay (no hook, no field to redact): each output gets its
+    cause, and nothing is kept while the cassette is muted, as the ``before_record`` hook
+    would see to, here for events recorded by hand and in :class:`_Outputs` for the bus's."""
+
+    def __init__(
+        self,
+        cassette: EventCassette,
+        causes: CauseNotes,
+        inputs: frozenset[str],
+        redaction: Redaction,
+    ) -> None:
+        path = cassette.path
+        meta = {"test": cassette.nodeid}
+        super().__init__(path.stem, path.parent, metadata=meta, redaction=redaction)
+        self.cassette = cassette
+        self.causes = causes
+        self.inputs = inputs
+
+    def record(
         self,
         event_name: str,
         event: object,
         source: str | None = None,
         metadata: Mapping[str, JSONValue] | None = None,
-        *,
-        received_ns: int | None = None,  # in-process buses hand events over as they happen
-    ) -> None:
-        if event_name not in self.names:
-            self.recorder.record(event_name, event, source, metadata)
+    ) -> RecordedEvent | None:
+        if not self.cassette.capturing:
+            return None
+        if str(event_name) not in self.inputs:
+            metadata = _with_cause(metadata, self.causes.cause_now())
+        return super().record(event_name, event, source, metadata)
 
 
 def _placed_new_events(

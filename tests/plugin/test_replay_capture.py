@@ -1,0 +1,140 @@
+"""How a replay captures the outputs it verifies: once each, with their causes, whichever
+way they reach the recorder."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from plugin_e2e import Runner, write_test
+
+TESTS = """
+    import pytest
+    from busapp import live_feed
+
+    CAUSES = {"manual": []}
+
+
+    @pytest.fixture
+    def noting_bot(service_bus, event_recording, bot):
+        def on_tick(tick):
+            if tick["ts"] == 1:  # recorded by hand while an input is handled
+                event_recording.record("Note", {"ts": 1}, "notes")
+        service_bus.subscribe("PriceTick", on_tick)
+
+
+    def causes(events):
+        return [(e.event_name, (e.metadata or {}).get("caused_by")) for e in events]
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_plain(service_bus, noting_bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+        with event_cassette.muted():
+            service_bus.publish("Muted", {}, "bot")
+        if not event_cassette.is_recording:
+            print("HOOK", event_cassette.recorder.before_record is None)
+            print("CAUSES", causes(event_cassette.outputs))
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"], redact_keys=["caused"])
+    def test_redacting_the_cause_key(service_bus, noting_bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+        if not event_cassette.is_recording:
+            print("HOOK", event_cassette.recorder.before_record is None)
+            print("CAUSES", causes(event_cassette.outputs))
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"], before_record_event=lambda e: e)
+    def test_with_a_hook(service_bus, noting_bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+        if not event_cassette.is_recording:
+            print("HOOK", event_cassette.recorder.before_record is None)
+            print("CAUSES", causes(event_cassette.outputs))
+"""
+
+CAUSES = "CAUSES [('OrderPlaced', 1), ('Note', 1), ('OrderPlaced', 4)]"
+
+
+@pytest.fixture
+def replayed(project: pytest.Pytester, run_inprocess: Runner) -> pytest.RunResult:
+    write_test(project, TESTS)
+    run_inprocess().assert_outcomes(passed=3)
+    result = run_inprocess("-s", "--record-mode=none")
+    result.assert_outcomes(passed=3)
+    return result
+
+
+def printed(result: pytest.RunResult, what: str) -> list[str]:
+    """The lines the inner tests printed, starting with ``what`` (a progress dot may
+    precede one on its line)."""
+    return re.findall(rf"{what} .*", result.stdout.str())
+
+
+def test_a_plain_replay_needs_no_before_record_hook(replayed: pytest.RunResult) -> None:
+    """Without one the recorder snapshots each output once (a hook costs it a second)."""
+    assert printed(replayed, "HOOK")[0] == "HOOK True"
+
+
+def test_every_replay_notes_the_same_causes_muted_or_recorded_by_hand(
+    replayed: pytest.RunResult,
+) -> None:
+    assert printed(replayed, "CAUSES") == [CAUSES] * 3
+
+
+def test_a_hook_or_a_redaction_of_the_cause_key_keeps_the_recorder_hook(
+    replayed: pytest.RunResult,
+) -> None:
+    assert printed(replayed, "HOOK")[1:] == ["HOOK False", "HOOK False"]
+
+
+GC_TESTS = """
+    import gc
+
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder.matchers import Matcher
+
+    SEEN = []
+
+
+    class Noting(Matcher):
+        def matches(self, recorded, actual):
+            SEEN.append(gc.isenabled())
+            return recorded == actual
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"], matchers={"qty": Noting()})
+    def test_bot_orders(service_bus, bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+
+
+    def test_after():
+        print("COLLECTOR", SEEN, gc.isenabled())
+"""
+
+
+def test_the_collector_rests_while_outputs_are_compared(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    """Comparing builds events and views without cycles: a collection meanwhile would only
+    walk the whole cassette again. It runs again afterwards."""
+    write_test(project, GC_TESTS)
+    run_inprocess().assert_outcomes(passed=2)
+    result = run_inprocess("-s", "--record-mode=none")
+    result.assert_outcomes(passed=2)
+    assert printed(result, "COLLECTOR") == ["COLLECTOR [False, False] True"]
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_latencies_are_measured_only_for_a_latency_budget(timed: bool) -> None:
+    from pytest_eventrecorder.cassette import Cassette, RecordedEvent
+    from pytest_eventrecorder.causality import handling
+    from pytest_eventrecorder.pytest_plugin.causes import CauseNotes
+
+    tick = RecordedEvent(0, "Tick", {}, "feed")
+    cassette = Cassette.build("c", [tick])
+    notes = CauseNotes(False, True, lambda e: e.event_name == "Tick", cassette, timed=timed)
+    with handling(tick, owner=None):
+        assert notes.cause_now() == 0
+    assert list(notes.latencies) == ([0] if timed else [])
