@@ -30,7 +30,7 @@ import yaml
 if sys.platform != "win32":
     import fcntl
 
-from . import codec
+from . import codec, yamlformat
 from .cassette import (
     MAX_NESTING,
     Cassette,
@@ -685,32 +685,9 @@ def _write_json(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEve
     out.write(text.encode("utf-8", _JSON_ESCAPE) + b"\n")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style without anchors: a shared object is written out again, not aliased."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    # PyYAML writes U+0085 (NEL) raw but reads it back as a line break; double quotes escape it
-    style = '"' if "\x85" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
 def _write_yaml(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:
-    text = _as_text(_yaml_dump, _document(header, events))
+    text = _as_text(yamlformat.dump, _document(header, events))
     out.write(text.encode("utf-8"))
-
-
-def _yaml_dump(doc: JSONValue) -> str:
-    text: str = yaml.dump(
-        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
-    )
-    return text
 
 
 def _write_jsonl(out: _Sink, header: CassetteHeader, events: Iterable[RecordedEvent]) -> None:

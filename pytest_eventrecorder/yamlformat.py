@@ -1,0 +1,180 @@
+"""YAML cassettes written through libyaml's C emitter, byte for byte as PyYAML's pure-Python
+dumper writes them (block style, keys in their order, unicode kept, no aliases).
+
+PyYAML's own C dumper (``CSafeDumper``) still represents and serializes every value in
+Python, four Python calls per value, so it bought 2.7x; here the document is walked once and
+handed to libyaml as events, each distinct string analysed once (17x). The two emitters
+write some strings differently (fuzzed: characters libyaml escapes and Python does not, the
+line folding of double-quoted strings, empty and long keys); a document holding one is
+written by the Python dumper, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import yaml
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+from .cassette import MAX_NESTING
+
+_CEmitter: Any = getattr(getattr(yaml, "_yaml", None), "CEmitter", None)
+
+
+def dump(doc: Any) -> str:
+    """``doc`` as PyYAML's Python dumper writes it; by libyaml when PyYAML has it and the
+    document holds nothing the two emitters write differently."""
+    if _CEmitter is not None:
+        try:
+            return _CWriter().text(doc)
+        except _Unmatched:
+            pass
+    return python_dump(doc)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style without anchors: a shared object is written out again, not aliased."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML writes U+0085 (NEL) raw but reads it back as a line break; double quotes escape it
+    style = '"' if "\x85" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def python_dump(doc: Any) -> str:
+    """``doc`` by PyYAML's pure-Python dumper: what every YAML cassette is written as."""
+    text: str = yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+    return text
+
+
+class _Unmatched(Exception):
+    """The document holds a value libyaml would write differently: the Python dumper writes it."""
+
+
+class _CWriter:
+    """One document emitted into libyaml event by event, as PyYAML's serializer would."""
+
+    def __init__(self) -> None:
+        self.out = io.StringIO()  # it has an encoding: libyaml hands back text
+        self.emit = _CEmitter(self.out, allow_unicode=True).emit
+        self.resolver = yaml.resolver.Resolver()
+        self.strings: dict[str, ScalarEvent] = {}
+        self.mapping_start = MappingStartEvent(None, None, True, flow_style=False)
+        self.sequence_start = SequenceStartEvent(None, None, True, flow_style=False)
+
+    def text(self, doc: Any) -> str:
+        self.emit(StreamStartEvent())
+        self.emit(DocumentStartEvent(explicit=False))
+        self.node(doc, 0)
+        self.emit(DocumentEndEvent(explicit=False))
+        self.emit(StreamEndEvent())
+        return self.out.getvalue()
+
+    def node(self, value: Any, depth: int) -> None:
+        kind = type(value)
+        if kind is str:
+            self.emit(self.string(value))
+        elif kind is dict:
+            self.mapping(value, depth + 1)
+        elif kind is list:
+            self.sequence(value, depth + 1)
+        else:
+            self.emit(_scalar(value))
+
+    def mapping(self, value: dict[Any, Any], depth: int) -> None:
+        if depth > _DEPTH:  # the Python dumper decides how deep it can write
+            raise _Unmatched
+        self.emit(self.mapping_start)
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unmatched
+            self.emit(self.key(key))
+            self.node(item, depth)
+        self.emit(MappingEndEvent())
+
+    def sequence(self, value: list[Any], depth: int) -> None:
+        if depth > _DEPTH:
+            raise _Unmatched
+        self.emit(self.sequence_start)
+        for item in value:
+            self.node(item, depth)
+        self.emit(SequenceEndEvent())
+
+    def key(self, key: str) -> ScalarEvent:
+        event = self.string(key)
+        # Python writes an empty or multi-line key as "? key"; both cap a one-line key at 128,
+        # Python counting characters, libyaml bytes
+        if not key or "\n" in key or (len(key) > _LONG_KEY // 3 and len(key.encode()) >= _LONG_KEY):
+            raise _Unmatched
+        return event
+
+    def string(self, value: str) -> ScalarEvent:
+        event = self.strings.get(value)
+        if event is None:
+            if _UNMATCHED.search(value):
+                raise _Unmatched
+            # a string PyYAML would read back as another type (``true``, ``1e3``) is quoted
+            tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            plain = tag == _STR
+            event = self.strings[value] = ScalarEvent(None, _STR, (plain, True), value)
+        return event
+
+
+def _scalar(value: Any) -> ScalarEvent:
+    """A number, bool or null as SafeRepresenter writes it; its text always reads back as
+    its own type, so it is written untagged."""
+    kind = type(value)
+    if kind is float:
+        text, tag = _float_text(value), "tag:yaml.org,2002:float"
+    elif kind is int:
+        text, tag = str(value), "tag:yaml.org,2002:int"
+    elif kind is bool:
+        text, tag = ("true" if value else "false"), "tag:yaml.org,2002:bool"
+    elif value is None:
+        text, tag = "null", "tag:yaml.org,2002:null"
+    else:
+        raise _Unmatched
+    return ScalarEvent(None, tag, (True, False), text)
+
+
+def _float_text(value: float) -> str:
+    if value != value:
+        return ".nan"
+    if value in (_INF, -_INF):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    # repr(1e17) is '1e+17', which YAML 1.1 reads as a string: PyYAML writes '1.0e+17'
+    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+
+
+_INF = float("inf")
+_STR = "tag:yaml.org,2002:str"
+_DEPTH = MAX_NESTING + 3
+_LONG_KEY = 128
+_UNMATCHED = re.compile(
+    # characters the two emitters escape differently, or that force double quotes (whose
+    # line folding differs): outside the printable BMP, line separators, the byte-order mark;
+    # and a space next to a line break
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]|\n | \n"
+)

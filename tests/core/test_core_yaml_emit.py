@@ -1,0 +1,134 @@
+"""YAML cassettes written through libyaml come out byte for byte as PyYAML's Python dumper
+writes them, and read back unchanged; documents libyaml would write differently, and PyYAML
+without libyaml, take the Python dumper (the fallbacks are exercised here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_eventrecorder import yamlformat
+from pytest_eventrecorder.cassette import Cassette, CassetteHeader, RecordedEvent
+from pytest_eventrecorder.formats import read_cassette, write_cassette
+
+# Mostly what recordings hold, with every character and shape the two emitters may treat
+# differently mixed in: line breaks, spaces at the ends and around breaks, quotes and YAML
+# indicators, control and non-BMP characters, long words and long lines.
+_PIECES = st.sampled_from(
+    [
+        *(" ", "  ", "\n", "\n\n", "a b c ", "x" * 30, "é" * 25, "- ", ": ", " #", "'", '"', "\\"),
+        *("---", "...", "null", "true", "on", "~", "1e3", "0x1F", "1_000", ".inf", "2025-01-01"),
+        *("\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\xa0", "\u2028", "\ufeff", "😀", "<<"),
+    ]
+)
+_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.characters(
+    exclude_categories=("Cs",)
+)
+_TEXT = st.lists(_PIECES | _CHARS | _CHARS, max_size=40).map("".join)
+_KEYS = _TEXT | st.sampled_from(["1", "true", "null", "1.5", "-", "a" * 50, "é" * 50, ""])
+_SCALARS = (
+    _TEXT
+    | st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(10**40), 10**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 1e16, 1e17, 1e-7, 1.5e300, 5e-324])
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+_DOCUMENTS = st.dictionaries(_KEYS, _VALUES, max_size=5)
+_FUZZ = settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+needs_libyaml = pytest.mark.skipif(yamlformat._CEmitter is None, reason="PyYAML without libyaml")
+
+
+@needs_libyaml
+@_FUZZ
+@given(_DOCUMENTS)
+def test_libyaml_writes_what_the_python_dumper_writes_or_hands_over(doc: dict[str, Any]) -> None:
+    try:
+        fast = yamlformat._CWriter().text(doc)
+    except yamlformat._Unmatched:
+        fast = None
+    python = yamlformat.python_dump(doc)
+    if fast is not None:
+        assert fast == python
+    assert yamlformat.dump(doc) == python
+
+
+@_FUZZ
+@given(_DOCUMENTS)
+def test_a_written_document_reads_back_unchanged(doc: dict[str, Any]) -> None:
+    assert yaml.safe_load(yamlformat.dump(doc)) == doc
+
+
+def _cassette(data: Any) -> Cassette:
+    events = tuple(
+        RecordedEvent(i * 0.5, "PriceTick", {"i": i, "p": 67_500.5 + i, "v": data}, "feed")
+        for i in range(20)
+    )
+    return Cassette(CassetteHeader("y", "2025-10-17T10:00:00Z", metadata={"k": "v"}), events)
+
+
+@needs_libyaml
+def test_a_typical_cassette_is_written_by_libyaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cassette = _cassette({"text": "BTC/USDT", "note": "a\nb", "é": [1, None, True, 1e-7]})
+    python = tmp_path / "python.yaml"
+    write_cassette(python, cassette)
+
+    def refuse(doc: Any) -> str:
+        raise AssertionError("the Python dumper was used")
+
+    monkeypatch.setattr(yamlformat, "python_dump", refuse)
+    fast = tmp_path / "fast.yaml"
+    write_cassette(fast, cassette)
+    assert fast.read_bytes() == python.read_bytes()
+
+
+@pytest.mark.parametrize("odd", ["tab\there", "😀", "", "trailing \n space"])
+def test_a_value_libyaml_writes_differently_takes_the_python_dumper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: str
+) -> None:
+    cassette = _cassette({odd: odd})
+    used: list[object] = []
+    real = yamlformat.python_dump
+
+    def spy(doc: Any) -> str:
+        used.append(doc)
+        return real(doc)
+
+    monkeypatch.setattr(yamlformat, "python_dump", spy)
+    path = tmp_path / "c.yaml"
+    write_cassette(path, cassette)
+    assert len(used) == 1
+    assert read_cassette(path).events == cassette.events
+
+
+def test_without_libyaml_the_python_dumper_writes_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cassette = _cassette({"text": "x: y", "n": [1, 2.5, None]})
+    fast = tmp_path / "fast.yaml"
+    write_cassette(fast, cassette)
+    monkeypatch.setattr(yamlformat, "_CEmitter", None)  # PyYAML built without libyaml
+    python = tmp_path / "python.yaml"
+    write_cassette(python, cassette)
+    assert python.read_bytes() == fast.read_bytes()
+    assert read_cassette(python).events == cassette.events
