@@ -1,5 +1,5 @@
-"""YAML cassettes written through libyaml's C emitter, byte for byte as PyYAML's pure-Python
-dumper writes them (block style, keys in their order, unicode kept, no aliases).
+"""YAML cassettes read and written through libyaml, with the values and bytes PyYAML's
+pure-Python loader and dumper give (block style, keys in their order, unicode, no aliases).
 
 PyYAML's own C dumper (``CSafeDumper``) still represents and serializes every value in
 Python, four Python calls per value, so it bought 2.7x; here the document is walked once and
@@ -7,6 +7,9 @@ handed to libyaml as events, each distinct string analysed once (17x). The two e
 write some strings differently (fuzzed: characters libyaml escapes and Python does not, the
 line folding of double-quoted strings, empty and long keys); a document holding one is
 written by the Python dumper, as before.
+
+Reading, :data:`SAFE_LOADER` is libyaml's ``CSafeLoader`` building plain values without
+PyYAML's per-node constructor machinery (1.8x on top of libyaml's parser).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from yaml.events import (
 )
 
 from .cassette import MAX_NESTING
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
 
 _CEmitter: Any = getattr(getattr(yaml, "_yaml", None), "CEmitter", None)
 
@@ -178,3 +183,73 @@ _UNMATCHED = re.compile(
     # and a space next to a line break
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]|\n | \n"
 )
+
+
+class _Other(Exception):
+    """A node the fast constructor leaves to PyYAML's (tags beyond JSON's, merge keys...)."""
+
+
+class _FastSafeLoader(yaml.CSafeLoader if _CSafeLoader is not None else yaml.SafeLoader):  # type: ignore[misc]
+    """``CSafeLoader`` whose mappings, sequences and JSON scalars are built in one walk;
+    the first other node hands the whole document to PyYAML's safe constructor. Plain
+    scalars are resolved once per distinct text (keys repeat in every event)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.plain_tags: dict[str, str] = {}
+        self.built: dict[yaml.Node, Any] = {}  # an alias is the same object, as PyYAML has it
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        tag = self.plain_tags.get(value)
+        if tag is None:
+            tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+        return tag
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        try:
+            return self.build(node)
+        except _Other:
+            self.built.clear()
+            return super().construct_document(node)
+
+    def build(self, node: yaml.Node) -> Any:
+        if node.__class__ is yaml.ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            construct = _SCALARS.get(node.tag)
+            if construct is None:
+                raise _Other
+            return construct(self, node)
+        done = self.built.get(node)
+        if done is not None:
+            return done
+        if node.tag == _MAP:
+            return self.build_mapping(node)
+        if node.tag != _SEQ:
+            raise _Other
+        out: list[Any] = []
+        self.built[node] = out  # before the items: an alias inside its own anchor is itself
+        out.extend([self.build(item) for item in node.value])
+        return out
+
+    def build_mapping(self, node: yaml.Node) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        self.built[node] = out
+        for key, value in node.value:
+            if key.__class__ is not yaml.ScalarNode or key.tag == _MERGE:
+                raise _Other
+            out[self.build(key)] = self.build(value)
+        return out
+
+
+SAFE_LOADER: Any = _FastSafeLoader if _CSafeLoader is not None else None
+"""The C loader reads cassettes with, ``None`` when PyYAML has no libyaml."""
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = {
+    "tag:yaml.org,2002:" + name: getattr(yaml.SafeLoader, "construct_yaml_" + name)
+    for name in ("int", "float", "bool", "null", "timestamp")
+}

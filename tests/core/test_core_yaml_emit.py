@@ -132,3 +132,38 @@ def test_without_libyaml_the_python_dumper_writes_the_same_file(
     write_cassette(python, cassette)
     assert python.read_bytes() == fast.read_bytes()
     assert read_cassette(python).events == cassette.events
+
+
+# --------------------------------------------------------------------------- reading
+
+_TEXTS = [
+    "a: &x [1, 2]\nb: *x\nc: {<<: {k: 1}, j: 2}\n",  # alias, merge key
+    "a: &x {k: v}\nb: [*x, *x]\n=: 1\n",  # '=' is a value key, read as a string
+    "t: 2025-01-01\nu: 2025-01-01 10:00:00Z\nf: .inf\ng: 1_000.5\nh: 0x1F\ni: 190:20:30\n",
+    "s: !!str 5\nb: !!binary aGk=\nn: !!float '1'\nset: !!set {x}\np: !!omap [a: 1]\n",
+    "a: &x [*x]\n",  # an alias inside its own anchor
+    "? [1]\n: 2\n",  # a key that is not a scalar: refused
+    "a: null\nb: ~\nc:\nd: yes\ne: 'yes'\nf: \"1.5\"\n",
+]
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", _TEXTS)
+def test_the_c_loader_reads_what_safe_load_reads(text: str) -> None:
+    assert _read(text, yamlformat.SAFE_LOADER) == _read(text, yaml.SafeLoader)
+
+
+@needs_libyaml
+@_FUZZ
+@given(_DOCUMENTS)
+def test_the_c_loader_reads_any_written_document_as_safe_load(doc: dict[str, Any]) -> None:
+    text = yamlformat.python_dump(doc)
+    assert yaml.load(text, Loader=yamlformat.SAFE_LOADER) == yaml.safe_load(text)
+
+
+def _read(text: str, loader: Any) -> object:
+    try:
+        value = yaml.load(text, Loader=loader)  # safe loaders only
+    except yaml.YAMLError as exc:
+        return f"{type(exc).__name__}: {exc.problem if hasattr(exc, 'problem') else exc}"
+    return repr(value)  # an alias inside its own anchor holds itself: repr shows that
