@@ -4,6 +4,8 @@ without libyaml, take the Python dumper (the fallbacks are exercised here)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +169,18 @@ def _read(text: str, loader: Any) -> object:
     except yaml.YAMLError as exc:
         return f"{type(exc).__name__}: {exc.problem if hasattr(exc, 'problem') else exc}"
     return repr(value)  # an alias inside its own anchor holds itself: repr shows that
+
+
+def test_the_yaml_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_yaml.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows] == ["| operation", "| write", "| read"]
+    assert list(tmp_path.iterdir()) == []  # scratch files live in a temporary folder
