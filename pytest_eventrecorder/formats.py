@@ -567,14 +567,18 @@ def _plain(value: Any, active: set[int], budget: list[int], depth: int) -> JSONV
 def _plain_container(
     value: dict[Any, Any] | list[Any], active: set[int], budget: list[int], depth: int
 ) -> JSONValue:
+    # most values are text, ints, bools or nulls, which _plain returns as they are: no call
     if isinstance(value, list):
-        return [_plain(v, active, budget, depth) for v in value]
+        return [v if type(v) in _AS_IS else _plain(v, active, budget, depth) for v in value]
     out = {}
     for key, item in value.items():
         if not isinstance(key, str):
             raise CassetteError(f"mapping keys must be strings, got {key!r}")
-        out[key] = _plain(item, active, budget, depth)
+        out[key] = item if type(item) in _AS_IS else _plain(item, active, budget, depth)
     return out
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 _YAML_DEPTH = MAX_NESTING + 3
