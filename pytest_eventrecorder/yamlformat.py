@@ -9,7 +9,7 @@ line folding of double-quoted strings, empty and long keys); a document holding 
 written by the Python dumper, as before.
 
 Reading, :data:`SAFE_LOADER` is libyaml's ``CSafeLoader`` building plain values without
-PyYAML's per-node constructor machinery (1.8x on top of libyaml's parser).
+PyYAML's per-node constructor machinery (1.7x on top of libyaml's parser).
 """
 
 from __future__ import annotations
