@@ -128,9 +128,13 @@ class _CWriter:
 
     def key(self, key: str) -> ScalarEvent:
         event = self.string(key)
-        # Python writes an empty or multi-line key as "? key"; both cap a one-line key at 128,
-        # Python counting characters, libyaml bytes
-        if not key or "\n" in key or (len(key) > _LONG_KEY // 3 and len(key.encode()) >= _LONG_KEY):
+        # Python writes an empty, multi-line or long key as "? key", long being over 122
+        # characters (it counts the implicit "!!str" tag in); libyaml over 128 bytes
+        if (
+            not key
+            or "\n" in key
+            or (len(key) > _SHORT_KEY // 3 and len(key.encode()) > _SHORT_KEY)
+        ):
             raise _Unmatched
         return event
 
@@ -176,7 +180,7 @@ def _float_text(value: float) -> str:
 _INF = float("inf")
 _STR = "tag:yaml.org,2002:str"
 _DEPTH = MAX_NESTING + 3
-_LONG_KEY = 128
+_SHORT_KEY = 122  # bytes; a key of up to a third as many characters is shorter (BMP only)
 _UNMATCHED = re.compile(
     # characters the two emitters escape differently, or that force double quotes (whose
     # line folding differs): outside the printable BMP, line separators, the byte-order mark;

@@ -11,43 +11,63 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_eventrecorder import yamlformat
 from pytest_eventrecorder.cassette import Cassette, CassetteHeader, RecordedEvent
 from pytest_eventrecorder.formats import read_cassette, write_cassette
 
-# Mostly what recordings hold, with every character and shape the two emitters may treat
-# differently mixed in: line breaks, spaces at the ends and around breaks, quotes and YAML
-# indicators, control and non-BMP characters, long words and long lines.
+# Text as recordings hold it, with the shapes the two emitters may treat differently: line
+# breaks, spaces at the ends and around breaks, quotes and YAML indicators, words that read
+# as other types, long words and long lines; half the documents also hold control and
+# non-BMP characters (a document holding one is written by the Python dumper).
 _PIECES = st.sampled_from(
     [
         *(" ", "  ", "\n", "\n\n", "a b c ", "x" * 30, "é" * 25, "- ", ": ", " #", "'", '"', "\\"),
         *("---", "...", "null", "true", "on", "~", "1e3", "0x1F", "1_000", ".inf", "2025-01-01"),
-        *("\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\xa0", "\u2028", "\ufeff", "😀", "<<"),
+        *("\xa0", "<<", "?", "&a", "*a", "!", "%", "@", "`", "|", ">", "[]", "{}", ","),
     ]
 )
-_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.characters(
-    exclude_categories=("Cs",)
+_ODD_PIECES = st.sampled_from(
+    ["\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\ufeff", "😀"]
 )
-_TEXT = st.lists(_PIECES | _CHARS | _CHARS, max_size=40).map("".join)
-_KEYS = _TEXT | st.sampled_from(["1", "true", "null", "1.5", "-", "a" * 50, "é" * 50, ""])
-_SCALARS = (
-    _TEXT
-    | st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(-(10**40), 10**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from([0.0, -0.0, 1e16, 1e17, 1e-7, 1.5e300, 5e-324])
+_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.characters(
+    min_codepoint=0xA0, max_codepoint=0xFFFD, exclude_categories=("Cs",)
 )
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
-    max_leaves=20,
+_ANY_CHAR = st.characters(exclude_categories=("Cs",))
+_PLAIN_TEXT = st.lists(_PIECES | _PRINTABLE | _PRINTABLE, max_size=40).map("".join)
+_ODD_TEXT = st.lists(_PIECES | _ODD_PIECES | _ANY_CHAR, max_size=40).map("".join)
+_KEYS = _PLAIN_TEXT.filter(lambda key: key and "\n" not in key) | st.sampled_from(
+    ["1", "true", "null", "1.5", "-", "a" * 122, "é" * 40]
 )
-_DOCUMENTS = st.dictionaries(_KEYS, _VALUES, max_size=5)
+# Python writes a key as "? key" past 122 characters, libyaml past 128 bytes
+_ODD_KEYS = _ODD_TEXT | st.sampled_from(
+    ["", "a\nb", "a" * 123, "a" * 129, "é" * 62, "é" * 65, "😀"]
+)
+
+
+def _documents(
+    text: st.SearchStrategy[str], keys: st.SearchStrategy[str]
+) -> st.SearchStrategy[dict[str, Any]]:
+    scalars = (
+        text
+        | st.none()
+        | st.booleans()
+        | st.integers()
+        | st.integers(-(10**40), 10**40)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.sampled_from([0.0, -0.0, 1e16, 1e17, 1e-7, 1.5e300, 5e-324])
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+        max_leaves=20,
+    )
+    return st.dictionaries(keys, values, max_size=5)
+
+
+_DOCUMENTS = _documents(_PLAIN_TEXT, _KEYS) | _documents(_PLAIN_TEXT | _ODD_TEXT, _KEYS | _ODD_KEYS)
 _FUZZ = settings(
     max_examples=400,
     deadline=None,
@@ -62,6 +82,9 @@ needs_libyaml = pytest.mark.skipif(yamlformat._CEmitter is None, reason="PyYAML 
 @needs_libyaml
 @_FUZZ
 @given(_DOCUMENTS)
+@example({"a" * 123: 1})
+@example({"é" * 65: 1})
+@example({"k": "word " * 20 + "\n end"})  # double-quoted (a break after a space), folded
 def test_libyaml_writes_what_the_python_dumper_writes_or_hands_over(doc: dict[str, Any]) -> None:
     try:
         fast = yamlformat._CWriter().text(doc)
