@@ -57,7 +57,8 @@ def test_a_written_cassette_reads_back_through_the_c_parser(
 
     monkeypatch.setattr(yaml, "load", spy)
     assert [e.to_dict() for e in read_cassette(path).events] == [e.to_dict() for e in events]
-    assert used == [yaml.CSafeLoader]
+    assert used == [formats._C_SAFE_LOADER]
+    assert issubclass(formats._C_SAFE_LOADER, yaml.CSafeLoader)  # libyaml's safe loader
 
 
 def test_an_error_is_worded_by_the_python_parser(
