@@ -130,7 +130,9 @@ class EventIndex:
         self.key = key
         self.columns = columns
         self.count = len(columns.offsets)
-        last = max(columns.offsets) if self.count else 0.0
+        last = 0.0
+        if self.count:  # the last is the latest when in order (max would walk them all)
+            last = columns.offsets[-1] if columns.ordered else max(columns.offsets)
         self.header = CassetteHeader(
             header.session_name,
             header.start_time,
@@ -168,8 +170,8 @@ class EventIndex:
 
     def counts(self, by: str) -> dict[str, int]:
         """Events per name (``by="event_name"``) or per source, most common first."""
-        names, postings = self._lanes(by)
-        counts = Counter({names[i]: len(p) for i, p in enumerate(postings)})
+        names = self.columns.names if by == "event_name" else self.columns.sources
+        counts = Counter(dict(zip(names, self.columns.counts(by), strict=True)))
         return dict(counts.most_common())
 
     def _lanes(self, by: str) -> tuple[list[str], list[array[int]]]:
