@@ -35,6 +35,7 @@ from ..cassette import (
 from ..codec import gc_paused
 from ..formats import cassette_format, read_cassette, read_header
 from .cache import SizedCache, size_of
+from .diskindex import IndexFiles, StoredLines
 from .errors import BrokenRecording, public_error
 from .fastrows import decode_rows
 from .lines import MAX_BLANK_LINES, LineBatch, LineFile, blank_line_error, line_batches
@@ -363,15 +364,21 @@ def _intern(value: str, ids: dict[str, int], values: list[str]) -> int:
 
 
 def build_index(
-    filename: str, path: Path, key: FileKey, results: SizedCache[object] | None = None
+    filename: str,
+    path: Path,
+    key: FileKey,
+    results: SizedCache[object] | None = None,
+    files: IndexFiles | None = None,
 ) -> EventIndex:
     """Read a recording once: a ``.jsonl`` (gzipped or not) by line offsets, anything else
-    whole. Filter results and timelines go to ``results`` (a cache of its own if none)."""
-    log.info("Indexing %s", path)
+    whole. Filter results and timelines go to ``results`` (a cache of its own if none); a
+    plain ``.jsonl`` big enough is read from, or else written to, the index ``files``."""
     with collecting_unknown_fields():  # shown as read; a warning filter must not refuse it
         try:
             if cassette_format(path)[0] == "jsonl":
-                return _line_index(filename, path, key, read_checked_header(path), results)
+                header = read_checked_header(path)
+                return _line_index(filename, path, key, header, results, files)
+            log.info("Indexing %s", path)
             return _whole_index(filename, path, key, _read_whole(path), results)
         except CassetteError as exc:
             raise public_error(exc, filename) from None
@@ -419,17 +426,64 @@ def _line_index(
     key: FileKey,
     header: CassetteHeader,
     results: SizedCache[object] | None,
+    files: IndexFiles | None,
 ) -> EventIndex:
     lines = LineFile(path)
+    if files is None or lines.gzipped or not files.wanted(key[1]):
+        files = None  # a gzip stream's index needs its inflater states, which stay in memory
+    stored = None if files is None else files.load(filename, path)
+    if stored is None:
+        log.info("Indexing %s", path)
+        indexed = _read_lines(filename, lines)
+        columns, starts, lengths = indexed.columns, indexed.starts, indexed.lengths
+        if files is not None and not indexed.stopped:
+            files.save(filename, path, key[0], _stored(columns, starts, lengths))
+    else:
+        columns, starts, lengths = _restored(stored), stored.starts, stored.lengths
+    held = columns.nbytes + 16 * len(starts) + lines.nbytes
+    reader = _line_reader(lines, starts, lengths)
+    return EventIndex(filename, path, key, header, columns, reader, held, results)
+
+
+def _read_lines(filename: str, lines: LineFile) -> _IndexedLines:
     indexed = _IndexedLines(filename)
     with gc_paused():  # what a batch parses is dropped at once: collections only cost (8%)
         for batch in line_batches(lines.blocks(checkpoints=True), BATCH_LINES):
             indexed.add(batch)
             if indexed.stopped:
                 break
-    held = indexed.columns.nbytes + 16 * len(indexed.starts) + lines.nbytes
-    reader = _line_reader(lines, indexed.starts, indexed.lengths)
-    return EventIndex(filename, path, key, header, indexed.columns, reader, held, results)
+    return indexed
+
+
+def _stored(columns: Columns, starts: array[int], lengths: array[int]) -> StoredLines:
+    return StoredLines(
+        columns.offsets,
+        columns.name_ids,
+        columns.source_ids,
+        starts,
+        lengths,
+        columns.names,
+        columns.sources,
+        sorted(columns.paths),
+        columns.ordered,
+        columns.counts("event_name"),
+        columns.counts("source"),
+    )
+
+
+def _restored(stored: StoredLines) -> Columns:
+    return Columns(
+        offsets=stored.offsets,
+        name_ids=stored.name_ids,
+        source_ids=stored.source_ids,
+        names=stored.names,
+        sources=stored.sources,
+        paths=set(stored.paths),
+        ordered=stored.ordered,
+        known_counts={"event_name": stored.name_counts, "source": stored.source_counts},
+        _name_ids={name: i for i, name in enumerate(stored.names)},
+        _source_ids={source: i for i, source in enumerate(stored.sources)},
+    )
 
 
 BATCH_LINES = 1000
