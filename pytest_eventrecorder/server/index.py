@@ -38,8 +38,16 @@ from .cache import SizedCache, size_of
 from .diskindex import IndexFiles, StoredLines
 from .errors import BrokenRecording, public_error
 from .fastrows import decode_rows
-from .lines import MAX_BLANK_LINES, LineBatch, LineFile, blank_line_error, line_batches
+from .lines import (
+    MAX_BLANK_LINES,
+    LineBatch,
+    LineFile,
+    blank_line_error,
+    line_batches,
+    runs,
+)
 from .query import EventIndex, EventReader, FileKey
+from .textscan import line_scan
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -442,7 +450,8 @@ def _line_index(
         columns, starts, lengths = _restored(stored), stored.starts, stored.lengths
     held = columns.nbytes + 16 * len(starts) + lines.nbytes
     reader = _line_reader(lines, starts, lengths)
-    return EventIndex(filename, path, key, header, columns, reader, held, results)
+    scan = line_scan(lines, starts, lengths)
+    return EventIndex(filename, path, key, header, columns, reader, held, results, scan=scan)
 
 
 def _read_lines(filename: str, lines: LineFile) -> _IndexedLines:
@@ -584,7 +593,7 @@ def _line_reader(lines: LineFile, starts: array[int], lengths: array[int]) -> Ev
     def read(indices: Iterable[int]) -> Iterator[RecordedEvent]:
         reader = lines.reader()
         try:
-            for run in _runs(indices, starts, lengths):
+            for run in runs(indices, starts, lengths):
                 first = starts[run[0]]
                 last = run[-1]
                 span = reader.read(first, starts[last] + lengths[last] - first)
@@ -604,25 +613,3 @@ def _line_reader(lines: LineFile, starts: array[int], lengths: array[int]) -> Ev
             reader.close()
 
     return read
-
-
-RUN_GAP = 64 * 1024
-RUN_BYTES = 4 << 20
-
-
-def _runs(indices: Iterable[int], starts: array[int], lengths: array[int]) -> Iterator[list[int]]:
-    """The positions in runs whose lines lie close together in the file, each read with one
-    call: a page is one ``pread``, not a hundred (each syscall hands the interpreter to
-    another request thread, and waits to get it back)."""
-    run: list[int] = []
-    for i in indices:
-        if run:
-            first, previous = starts[run[0]], run[-1]
-            end = starts[previous] + lengths[previous]
-            near = end <= starts[i] <= end + RUN_GAP
-            if not near or starts[i] + lengths[i] - first > RUN_BYTES:
-                yield run
-                run = []
-        run.append(i)
-    if run:
-        yield run

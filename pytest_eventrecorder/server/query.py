@@ -23,6 +23,7 @@ from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, Recor
 from ..fieldpaths import parse_path
 from .cache import SizedCache
 from .errors import public_error
+from .textscan import Scan, raw_needle
 
 if TYPE_CHECKING:
     from .index import Columns
@@ -122,9 +123,11 @@ class EventIndex:
         held: int = 0,
         results: SizedCache[object] | None = None,
         cassette: Cassette | None = None,
+        scan: Scan | None = None,
     ) -> None:
         """``held``: the bytes ``read`` keeps (parsed events, line offsets); filter results
-        and timelines are kept in ``results``, shared by the store's indexes."""
+        and timelines are kept in ``results``, shared by the store's indexes; ``scan``
+        rules out lines that cannot hold a searched text before they are decoded."""
         self.filename = filename
         self.path = path
         self.key = key
@@ -145,6 +148,7 @@ class EventIndex:
         """The memory this index holds, about (what the store's budget counts)."""
         self._read = read
         self._cassette = cassette
+        self._scan = scan
         self._results = SizedCache[object](RESULTS_BUDGET) if results is None else results
 
     @property
@@ -195,6 +199,12 @@ class EventIndex:
         candidates = self._by_columns(query)
         if not query.needs_data:
             return candidates
+        needle = raw_needle(query.text) if query.text and self._scan else None
+        if needle is not None and self._scan is not None:
+            try:
+                candidates = self._scan(candidates, needle)
+            except CassetteError as exc:
+                raise public_error(exc, self.filename) from None
         keep = query.accepts
         picked = array("q")
         for index, event in zip(candidates, self.events_at(candidates), strict=True):
