@@ -330,8 +330,7 @@ class Columns:
                 if by == "event_name"
                 else (self.sources, self.source_ids)
             )
-            tally = Counter(ids)
-            found = self.known_counts[by] = [tally[i] for i in range(len(names))]
+            found = self.known_counts[by] = _tally(ids, len(names))
         return found
 
     @property
@@ -348,6 +347,17 @@ class Columns:
 
     def source_id(self, source: str) -> int | None:
         return self._source_ids.get(source)
+
+
+def _tally(ids: array[int], size: int) -> list[int]:
+    """How often each id in ``range(size)`` occurs: up to 256 ids, by counting bytes of the
+    ids' low byte (C speed, ~1 ms a million; a Counter takes ~50 ms)."""
+    if size > 256:
+        tally = Counter(ids)
+        return [tally[i] for i in range(size)]
+    low = 0 if sys.byteorder == "little" else ids.itemsize - 1
+    column = ids.tobytes()[low :: ids.itemsize]
+    return [column.count(i) for i in range(size)]
 
 
 def _ids(values: list[str], ids: dict[str, int], known: list[str]) -> list[int]:
@@ -539,9 +549,9 @@ class _IndexedLines:
 
     def _add_lines(self, position: int, lines: list[bytes]) -> None:
         lengths = list(map(len, lines))
-        self.starts.fromlist(
-            list(accumulate(lengths[:-1], lambda at, n: at + n + 1, initial=position))
-        )
+        # Each line starts past the previous one and its newline (all in C: a lambda
+        # here cost a tenth of a first open).
+        self.starts.fromlist(list(accumulate(map((1).__add__, lengths[:-1]), initial=position)))
         self.lengths.fromlist(lengths)
 
     def _parsed(self, lines: list[bytes]) -> list[RecordedEvent] | None:
