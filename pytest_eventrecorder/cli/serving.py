@@ -53,6 +53,15 @@ log = logging.getLogger("pytest_eventrecorder")
     "your recordings and start or stop recordings.",
 )
 @click.option(
+    "--index-dir",
+    envvar="EVENTRECORDER_INDEX_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the index files that let a restarted dashboard open big .jsonl "
+    "recordings at once [default: .eventrecorder-index inside the recordings folder; "
+    "$EVENTRECORDER_INDEX_DIR].",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -68,6 +77,7 @@ def serve(
     token_file: Path | None,
     allowed_hosts: tuple[str, ...],
     no_token: bool,
+    index_dir: Path | None,
     config_path: Path | None,
 ) -> None:
     """Start the web dashboard for browsing, filtering, comparing and replaying recordings.
@@ -95,8 +105,9 @@ def serve(
     except UnsafeBindError as exc:
         raise CliError(str(exc)) from None
     _check_can_listen(config.host, config.port)
+    chosen = {} if index_dir is None else {"index_dir": index_dir}  # else the server's default
     server = EventRecorderServer(
-        config, token=token, allow_no_token=no_token, allowed_hosts=allowed_hosts
+        config, token=token, allow_no_token=no_token, allowed_hosts=allowed_hosts, **chosen
     )
     # The token is never printed: terminals and service logs are kept and shared.
     link = " (open it with ?token=<your token>)" if token else ""

@@ -6,6 +6,7 @@ Flask is imported only when an app is made, so importing the package stays light
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -45,11 +46,13 @@ def create_app(
     token: str | None = None,
     testing: bool = False,
     allowed_hosts: Iterable[str] = (),
+    index_dir: str | os.PathLike[str] | None = None,
 ) -> Flask:
     """The dashboard app for ``config.recordings_dir``; with ``token``, every ``/api`` call
     needs ``Authorization: Bearer <token>``. Without one, ``/api`` answers only requests
     addressed to localhost, the address it listens on, or a name in ``allowed_hosts``;
-    state-changing calls from pages of other origins are always refused."""
+    state-changing calls from pages of other origins are always refused. Index files of
+    big recordings go to ``index_dir`` (default: a hidden folder among the recordings)."""
     from flask import Flask
 
     from .api import MAX_BODY_BYTES, Dashboard, api, install_api_errors
@@ -67,7 +70,7 @@ def create_app(
         EVENTRECORDER_CONFIG=config,
     )
     app.extensions["eventrecorder"] = Dashboard(
-        config, token, RecordingStore(config.recordings_dir)
+        config, token, RecordingStore(config.recordings_dir, index_dir=index_dir)
     )
     # A recording's name may hold folders; "//" in one is an error to report, not a
     # redirect to some other name.
@@ -83,7 +86,8 @@ class EventRecorderServer:
     """The seed's ``EventRecorderServer(config).run()``: serves the dashboard on
     ``config.host`` (default 127.0.0.1) and ``config.port``, never with Flask's debugger
     or reloader. Another address than loopback needs a ``token``, or ``allow_no_token``
-    (``serve --insecure-no-token``); ``allowed_hosts`` are more names it may be called by."""
+    (``serve --insecure-no-token``); ``allowed_hosts`` are more names it may be called by;
+    ``index_dir`` is where index files of big recordings go (see :func:`create_app`)."""
 
     def __init__(
         self,
@@ -92,11 +96,14 @@ class EventRecorderServer:
         *,
         allow_no_token: bool = False,
         allowed_hosts: Iterable[str] = (),
+        index_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.config = config or EventRecorderConfig()
         self.token = token
         self.allow_no_token = allow_no_token
-        self.app = create_app(self.config, token=token, allowed_hosts=allowed_hosts)
+        self.app = create_app(
+            self.config, token=token, allowed_hosts=allowed_hosts, index_dir=index_dir
+        )
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -16,9 +16,10 @@ import operator
 import re
 import sys
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -31,11 +32,22 @@ from ..cassette import (
     adopt_events,
     collecting_unknown_fields,
 )
+from ..codec import gc_paused
 from ..formats import cassette_format, read_cassette, read_header
 from .cache import SizedCache, size_of
+from .diskindex import IndexFiles, StoredLines
 from .errors import BrokenRecording, public_error
-from .lines import MAX_BLANK_LINES, LineBatch, LineFile, blank_line_error, line_batches
+from .fastrows import decode_rows
+from .lines import (
+    MAX_BLANK_LINES,
+    LineBatch,
+    LineFile,
+    blank_line_error,
+    line_batches,
+    runs,
+)
 from .query import EventIndex, EventReader, FileKey
+from .textscan import line_scan
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -192,17 +204,23 @@ def collect_paths(data: JSONValue, prefix: str, out: set[str], depth: int = 0) -
 
 @dataclass
 class Columns:
-    """Per-event name, source and offset, plus the events of each name and source."""
+    """Per-event name, source and offset, plus the events of each name and source.
+
+    The events of each name and source (``by_name``, ``by_source``) are listed on first use,
+    in one pass over the ids: building them while indexing cost a 1M-event file a tenth of
+    its first open, and opening it only needs the counts (``counts``).
+    """
 
     offsets: array[float] = field(default_factory=lambda: array("d"))
     name_ids: array[int] = field(default_factory=lambda: array("i"))
     source_ids: array[int] = field(default_factory=lambda: array("i"))
     names: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    by_name: list[array[int]] = field(default_factory=list)
-    by_source: list[array[int]] = field(default_factory=list)
     paths: set[str] = field(default_factory=set)
     ordered: bool = True
+    known_counts: dict[str, list[int]] = field(default_factory=dict)
+    """Events per id, by ``"event_name"`` or ``"source"``, once counted (or read from disk)."""
+    _postings: dict[str, list[array[int]]] = field(default_factory=dict)
     _name_ids: dict[str, int] = field(default_factory=dict)
     _source_ids: dict[str, int] = field(default_factory=dict)
     _walked: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
@@ -219,15 +237,14 @@ class Columns:
         name = event.event_name
         name_id = self._name_ids.get(name)
         if name_id is None:
-            name_id = _intern(name, self._name_ids, self.names, self.by_name)
+            name_id = _intern(name, self._name_ids, self.names)
         self.name_ids.append(name_id)
-        self.by_name[name_id].append(index)
         source = event.source or ""
         source_id = self._source_ids.get(source)
         if source_id is None:
-            source_id = _intern(source, self._source_ids, self.sources, self.by_source)
+            source_id = _intern(source, self._source_ids, self.sources)
         self.source_ids.append(source_id)
-        self.by_source[source_id].append(index)
+        self._forget_lanes()
         data = event.event_data
         kind = (name, tuple(data) if type(data) is dict else ())
         walked = self._walked.get(kind, 0)
@@ -238,35 +255,90 @@ class Columns:
 
     def add_all(self, events: list[RecordedEvent]) -> None:
         """:meth:`add` for many events, a column at a time (several times faster)."""
-        base = len(self.offsets)
         offsets = [e.timestamp_offset_ms for e in events]
+        base = len(self.offsets)
         if not all(0 <= o <= _FLOAT_MAX for o in offsets):  # NaN, inf, a giant int: name it
             offsets = [finite_ms(o, "timestamp_offset_ms", base + i) for i, o in enumerate(offsets)]
+        names = [e.event_name for e in events]
+        self.extend(
+            offsets, names, [e.source or "" for e in events], [e.event_data for e in events]
+        )
+
+    def extend(
+        self, offsets: list[float], names: list[str], sources: list[str], datas: list[JSONValue]
+    ) -> None:
+        """Add events given as columns, their offsets checked finite and not negative."""
+        base = len(self.offsets)
         if offsets and self.ordered:
             later = offsets[1:]
             self.ordered = not (base and offsets[0] < self.offsets[-1]) and not any(
                 map(operator.gt, offsets, later)
             )
-        self.offsets.extend(offsets)
-        names = [e.event_name for e in events]
-        self.name_ids.extend(_ids(names, self._name_ids, self.names, self.by_name, base))
-        sources = [e.source or "" for e in events]
-        self.source_ids.extend(_ids(sources, self._source_ids, self.sources, self.by_source, base))
+        self.offsets.fromlist(offsets)  # from a list: twice as fast as extend
+        self.name_ids.fromlist(_ids(names, self._name_ids, self.names))
+        self.source_ids.fromlist(_ids(sources, self._source_ids, self.sources))
+        self._forget_lanes()
+        self._walk(names, datas)
+
+    def _walk(self, names: list[str], datas: list[JSONValue]) -> None:
+        """Collect field paths from the first :data:`PATH_SAMPLE` events of each kind."""
         walked, paths = self._walked, self.paths
-        for name, event in zip(names, events, strict=True):
-            data = event.event_data
-            kind = (name, tuple(data) if type(data) is dict else ())
+        if set(map(type, datas)) == {dict}:
+            kinds = list(zip(names, map(tuple, datas), strict=True))
+            if all(walked.get(kind, 0) >= PATH_SAMPLE for kind in set(kinds)):
+                return  # every kind sampled already: the common case, checked in C
+        else:
+            kinds = [
+                (n, tuple(d) if type(d) is dict else ()) for n, d in zip(names, datas, strict=True)
+            ]
+        for kind, data in zip(kinds, datas, strict=True):
             seen = walked.get(kind, 0)
             if seen < PATH_SAMPLE:
+                # Events of one name and key set share their shape: a sample lists the paths.
                 walked[kind] = seen + 1
                 collect_paths(data, "", paths)
 
+    def _forget_lanes(self) -> None:
+        if self._postings or self.known_counts:
+            self._postings, self.known_counts = {}, {}
+
+    @property
+    def by_name(self) -> list[array[int]]:
+        """The positions of the events of each name id, ascending."""
+        return self._lanes("event_name", self.name_ids, len(self.names))
+
+    @property
+    def by_source(self) -> list[array[int]]:
+        return self._lanes("source", self.source_ids, len(self.sources))
+
+    def _lanes(self, by: str, ids: array[int], size: int) -> list[array[int]]:
+        found = self._postings.get(by)
+        if found is None:  # two threads may both list them: the same lists, one kept
+            positions: list[list[int]] = [[] for _ in range(size)]
+            appends = [p.append for p in positions]
+            for position, value_id in enumerate(ids):
+                appends[value_id](position)
+            found = self._postings[by] = [array("q", p) for p in positions]
+        return found
+
+    def counts(self, by: str) -> list[int]:
+        """Events per name id (``by="event_name"``) or source id, without listing them."""
+        found = self.known_counts.get(by)
+        if found is None:
+            names, ids = (
+                (self.names, self.name_ids)
+                if by == "event_name"
+                else (self.sources, self.source_ids)
+            )
+            found = self.known_counts[by] = _tally(ids, len(names))
+        return found
+
     @property
     def nbytes(self) -> int:
-        """Memory held, about: the arrays, and the names, sources and paths."""
+        """Memory held, about: the arrays (and the lists of positions per name and source,
+        once made), and the names, sources and paths."""
         arrays: list[array[Any]] = [self.offsets, self.name_ids, self.source_ids]
-        arrays += [*self.by_name, *self.by_source]
-        held = sum(a.itemsize * len(a) + 80 for a in arrays)
+        held = sum(a.itemsize * len(a) + 80 for a in arrays) + 16 * len(self.offsets)
         texts = (*self.names, *self.sources, *self.paths)
         return held + sum(len(t) + 120 for t in texts) + 200 * len(self._walked)
 
@@ -277,26 +349,32 @@ class Columns:
         return self._source_ids.get(source)
 
 
-def _ids(
-    values: list[str], ids: dict[str, int], known: list[str], postings: list[array[int]], base: int
-) -> list[int]:
-    """The ids of ``values`` (new ones interned), each position added to its id's postings."""
-    found = [ids.get(v, -1) for v in values]
-    for position, value_id in enumerate(found, base):
-        if value_id < 0:
-            value_id = found[position - base] = _intern(
-                values[position - base], ids, known, postings
-            )
-        postings[value_id].append(position)
+def _tally(ids: array[int], size: int) -> list[int]:
+    """How often each id in ``range(size)`` occurs: up to 256 ids, by counting bytes of the
+    ids' low byte (C speed, ~1 ms a million; a Counter takes ~50 ms)."""
+    if size > 256:
+        tally = Counter(ids)
+        return [tally[i] for i in range(size)]
+    low = 0 if sys.byteorder == "little" else ids.itemsize - 1
+    column = ids.tobytes()[low :: ids.itemsize]
+    return [column.count(i) for i in range(size)]
+
+
+def _ids(values: list[str], ids: dict[str, int], known: list[str]) -> list[int]:
+    """The ids of ``values`` (new ones interned)."""
+    found: list[int] = list(map(ids.get, values, repeat(-1)))
+    if -1 in found:
+        found = [
+            i if i >= 0 else _intern(v, ids, known) for i, v in zip(found, values, strict=True)
+        ]
     return found
 
 
-def _intern(value: str, ids: dict[str, int], values: list[str], postings: list[array[int]]) -> int:
+def _intern(value: str, ids: dict[str, int], values: list[str]) -> int:
     found = ids.get(value)
     if found is None:
         found = ids[value] = len(values)
         values.append(value)
-        postings.append(array("q"))
     return found
 
 
@@ -304,15 +382,21 @@ def _intern(value: str, ids: dict[str, int], values: list[str], postings: list[a
 
 
 def build_index(
-    filename: str, path: Path, key: FileKey, results: SizedCache[object] | None = None
+    filename: str,
+    path: Path,
+    key: FileKey,
+    results: SizedCache[object] | None = None,
+    files: IndexFiles | None = None,
 ) -> EventIndex:
     """Read a recording once: a ``.jsonl`` (gzipped or not) by line offsets, anything else
-    whole. Filter results and timelines go to ``results`` (a cache of its own if none)."""
-    log.info("Indexing %s", path)
+    whole. Filter results and timelines go to ``results`` (a cache of its own if none); a
+    plain ``.jsonl`` big enough is read from, or else written to, the index ``files``."""
     with collecting_unknown_fields():  # shown as read; a warning filter must not refuse it
         try:
             if cassette_format(path)[0] == "jsonl":
-                return _line_index(filename, path, key, read_checked_header(path), results)
+                header = read_checked_header(path)
+                return _line_index(filename, path, key, header, results, files)
+            log.info("Indexing %s", path)
             return _whole_index(filename, path, key, _read_whole(path), results)
         except CassetteError as exc:
             raise public_error(exc, filename) from None
@@ -360,16 +444,65 @@ def _line_index(
     key: FileKey,
     header: CassetteHeader,
     results: SizedCache[object] | None,
+    files: IndexFiles | None,
 ) -> EventIndex:
     lines = LineFile(path)
+    if files is None or lines.gzipped or not files.wanted(key[1]):
+        files = None  # a gzip stream's index needs its inflater states, which stay in memory
+    stored = None if files is None else files.load(filename, path)
+    if stored is None:
+        log.info("Indexing %s", path)
+        indexed = _read_lines(filename, lines)
+        columns, starts, lengths = indexed.columns, indexed.starts, indexed.lengths
+        if files is not None and not indexed.stopped:
+            files.save(filename, path, key[0], _stored(columns, starts, lengths))
+    else:
+        columns, starts, lengths = _restored(stored), stored.starts, stored.lengths
+    held = columns.nbytes + 16 * len(starts) + lines.nbytes
+    reader = _line_reader(lines, starts, lengths)
+    scan = line_scan(lines, starts, lengths)
+    return EventIndex(filename, path, key, header, columns, reader, held, results, scan=scan)
+
+
+def _read_lines(filename: str, lines: LineFile) -> _IndexedLines:
     indexed = _IndexedLines(filename)
-    for batch in line_batches(lines.blocks(checkpoints=True), BATCH_LINES):
-        indexed.add(batch)
-        if indexed.stopped:
-            break
-    held = indexed.columns.nbytes + 16 * len(indexed.starts) + lines.nbytes
-    reader = _line_reader(lines, indexed.starts, indexed.lengths)
-    return EventIndex(filename, path, key, header, indexed.columns, reader, held, results)
+    with gc_paused():  # what a batch parses is dropped at once: collections only cost (8%)
+        for batch in line_batches(lines.blocks(checkpoints=True), BATCH_LINES):
+            indexed.add(batch)
+            if indexed.stopped:
+                break
+    return indexed
+
+
+def _stored(columns: Columns, starts: array[int], lengths: array[int]) -> StoredLines:
+    return StoredLines(
+        columns.offsets,
+        columns.name_ids,
+        columns.source_ids,
+        starts,
+        lengths,
+        columns.names,
+        columns.sources,
+        sorted(columns.paths),
+        columns.ordered,
+        columns.counts("event_name"),
+        columns.counts("source"),
+    )
+
+
+def _restored(stored: StoredLines) -> Columns:
+    return Columns(
+        offsets=stored.offsets,
+        name_ids=stored.name_ids,
+        source_ids=stored.source_ids,
+        names=stored.names,
+        sources=stored.sources,
+        paths=set(stored.paths),
+        ordered=stored.ordered,
+        known_counts={"event_name": stored.name_counts, "source": stored.source_counts},
+        _name_ids={name: i for i, name in enumerate(stored.names)},
+        _source_ids={source: i for i, source in enumerate(stored.sources)},
+    )
 
 
 BATCH_LINES = 1000
@@ -392,14 +525,34 @@ class _IndexedLines:
     def add(self, batch: LineBatch) -> None:
         number, position, lines, ended = batch
         if number > 1 and ended:
+            if self._add_rows(decode_rows(lines)):
+                self._add_lines(position, lines)
+                return
             events = self._parsed(lines)
             if events is not None:
-                lengths = [len(line) for line in lines]
                 self.columns.add_all(events)
-                self.starts.extend(accumulate((n + 1 for n in lengths[:-1]), initial=position))
-                self.lengths.extend(lengths)
+                self._add_lines(position, lines)
                 return
         self._each(batch)
+
+    def _add_rows(self, rows: list[Any] | None) -> bool:
+        """Rows the fast decoder read: added, unless one needs the standard reader's check."""
+        if not rows:
+            return False
+        offsets = [r.timestamp_offset_ms for r in rows]
+        if min(offsets) < 0:  # msgspec refuses infinity and reads every number as a float
+            return False
+        names = [r.event_name for r in rows]
+        sources = [r.source or "" for r in rows]
+        self.columns.extend(offsets, names, sources, [r.event_data for r in rows])
+        return True
+
+    def _add_lines(self, position: int, lines: list[bytes]) -> None:
+        lengths = list(map(len, lines))
+        # Each line starts past the previous one and its newline (all in C: a lambda
+        # here cost a tenth of a first open).
+        self.starts.fromlist(list(accumulate(map((1).__add__, lengths[:-1]), initial=position)))
+        self.lengths.fromlist(lengths)
 
     def _parsed(self, lines: list[bytes]) -> list[RecordedEvent] | None:
         try:
@@ -450,7 +603,7 @@ def _line_reader(lines: LineFile, starts: array[int], lengths: array[int]) -> Ev
     def read(indices: Iterable[int]) -> Iterator[RecordedEvent]:
         reader = lines.reader()
         try:
-            for run in _runs(indices, starts, lengths):
+            for run in runs(indices, starts, lengths):
                 first = starts[run[0]]
                 last = run[-1]
                 span = reader.read(first, starts[last] + lengths[last] - first)
@@ -470,25 +623,3 @@ def _line_reader(lines: LineFile, starts: array[int], lengths: array[int]) -> Ev
             reader.close()
 
     return read
-
-
-RUN_GAP = 64 * 1024
-RUN_BYTES = 4 << 20
-
-
-def _runs(indices: Iterable[int], starts: array[int], lengths: array[int]) -> Iterator[list[int]]:
-    """The positions in runs whose lines lie close together in the file, each read with one
-    call: a page is one ``pread``, not a hundred (each syscall hands the interpreter to
-    another request thread, and waits to get it back)."""
-    run: list[int] = []
-    for i in indices:
-        if run:
-            first, previous = starts[run[0]], run[-1]
-            end = starts[previous] + lengths[previous]
-            near = end <= starts[i] <= end + RUN_GAP
-            if not near or starts[i] + lengths[i] - first > RUN_BYTES:
-                yield run
-                run = []
-        run.append(i)
-    if run:
-        yield run

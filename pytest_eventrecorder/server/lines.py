@@ -15,7 +15,8 @@ import bisect
 import logging
 import os
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -212,3 +213,25 @@ def blank_line_error(path: Path | str, line: int | None) -> CassetteError:
         path=path,
         line=line,
     )
+
+
+RUN_GAP = 64 * 1024
+RUN_BYTES = 4 << 20
+
+
+def runs(indices: Iterable[int], starts: array[int], lengths: array[int]) -> Iterator[list[int]]:
+    """The positions in runs whose lines lie close together in the file, each read with one
+    call: a page is one ``pread``, not a hundred (each syscall hands the interpreter to
+    another request thread, and waits to get it back)."""
+    run: list[int] = []
+    for i in indices:
+        if run:
+            first, previous = starts[run[0]], run[-1]
+            end = starts[previous] + lengths[previous]
+            near = end <= starts[i] <= end + RUN_GAP
+            if not near or starts[i] + lengths[i] - first > RUN_BYTES:
+                yield run
+                run = []
+        run.append(i)
+    if run:
+        yield run

@@ -23,6 +23,7 @@ from ..cassette import Cassette, CassetteError, CassetteHeader, JSONValue, Recor
 from ..fieldpaths import parse_path
 from .cache import SizedCache
 from .errors import public_error
+from .textscan import Scan, raw_needle
 
 if TYPE_CHECKING:
     from .index import Columns
@@ -122,15 +123,19 @@ class EventIndex:
         held: int = 0,
         results: SizedCache[object] | None = None,
         cassette: Cassette | None = None,
+        scan: Scan | None = None,
     ) -> None:
         """``held``: the bytes ``read`` keeps (parsed events, line offsets); filter results
-        and timelines are kept in ``results``, shared by the store's indexes."""
+        and timelines are kept in ``results``, shared by the store's indexes; ``scan``
+        rules out lines that cannot hold a searched text before they are decoded."""
         self.filename = filename
         self.path = path
         self.key = key
         self.columns = columns
         self.count = len(columns.offsets)
-        last = max(columns.offsets) if self.count else 0.0
+        last = 0.0
+        if self.count:  # the last is the latest when in order (max would walk them all)
+            last = columns.offsets[-1] if columns.ordered else max(columns.offsets)
         self.header = CassetteHeader(
             header.session_name,
             header.start_time,
@@ -143,6 +148,7 @@ class EventIndex:
         """The memory this index holds, about (what the store's budget counts)."""
         self._read = read
         self._cassette = cassette
+        self._scan = scan
         self._results = SizedCache[object](RESULTS_BUDGET) if results is None else results
 
     @property
@@ -168,8 +174,8 @@ class EventIndex:
 
     def counts(self, by: str) -> dict[str, int]:
         """Events per name (``by="event_name"``) or per source, most common first."""
-        names, postings = self._lanes(by)
-        counts = Counter({names[i]: len(p) for i, p in enumerate(postings)})
+        names = self.columns.names if by == "event_name" else self.columns.sources
+        counts = Counter(dict(zip(names, self.columns.counts(by), strict=True)))
         return dict(counts.most_common())
 
     def _lanes(self, by: str) -> tuple[list[str], list[array[int]]]:
@@ -193,6 +199,12 @@ class EventIndex:
         candidates = self._by_columns(query)
         if not query.needs_data:
             return candidates
+        needle = raw_needle(query.text) if query.text and self._scan else None
+        if needle is not None and self._scan is not None:
+            try:
+                candidates = self._scan(candidates, needle)
+            except CassetteError as exc:
+                raise public_error(exc, self.filename) from None
         keep = query.accepts
         picked = array("q")
         for index, event in zip(candidates, self.events_at(candidates), strict=True):

@@ -24,6 +24,7 @@ from ..cassette import Cassette, CassetteError, CassetteHeader, collecting_unkno
 from ..formats import cassette_format, write_cassette
 from ..pending import is_pending
 from .cache import SizedCache
+from .diskindex import INDEX_FOLDER, INDEX_MIN_BYTES, IndexFiles
 from .errors import BadName, BrokenRecording, NameClash, NotFound, StoreError, public_error
 from .index import build_index, collect_paths, read_checked_header, stream_totals
 from .query import EventIndex, EventQuery, FileKey, as_text, values_at
@@ -158,8 +159,19 @@ class RecordingStore:
         *,
         index_budget: int = INDEX_BUDGET,
         results_budget: int = RESULTS_BUDGET,
+        index_dir: str | os.PathLike[str] | None = None,
+        index_min_bytes: int | None = INDEX_MIN_BYTES,
     ) -> None:
+        """``index_dir``: where index files go (see :mod:`.diskindex`), by default a hidden
+        folder in ``root``; ``index_min_bytes``: the smallest recording given one (``None``:
+        no index files)."""
         self.root = Path(root)
+        self.index_dir = None if index_dir is None else Path(index_dir)
+        self.files = None
+        if index_min_bytes is not None:
+            chosen = self.index_dir is not None
+            folder = self.index_dir if self.index_dir is not None else self.root / INDEX_FOLDER
+            self.files = IndexFiles(folder, chosen=chosen, min_bytes=index_min_bytes)
         self._root_real: Path | None = None
         self.indexes = SizedCache[EventIndex](index_budget, keep_oversize=True)
         self.results = SizedCache[object](results_budget)
@@ -314,7 +326,7 @@ class RecordingStore:
 
     def _build(self, name: str, path: Path, build: _Build) -> EventIndex:
         try:
-            index = build.index = build_index(name, path, build.key, self.results)
+            index = build.index = build_index(name, path, build.key, self.results, self.files)
             self.indexes.put(name, index, index.nbytes)
             return index
         except BaseException as exc:
