@@ -104,8 +104,9 @@ def is_cassette_path(path: str | os.PathLike[str]) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-def read_cassette(path: str | os.PathLike[str]) -> Cassette:
-    """Load a whole cassette into memory."""
+def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) -> Cassette:
+    """Load a whole cassette into memory; ``data``: a whole-document file's bytes as
+    :func:`read_document_bytes` gave them (read again without the disk)."""
     p = Path(path)
     fmt, _ = cassette_format(p)
     if fmt == "jsonl":
@@ -113,8 +114,13 @@ def read_cassette(path: str | os.PathLike[str]) -> Cassette:
         events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
     with codec.gc_paused():  # parsed documents hold no cycles: nothing to collect
-        header, events = _split_document(_load_document(p, fmt), p)
+        header, events = _split_document(_load_document(p, fmt, data), p)
     return Cassette(_recount(header, events), events)
+
+
+def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A whole-document cassette's bytes, inflated when ``.gz`` (a gzip bomb is refused)."""
+    return _read_bytes(Path(path))
 
 
 def read_header(path: str | os.PathLike[str]) -> CassetteHeader:
@@ -445,8 +451,9 @@ def _checked_header(raw: JSONValue) -> CassetteHeader:
     return header
 
 
-def _load_document(path: Path, fmt: Format) -> JSONValue:
-    data = _read_bytes(path)
+def _load_document(path: Path, fmt: Format, data: bytes | None) -> JSONValue:
+    if data is None:
+        data = _read_bytes(path)
     if fmt == "json":  # bytes straight to the fast decoder: no copy as text
         parsed = codec.fast_loads(data.removeprefix(b"\xef\xbb\xbf"))
         if parsed is not None:
