@@ -203,11 +203,12 @@ class EventReplayer:
         return iter_event_blocks(self.path)
 
     def _runs(
-        self, plan: _Plan, hand_over: bool = True
+        self, plan: _Plan, hand_over: bool
     ) -> Iterator[tuple[Iterable[tuple[int, RecordedEvent]], bool]]:
         """The events to replay as runs of (index, event) pairs, each with whether its
         events may be handed to the bus as they are (freshly read, nothing to restore);
-        ``hand_over=False`` for a replay that copies them all anyway."""
+        ``hand_over=False`` for a replay that rebuilds or copies them all anyway (an
+        in-memory recording then stays unspent)."""
         if plan.selected is not None:
             yield plan.selected, False
             return
@@ -396,7 +397,7 @@ class EventReplayer:
         plain = rebuild.module is None
         published = 0
         try:
-            for run, fresh in self._runs(plan):
+            for run, fresh in self._runs(plan, hand_over=plain):
                 handover = plain and fresh  # for untyped events: nothing to rebuild
                 for index, event in run:
                     if keep is not None and not keep(event):
