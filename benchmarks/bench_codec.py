@@ -29,32 +29,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_core import CountingAdapter, CountingBus, _instant_events, _rss_kb, _write_seed_json
+from bench_core import (
+    CountingAdapter,
+    CountingBus,
+    _instant_events,
+    _rss_kb,
+    _write_seed_json,
+    decode_and_publish,
+)
 
 from pytest_eventrecorder.cassette import CassetteHeader
 from pytest_eventrecorder.formats import read_cassette, write_events
 from pytest_eventrecorder.replayer import EventReplayer
 
 BLOCK = "import sys; sys.modules['msgspec'] = None; sys.modules['orjson'] = None"
-
-
-def _decode_and_publish(path: Path) -> int:
-    import msgspec
-
-    decode = msgspec.json.Decoder().decode
-    bus = CountingAdapter()
-    with open(path, "rb") as raw:
-        raw.readline()  # the header
-        rest = b""
-        while block := raw.read(1 << 20):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            lines = block[:cut].splitlines()
-            for start in range(0, len(lines), 64):
-                for row in decode(b"[" + b",".join(lines[start : start + 64]) + b"]"):
-                    bus.publish(row, row["event_data"])
-    return bus.count
 
 
 def _replay(path: Path) -> int:
@@ -83,7 +71,7 @@ def _yaml_ours(path: Path) -> int:
 
 
 SIDES: dict[str, Callable[[Path], int]] = {
-    "decode+publish": _decode_and_publish,
+    "decode+publish": decode_and_publish,
     "replay": _replay,
     "naive": _naive,
     "yaml-python": _yaml_python,
@@ -136,10 +124,13 @@ def bench_jsonl(tmp: Path, n: int) -> list[str]:
     return [
         _line("decode + publish, reference (events/s)", f"{reference:,.0f}", "", True),
         _line("replay with [fast] (events/s)", f"{fast:,.0f}", ">= 1,000,000", fast >= 1e6),
-        _line("  its time / the reference's", f"{reference / fast:.2f}x", "<= 1.5x",
-              reference / fast <= 1.5),
-        _line("replay, standard library (events/s)", f"{plain:,.0f}", ">= 600,000",
-              plain >= 6e5),
+        _line(
+            "  its time / the reference's",
+            f"{reference / fast:.2f}x",
+            "<= 1.5x",
+            reference / fast <= 1.5,
+        ),
+        _line("replay, standard library (events/s)", f"{plain:,.0f}", ">= 600,000", plain >= 6e5),
         _line("  extra memory, [fast] / stdlib (MB)", f"{fast_mb:.0f} / {plain_mb:.0f}", "", True),
     ]
 
@@ -168,8 +159,14 @@ def bench_yaml(tmp: Path, n: int) -> list[str]:
     write_events(path, CassetteHeader("yaml", "2025-10-17T10:00:00Z"), _instant_events(n))
     python, _ = _child("yaml-python", path, n)
     ours, _ = _child("yaml-ours", path, n)
-    return [_line(f".yaml {n:,} read: C loader / Python loader", f"{ours / python:.1f}x", ">= 10x",
-                  ours / python >= 10)]
+    return [
+        _line(
+            f".yaml {n:,} read: C loader / Python loader",
+            f"{ours / python:.1f}x",
+            ">= 10x",
+            ours / python >= 10,
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,8 @@ _ODD_EXPONENT = re.compile(rb"\de-\d(?!\d)")
 (or refuse). Searched for only where ``e-`` occurs: a regular expression alternation scans
 each byte (3 us a line), a substring test is a memchr."""
 _FAST_DECODE = msgspec.json.Decoder().decode if msgspec is not None else None
+FAST_DECODE = _FAST_DECODE is not None
+"""Whether msgspec decodes (the standard library reads only what it refuses)."""
 
 
 def _reject_constant(name: str) -> None:
@@ -64,6 +66,22 @@ def loads(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     return DECODER.decode(text)
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
+_OVERFLOW_EXPONENT = b"e000"
+_OVERFLOW_DIGITS = b"0" * 200
+
+
+def may_overflow(data: bytes) -> bool:
+    """Whether the standard library may read a number in ``data`` as infinity: only one
+    with an exponent of three or more digits, or with 210 or more digits before its point,
+    goes past the float range. A bytes scan (about 1.5 ms a megabyte, where regular
+    expressions took 15 to 50): digits become ``0`` and signs are dropped, so ``1E+400``
+    reads ``0e000``. It may flag finite numbers (``1e-400``, a UUID's ``0e8400``), never
+    miss one; ``rfind`` because its skip looks at the needle's rare first byte."""
+    plain = data.translate(_DIGITS_AS_ZERO, b"+-")
+    return plain.rfind(_OVERFLOW_EXPONENT) >= 0 or _OVERFLOW_DIGITS in plain
 
 
 def fast_loads(text: str | bytes) -> tuple[Any] | None:

@@ -104,8 +104,9 @@ def is_cassette_path(path: str | os.PathLike[str]) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-def read_cassette(path: str | os.PathLike[str]) -> Cassette:
-    """Load a whole cassette into memory."""
+def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) -> Cassette:
+    """Load a whole cassette into memory; ``data``: a whole-document file's bytes as
+    :func:`read_document_bytes` gave them (read again without the disk)."""
     p = Path(path)
     fmt, _ = cassette_format(p)
     if fmt == "jsonl":
@@ -113,8 +114,13 @@ def read_cassette(path: str | os.PathLike[str]) -> Cassette:
         events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
     with codec.gc_paused():  # parsed documents hold no cycles: nothing to collect
-        header, events = _split_document(_load_document(p, fmt), p)
+        header, events = _split_document(_load_document(p, fmt, data), p)
     return Cassette(_recount(header, events), events)
+
+
+def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A whole-document cassette's bytes, inflated when ``.gz`` (a gzip bomb is refused)."""
+    return _read_bytes(Path(path))
 
 
 def read_header(path: str | os.PathLike[str]) -> CassetteHeader:
@@ -142,7 +148,9 @@ def iter_event_blocks(path: str | os.PathLike[str]) -> Iterator[EventBlock]:
     :class:`TruncatedCassetteWarning`; any other bad line is a :class:`CassetteError`.
     The replay path: walking every event's data would cost a third of its speed, so a
     ``.jsonl``'s data is checked where a replay walks it anyway, in blocks holding tagged
-    values (restored recursively); other formats and :func:`iter_events` check it all.
+    values (restored recursively), and where a number may be past the float range (read as
+    infinity: lines the standard library read from bytes :func:`codec.may_overflow` flags);
+    other formats and :func:`iter_events` check it all.
     """
     return _event_blocks(Path(path), checked=False)
 
@@ -255,6 +263,9 @@ class _JsonlReader:
     ) -> Iterator[list[RecordedEvent]]:
         first_line = self._line + 1
         self._line += chunk.count(b"\n")
+        # Lines the standard library reads may hold 1e400 (infinity), which only the check
+        # refuses; the fast decoder refuses all such numbers, so it reads none of them.
+        risky = codec.FAST_DECODE or codec.may_overflow(chunk)
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -265,16 +276,19 @@ class _JsonlReader:
                 ) from None
             # The writer stopped inside a multi-byte character: the whole lines before it stand.
             text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")
-            yield from self._parse_text(text, first_line, index, False, check)
+            yield from self._parse_text(text, first_line, index, False, (check, risky))
             _warn_truncated(self.path, line)
             return
-        yield from self._parse_text(text, first_line, index, final, check)
+        yield from self._parse_text(text, first_line, index, final, (check, risky))
 
     def _parse_text(
-        self, text: str, line: int, index: int, final: bool, check: bool
+        self, text: str, line: int, index: int, final: bool, checks: tuple[bool, bool]
     ) -> Iterator[list[RecordedEvent]]:
         """The events of whole lines of text, a small batch at a time, so a streamed event is
-        garbage long before the file is read (and the garbage collector has little to scan)."""
+        garbage long before the file is read (and the garbage collector has little to scan).
+        ``checks``: whether every event's data is checked, and whether those the standard
+        library reads are (they may hold an infinity)."""
+        check, risky = checks
         path = self.path
         lines = text.split("\n")
         if not lines[-1]:
@@ -282,7 +296,7 @@ class _JsonlReader:
         partial = final and not text.endswith("\n")
         for start in range(0, len(lines), BATCH_LINES):
             batch = lines[start : start + BATCH_LINES]
-            rows = _parse_batch(batch)
+            rows, by_stdlib = _parse_batch(batch)
             offsets = None
             if rows is None:  # something unusual in there: line by line, exactly
                 last = partial and start + len(batch) == len(lines)
@@ -290,7 +304,7 @@ class _JsonlReader:
                 offsets, rows, blank = _parse_each(batch, path, line + start, (last, allowed))
                 self._blank_lines += blank
             events = _adopt_rows(rows, offsets, index, path, line + start)
-            if check:
+            if check or (risky and by_stdlib):
                 _check_rows(events, offsets, index, path, line + start)
             index += len(events)
             yield events
@@ -343,19 +357,22 @@ BATCH_LINES = 64
 """Lines parsed with one decoder call: JSON object keys are then shared, not rebuilt."""
 
 
-def _parse_batch(lines: list[str]) -> list[Any] | None:
-    """The lines' values, when each line holds one JSON object; else ``None``.
+def _parse_batch(lines: list[str]) -> tuple[list[Any] | None, bool]:
+    """The lines' values, when each line holds one JSON object, else ``None``; and whether
+    the standard library read them (or must, line by line), not the fast decoder.
 
     Any line that is blank, cut short or broken changes how many objects the joined text
     holds (or makes it invalid), so the count check sends such batches line by line. Only
     two lines that merge into one object *and* a third that splits into two, in the same
     batch, could pass unnoticed; no crash, cut or disk error writes that.
     """
+    text = "[" + ",".join(lines) + "]"
+    fast = codec.fast_loads(text)
     try:
-        rows = codec.loads("[" + ",".join(lines) + "]")
+        rows = _DECODER.decode(text) if fast is None else fast[0]
     except (StopIteration, ValueError, RecursionError):
-        return None
-    return rows if len(rows) == len(lines) else None
+        return None, True
+    return (rows if len(rows) == len(lines) else None), fast is None
 
 
 def _parse_each(
@@ -434,8 +451,9 @@ def _checked_header(raw: JSONValue) -> CassetteHeader:
     return header
 
 
-def _load_document(path: Path, fmt: Format) -> JSONValue:
-    data = _read_bytes(path)
+def _load_document(path: Path, fmt: Format, data: bytes | None) -> JSONValue:
+    if data is None:
+        data = _read_bytes(path)
     if fmt == "json":  # bytes straight to the fast decoder: no copy as text
         parsed = codec.fast_loads(data.removeprefix(b"\xef\xbb\xbf"))
         if parsed is not None:

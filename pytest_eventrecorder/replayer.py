@@ -21,7 +21,14 @@ from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
 from .causality import handling, mark, unmark
 from .clock import Clock, RealClock
-from .formats import EventBlock, cassette_format, iter_event_blocks, read_cassette, read_header
+from .formats import (
+    EventBlock,
+    cassette_format,
+    iter_event_blocks,
+    read_cassette,
+    read_document_bytes,
+    read_header,
+)
 from .replayclock import timed_replay, timed_replay_async
 from .serialize import Rebuilder, RebuildWarning, import_events_module
 from .timetravel import Timeline
@@ -94,7 +101,9 @@ class EventReplayer:
 
     ``.jsonl`` files are streamed from disk on every pass (so a broken line further down
     stops a replay there, with a :class:`CassetteError` naming it); other formats are loaded
-    and checked whole, once. A glob pattern picks the newest matching file.
+    and checked whole, once. A ``.json``'s first replay hands each payload to the bus as
+    parsed, when nothing else has seen it: no copy (later passes, and readers, get a fresh
+    parse of its bytes, held since loading). A glob pattern picks the newest matching file.
     """
 
     def __init__(
@@ -103,16 +112,22 @@ class EventReplayer:
         self.clock: Clock = clock or RealClock()
         self.path: Path | None = None
         self._cassette: Cassette | None = None
+        self._source: bytes | None = None
+        """A ``.json``'s bytes, read again once a replay handed its parsed data out."""
+        self._unseen = False
+        """Whether nothing but this replayer holds the data of ``_cassette`` (see _take)."""
+        self._spent = False
+        """Whether a replay handed ``_cassette``'s data out: it is read again when needed."""
         if isinstance(recording_file, Cassette):
             self._cassette = recording_file
             self.header = recording_file.header
         else:
             self.path = _resolve(recording_file)
-            if cassette_format(self.path)[0] == "jsonl":
+            fmt = cassette_format(self.path)[0]
+            if fmt == "jsonl":
                 self.header = read_header(self.path)
             else:
-                self._cassette = read_cassette(self.path)
-                self.header = self._cassette.header
+                self.header = self._load(fmt).header
         self._lock = threading.Lock()
         self._interrupt = threading.Event()
         """Set to cut a wait short: on pause and on stop."""
@@ -137,28 +152,70 @@ class EventReplayer:
 
     # ------------------------------------------------------------------ the events
 
+    def _load(self, fmt: str) -> Cassette:
+        """Read a whole-document file. A ``.json``'s bytes are kept (as ``json.load`` would
+        hold them while parsing): replaying it then costs no copy of each payload."""
+        assert self.path is not None
+        if fmt == "json":
+            self._source = read_document_bytes(self.path)
+            # Tagged values (bytes...) are restored anyway; a yaml key may be unquoted.
+            self._unseen = b'"__' not in self._source
+        self._cassette = read_cassette(self.path, data=self._source)
+        return self._cassette
+
+    def _held(self, shown: bool) -> Cassette | None:
+        """The recording in memory (``None`` for a streamed ``.jsonl``), read again if a
+        replay handed its data out; ``shown``: it is going where a replay cannot see who
+        holds it, so replays copy its data from then on."""
+        with self._lock:
+            if self._spent:
+                self._spent = False
+                self._load("json")
+            self._unseen = self._unseen and not shown
+            return self._cassette
+
+    def _take(self) -> tuple[Cassette | None, bool]:
+        """The recording for one replay pass, and whether the pass may hand each payload to
+        the bus as parsed: only when nobody else has seen it, which leaves it spent (what
+        a subscriber does to the payloads never reaches a later pass or reader)."""
+        cassette = self._held(shown=False)
+        with self._lock:
+            if self._cassette is not cassette:  # read again meanwhile, by another thread
+                return cassette, False
+            handover, self._unseen = self._unseen, False
+            self._spent = self._spent or handover
+            return cassette, handover
+
     def __iter__(self) -> Iterator[RecordedEvent]:
-        if self._cassette is not None:
-            return iter(self._cassette.events)
+        cassette = self._held(shown=True)
+        if cassette is not None:
+            return iter(cassette.events)
         return (event for block in self._blocks() for event in block.events)
 
     def __len__(self) -> int:
-        if self._cassette is not None:
-            return len(self._cassette.events)
+        cassette = self._held(shown=False)
+        if cassette is not None:
+            return len(cassette.events)
         return sum(1 for _ in self)
 
     def _blocks(self) -> Iterator[EventBlock]:
         assert self.path is not None
         return iter_event_blocks(self.path)
 
-    def _runs(self, plan: _Plan) -> Iterator[tuple[Iterable[tuple[int, RecordedEvent]], bool]]:
+    def _runs(
+        self, plan: _Plan, hand_over: bool
+    ) -> Iterator[tuple[Iterable[tuple[int, RecordedEvent]], bool]]:
         """The events to replay as runs of (index, event) pairs, each with whether its
-        events may be handed to the bus as they are (freshly read, nothing to restore)."""
+        events may be handed to the bus as they are (freshly read, nothing to restore);
+        ``hand_over=False`` for a replay that rebuilds or copies them all anyway (an
+        in-memory recording then stays unspent)."""
         if plan.selected is not None:
             yield plan.selected, False
             return
         if self._cassette is not None:
-            yield enumerate(self._cassette.events), False
+            cassette, fresh = self._take() if hand_over else (self._held(shown=False), False)
+            assert cassette is not None
+            yield enumerate(cassette.events), fresh
             return
         for block in self._blocks():
             yield enumerate(block.events, block.first_index), not block.tagged
@@ -173,8 +230,9 @@ class EventReplayer:
         return self.header.session_name
 
     def to_cassette(self) -> Cassette:
-        if self._cassette is not None:
-            return self._cassette
+        cassette = self._held(shown=True)
+        if cassette is not None:
+            return cassette
         assert self.path is not None
         return read_cassette(self.path)
 
@@ -339,7 +397,7 @@ class EventReplayer:
         plain = rebuild.module is None
         published = 0
         try:
-            for run, fresh in self._runs(plan):
+            for run, fresh in self._runs(plan, hand_over=plain):
                 handover = plain and fresh  # for untyped events: nothing to rebuild
                 for index, event in run:
                     if keep is not None and not keep(event):
@@ -426,7 +484,7 @@ class EventReplayer:
         return result
 
     async def _run_async(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
-        for run, _fresh in self._runs(plan):
+        for run, _fresh in self._runs(plan, hand_over=False):
             for index, event in run:
                 if plan.keep is not None and not plan.keep(event):
                     continue
@@ -488,8 +546,9 @@ class EventReplayer:
             keep = _after(start_ms, keep)
         adapter = adapter_for(bus)
         selected = None
-        if self._cassette is not None:
-            events = self._cassette.events
+        cassette = self._held(shown=False)
+        if cassette is not None:
+            events = cassette.events
             if keep is not None:  # filtered up front: each predicate runs once per event
                 selected = [(i, e) for i, e in enumerate(events) if keep(e)]
             keep, total = None, len(events if selected is None else selected)
