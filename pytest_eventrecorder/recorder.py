@@ -33,7 +33,7 @@ from .serialize import (
     Packed,
     Redaction,
     event_type_of,
-    pack,
+    keep,
     snapshot,
     snapshot_unpacked,
     type_name,
@@ -50,7 +50,7 @@ _Entry = tuple[
     int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
 ]
 """An event as the hot path keeps it: (perf_counter_ns, name, snapshot, source, class of the
-published object, metadata), or with the snapshot :func:`~.serialize.pack`-ed and no class;
+published object, metadata), or with the snapshot :func:`~.serialize.keep`-ed and no class;
 it becomes a :class:`RecordedEvent` when first asked for."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -234,7 +234,7 @@ class EventRecorder:
                 data = snapshot(event, redaction)
                 return self._keep_now(event_name, event, data, source, extra, received_ns)
             # Snapshots are taken outside any lock, so threads take them in parallel.
-            packed = pack(event, redaction)
+            packed = keep(event, redaction)
             if packed is None:
                 data, cls = snapshot_unpacked(event, redaction), type(event)
             else:
