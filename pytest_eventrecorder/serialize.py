@@ -115,7 +115,7 @@ class Redaction:
         self._verdicts = _Verdicts(self._matches)
         self.hides: Callable[[object], bool] = self._verdicts.__getitem__
         """Whether the value under ``key`` is hidden (a dict look-up once a key was seen)."""
-        self._needles = _needles(self._patterns)
+        self._needles = tuple(re.compile(needle).search for needle in _needles(self._patterns))
 
     def may_hide(self, encoded: bytes) -> bool:
         """Whether JSON text may hold a key this redaction hides (``False``: it surely does
@@ -124,7 +124,7 @@ class Redaction:
         if not self._needles:
             return False
         text = encoded.lower()
-        return any(needle in text for needle in self._needles)
+        return any(search(text) for search in self._needles)  # re: twice as fast as `in`
 
     def hides_any(self, keys: Iterable[object]) -> bool:
         return self._patterns != () and any(map(self.hides, keys))
@@ -622,6 +622,10 @@ _MAX_FAST_NESTING = 30
 :data:`MAX_DEPTH`: a pydantic model or an Enum adds a level, so half of it, with room)."""
 _NON_FINITE = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
 """A MessagePack float64 with every exponent bit set: NaN or an infinity."""
+_NESTED = re.compile(rb"[\[{]").search
+"""Where a container begins in JSON text (from a position on)."""
+_NULL = re.compile(b"null").search
+"""Where ``null`` is in JSON text (re finds it in half the time ``in`` takes)."""
 _SHORT = 2 * _MAX_FAST_NESTING + 1
 """JSON text this long or shorter cannot nest more containers than that."""
 
@@ -633,12 +637,15 @@ def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None
     :func:`snapshot` gives. Bytes are no container: a kept nested event costs the garbage
     collector nothing, where its snapshot as dicts and lists is walked by every full
     collection."""
-    packed = pack(obj, redaction)
-    if packed is not None:
-        return packed
+    is_dict = type(obj) is dict
+    if not is_dict:  # generated code packs a flat data class for less than orjson encodes it
+        packed = pack(obj, redaction)
+        if packed is not None:
+            return packed
+    # A dict is encoded first: orjson checks its values in C for less than pack()'s loop.
     encoded = encode(obj)
     if encoded is None:
-        return None
+        return pack(obj, redaction) if is_dict else None
     kind = type_name(type(obj))
     # The default redaction is implied, so the tuple holds no object the collector tracks.
     return (encoded, kind) if redaction is DEFAULT_REDACTION else (encoded, kind, redaction)
@@ -662,7 +669,7 @@ def encode(obj: object) -> bytes | None:
         encoded: bytes = dumps(obj, default=_shallow, option=_OPTIONS)[:-1]
     except TypeError:  # orjson.JSONEncodeError is one, raised for whatever _shallow refused
         return None
-    if b"null" in encoded and not _all_finite(obj):
+    if _NULL(encoded) is not None and not _all_finite(obj):
         return None
     if len(encoded) > _SHORT and not _shallow_enough(encoded):
         return None
@@ -672,9 +679,11 @@ def encode(obj: object) -> bytes | None:
 def decode(encoded: bytes, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """The snapshot :func:`encode` encoded, redacted: exactly what :func:`snapshot` takes."""
     data: JSONValue = codec.loads(encoded)
-    if redaction.may_hide(encoded) or b"wsgi.version" in encoded:
-        return snapshot_unpacked(data, redaction)  # plain JSON: the walk only redacts
-    return data
+    if type(data) is dict and _NESTED(encoded, 1) is None:  # one flat dict: its keys say it all
+        walk = redaction.hides_any(data)  # a verdict per key, cached: cheaper than searching
+    else:
+        walk = redaction.may_hide(encoded) or b"wsgi.version" in encoded
+    return snapshot_unpacked(data, redaction) if walk else data  # plain JSON: it only redacts
 
 
 def _shallow(obj: Any) -> Any:
@@ -718,12 +727,9 @@ def _all_finite(obj: object) -> bool:
     if encode is None:
         return False
     try:
-        packed = encode(obj)
+        return _NON_FINITE.search(encode(obj)) is None
     except Exception:  # whatever msgspec refuses: no answer
         return False
-    if b"\xcb\x7f" not in packed and b"\xcb\xff" not in packed:  # two quick searches first
-        return True
-    return _NON_FINITE.search(packed) is None
 
 
 def _shallow_enough(encoded: bytes) -> bool:
