@@ -26,6 +26,7 @@ from .cassette import (
     make_event,
     utc_now_iso,
 )
+from .codec import gc_paused
 from .formats import EventStream, cassette_format, iter_events, write_cassette, write_events
 from .serialize import (
     DEFAULT_REDACTION,
@@ -402,10 +403,11 @@ class EventRecorder:
         events, start = self._events, self._built
         end = self._in_memory()
         if start < end:
-            fresh = [
-                e if isinstance(e, RecordedEvent) else self._built_event(e)
-                for e in events[start:end]
-            ]
+            with gc_paused():  # decoded snapshots hold no cycles; each collection would walk them
+                fresh = [
+                    e if isinstance(e, RecordedEvent) else self._built_event(e)
+                    for e in events[start:end]
+                ]
             floor = cast(RecordedEvent, events[start - 1]).timestamp_offset_ms if start else 0.0
             events[start:end] = _in_clock_order(fresh, floor)
             self._built = end
