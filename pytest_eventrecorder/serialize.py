@@ -748,7 +748,7 @@ def _shallow_enough(encoded: bytes) -> bool:
 
 
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
-_DUMPS = None if orjson is None else orjson.dumps
+_DUMPS: Callable[..., bytes] | None = None if orjson is None else orjson.dumps
 _OPTIONS = (
     0
     if orjson is None

@@ -27,5 +27,5 @@ def test_snapshot_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("|")]
     assert table[0].startswith("| shape | snapshot (µs) | without the extra (µs) | orjson (µs)")
-    assert len(table) == 2 + 6
+    assert len(table) == 2 + 6  # a row per shape
     assert {line.rstrip().rsplit("|", 2)[-2].strip() for line in table[2:]} <= {"PASS", "MISS"}
