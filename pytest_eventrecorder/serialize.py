@@ -642,7 +642,9 @@ def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None
         packed = pack(obj, redaction)
         if packed is not None:
             return packed
-    # A dict is encoded first: orjson checks its values in C for less than pack()'s loop.
+    # A dict is encoded first: orjson checks its values in C for less than pack()'s loop
+    # (bench_snapshot: small 0.84 -> 0.64 us, nested 4.9 -> 4.1), though a small one then
+    # costs 0.5 us more to read back than packed values zipped with their keys.
     encoded = encode(obj)
     if encoded is None:
         return pack(obj, redaction) if is_dict else None
