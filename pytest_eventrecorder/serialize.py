@@ -703,11 +703,15 @@ def _shallow(obj: Any) -> Any:
     if converter is _enum:
         return obj.value
     if converter in _SCALARS:
-        return converter(obj, 0, _Walk(NO_REDACTION, 0))
+        value = converter(obj, 0, _Walk(NO_REDACTION, 0))
+        # A tag ({"__float__": "nan"}) read back would be redacted like any dict by its key.
+        if type(value) is not dict:
+            return value
     raise TypeError(f"{_qualified(cls)}: the walk takes it")
 
 
-_SCALARS = frozenset((_as_str, _number, _text, _binary, _iso, _seconds))
+_SCALARS = frozenset((_as_str, _number, _text, _iso, _seconds))
+"""Converters that make text or a number (bytes are always tagged: the walk takes them)."""
 
 
 def _fast_fields(cls: type, names: tuple[str, ...]) -> bool:

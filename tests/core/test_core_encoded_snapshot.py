@@ -84,6 +84,10 @@ class Level(enum.IntEnum):
     LOW = 1
 
 
+class Ratio(float):
+    pass
+
+
 class Loud(str):
     def __str__(self) -> str:
         return "LOUD"
@@ -106,6 +110,8 @@ SCALARS = st.one_of(
             Color.NAN,
             Level.LOW,
             Loud("x"),
+            Ratio(0.5),
+            Ratio(math.nan),
             b"\x00\xff",
             Decimal("1.50"),
             uuid.UUID(int=7),
@@ -132,7 +138,9 @@ def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 EVENTS = st.recursive(SCALARS, _containers, max_leaves=24)
-REDACTIONS = st.sampled_from([DEFAULT_REDACTION, NO_REDACTION, Redaction(["note", "id"])])
+REDACTIONS = st.sampled_from(
+    [DEFAULT_REDACTION, NO_REDACTION, Redaction(["note", "id"]), Redaction(["bytes", "float"])]
+)
 
 
 def _text(data: Any) -> str:
@@ -229,6 +237,17 @@ def test_whatever_the_fast_encoder_writes_otherwise_reads_back_as_the_walk_made_
         recorder.start_recording(bus)
         bus.publish("E", event)
     assert _text(recorder.events[0].event_data) == _text(snapshot(event))
+
+
+@needs_fast
+@pytest.mark.parametrize("value", [b"\x01", Ratio(math.nan)])
+def test_a_tag_is_never_taken_for_a_key_to_redact(value: Any, bus: ServiceBus) -> None:
+    event = {"payload": value, "lines": [1]}
+    redaction = Redaction(["bytes", "float"])
+    with EventRecorder("tags", redaction=redaction) as recorder:
+        recorder.start_recording(bus)
+        bus.publish("E", event)
+    assert _text(recorder.events[0].event_data) == _text(snapshot(event, redaction))
 
 
 @needs_fast
