@@ -637,7 +637,10 @@ def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None
     :func:`snapshot` gives. Bytes are no container: a kept nested event costs the garbage
     collector nothing, where its snapshot as dicts and lists is walked by every full
     collection."""
-    is_dict = type(obj) is dict
+    kind = type(obj)
+    if kind in _FLAT:  # text or a number is its own snapshot: nothing to encode or decode
+        return None
+    is_dict = kind is dict
     if not is_dict:  # generated code packs a flat data class for less than orjson encodes it
         packed = pack(obj, redaction)
         if packed is not None:
@@ -648,9 +651,9 @@ def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None
     encoded = encode(obj)
     if encoded is None:
         return pack(obj, redaction) if is_dict else None
-    kind = type_name(type(obj))
+    name = type_name(kind)
     # The default redaction is implied, so the tuple holds no object the collector tracks.
-    return (encoded, kind) if redaction is DEFAULT_REDACTION else (encoded, kind, redaction)
+    return (encoded, name) if redaction is DEFAULT_REDACTION else (encoded, name, redaction)
 
 
 def encode(obj: object) -> bytes | None:

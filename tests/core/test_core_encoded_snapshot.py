@@ -263,6 +263,11 @@ def test_the_redaction_in_force_at_publish_is_the_one_applied(bus: ServiceBus) -
     assert second == event
 
 
+@pytest.mark.parametrize("event", ["text", 5, 1.5, math.nan, None, True])
+def test_text_and_numbers_are_kept_as_they_are(event: Any) -> None:
+    assert keep(event) is None  # the recorder keeps snapshot_unpacked(event): no decoding
+
+
 def test_a_redaction_may_hide_only_text_that_holds_one_of_its_words() -> None:
     assert DEFAULT_REDACTION.may_hide(b'{"X-API-Key":1}')
     assert DEFAULT_REDACTION.may_hide(b'{"db_PASSWORD":1}')
