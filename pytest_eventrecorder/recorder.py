@@ -26,6 +26,7 @@ from .cassette import (
     make_event,
     utc_now_iso,
 )
+from .codec import gc_paused
 from .formats import EventStream, cassette_format, iter_events, write_cassette, write_events
 from .serialize import (
     DEFAULT_REDACTION,
@@ -33,7 +34,7 @@ from .serialize import (
     Packed,
     Redaction,
     event_type_of,
-    pack,
+    keep,
     snapshot,
     snapshot_unpacked,
     type_name,
@@ -50,7 +51,7 @@ _Entry = tuple[
     int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
 ]
 """An event as the hot path keeps it: (perf_counter_ns, name, snapshot, source, class of the
-published object, metadata), or with the snapshot :func:`~.serialize.pack`-ed and no class;
+published object, metadata), or with the snapshot :func:`~.serialize.keep`-ed and no class;
 it becomes a :class:`RecordedEvent` when first asked for."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -237,7 +238,7 @@ class EventRecorder:
                 data = snapshot(event, redaction)
                 return self._keep_now(event_name, event, data, source, extra, received_ns, more)
             # Snapshots are taken outside any lock, so threads take them in parallel.
-            packed = pack(event, redaction)
+            packed = keep(event, redaction)
             if packed is None:
                 data, cls = snapshot_unpacked(event, redaction), type(event)
             else:
@@ -421,10 +422,11 @@ class EventRecorder:
         events, start = self._events, self._built
         end = self._in_memory()
         if start < end:
-            fresh = [
-                e if isinstance(e, RecordedEvent) else self._built_event(e)
-                for e in events[start:end]
-            ]
+            with gc_paused():  # decoded snapshots hold no cycles; each collection would walk them
+                fresh = [
+                    e if isinstance(e, RecordedEvent) else self._built_event(e)
+                    for e in events[start:end]
+                ]
             floor = cast(RecordedEvent, events[start - 1]).timestamp_offset_ms if start else 0.0
             events[start:end] = _in_clock_order(fresh, floor)
             self._built = end
