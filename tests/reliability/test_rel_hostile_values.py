@@ -4,8 +4,9 @@ levels deep. Every reader refuses them with a CassetteError naming the file, the
 the field, at read time, before anything is replayed, shown or compared. (Data nested deeper
 than the parser itself can read is refused as "nested too deeply to read", naming the file.)
 
-A ``.jsonl`` replay checks event data only where it walks it (blocks with tagged values):
-checking every event would cost it a third of its speed; see iter_event_blocks."""
+A ``.jsonl`` replay checks nesting only where it walks the data (blocks with tagged values):
+checking every event would cost it a third of its speed; see iter_event_blocks. Numbers past
+the float range it refuses everywhere (test_rel_nonfinite_replay.py)."""
 
 from __future__ import annotations
 
