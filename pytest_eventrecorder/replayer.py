@@ -113,11 +113,12 @@ class EventReplayer:
         self.path: Path | None = None
         self._cassette: Cassette | None = None
         self._source: bytes | None = None
-        """A ``.json``'s bytes, read again once a replay handed its parsed data out."""
+        """A ``.json``'s bytes, parsed again once a replay handed its parsed data out."""
         self._unseen = False
         """Whether nothing but this replayer holds the data of ``_cassette`` (see _take)."""
         self._spent = False
-        """Whether a replay handed ``_cassette``'s data out: it is read again when needed."""
+        """Whether a replay handed ``_cassette``'s data out: ``_source`` is parsed again
+        when it is needed."""
         if isinstance(recording_file, Cassette):
             self._cassette = recording_file
             self.header = recording_file.header
@@ -156,21 +157,30 @@ class EventReplayer:
         """Read a whole-document file. A ``.json``'s bytes are kept (as ``json.load`` would
         hold them while parsing): replaying it then costs no copy of each payload."""
         assert self.path is not None
-        if fmt == "json":
-            self._source = read_document_bytes(self.path)
-            # Tagged values (bytes...) are restored anyway; a yaml key may be unquoted.
-            self._unseen = b'"__' not in self._source
+        if fmt != "json":
+            self._cassette = read_cassette(self.path)
+            return self._cassette
+        self._source = read_document_bytes(self.path)
+        return self._parse()
+
+    def _parse(self) -> Cassette:
+        """A fresh parse of the kept ``.json`` bytes: what was loaded, whatever the file
+        holds now (it may have been rewritten or deleted since)."""
+        assert self.path is not None
+        assert self._source is not None
+        # Tagged values (bytes...) are restored anyway; a yaml key may be unquoted.
+        self._unseen = b'"__' not in self._source
         self._cassette = read_cassette(self.path, data=self._source)
         return self._cassette
 
     def _held(self, shown: bool) -> Cassette | None:
-        """The recording in memory (``None`` for a streamed ``.jsonl``), read again if a
+        """The recording in memory (``None`` for a streamed ``.jsonl``), parsed again if a
         replay handed its data out; ``shown``: it is going where a replay cannot see who
         holds it, so replays copy its data from then on."""
         with self._lock:
             if self._spent:
                 self._spent = False
-                self._load("json")
+                self._parse()
             self._unseen = self._unseen and not shown
             return self._cassette
 
@@ -180,7 +190,7 @@ class EventReplayer:
         a subscriber does to the payloads never reaches a later pass or reader)."""
         cassette = self._held(shown=False)
         with self._lock:
-            if self._cassette is not cassette:  # read again meanwhile, by another thread
+            if self._cassette is not cassette:  # parsed again meanwhile, by another thread
                 return cassette, False
             handover, self._unseen = self._unseen, False
             self._spent = self._spent or handover

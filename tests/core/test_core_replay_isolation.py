@@ -1,0 +1,42 @@
+"""A replay's fast path (payloads handed to the bus uncopied) never shows a subscriber's
+mutation to what the caller holds, never reads the file again, and never skips a tag."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from core_helpers import ServiceBus
+
+from pytest_eventrecorder import Cassette, EventReplayer, RecordedEvent, write_cassette
+
+
+def ticks(n: int = 3) -> list[RecordedEvent]:
+    return [RecordedEvent(i, "Tick", {"seq": i, "tags": ["a"]}, "feed") for i in range(n)]
+
+
+def published(replayer: EventReplayer) -> list[Any]:
+    bus = ServiceBus()
+    replayer.replay(bus, speed_multiplier=math.inf)
+    return [data for _, data, _ in bus.published]
+
+
+# ------------------------------------------------------------------ replays what it loaded
+
+
+@pytest.mark.parametrize("suffix", [".json", ".json.gz"])
+@pytest.mark.parametrize("change", ["overwrite", "delete"])
+def test_a_later_replay_replays_what_was_loaded_not_the_file_now(
+    tmp_path: Path, suffix: str, change: str
+) -> None:
+    path = write_cassette(tmp_path / f"t{suffix}", Cassette.build("t", ticks()))
+    replayer = EventReplayer(path)
+    first = published(replayer)  # hands the parsed payloads out: the next pass parses again
+    if change == "delete":
+        path.unlink()
+    else:
+        write_cassette(path, Cassette.build("other", ticks(7)))
+    assert published(replayer) == first == [e.event_data for e in ticks()]
+    assert replayer.events == ticks()
