@@ -86,6 +86,10 @@ class _Plan:
     progress: ProgressCallback | None
     total: int
     continue_on_error: bool
+    hand_over: bool
+    """Whether freshly parsed payloads may go to the bus uncopied: nothing rebuilds them,
+    and no user code holds their events (a ``where`` predicate saw each one; an error kept
+    by ``continue_on_error`` would show what its subscriber did to the payload)."""
 
     @property
     def instant(self) -> bool:
@@ -217,8 +221,8 @@ class EventReplayer:
     ) -> Iterator[tuple[Iterable[tuple[int, RecordedEvent]], bool]]:
         """The events to replay as runs of (index, event) pairs, each with whether its
         events may be handed to the bus as they are (freshly read, nothing to restore);
-        ``hand_over=False`` for a replay that rebuilds or copies them all anyway (an
-        in-memory recording then stays unspent)."""
+        ``hand_over=False`` for a replay that must copy them all (see
+        :attr:`_Plan.hand_over`; an in-memory recording then stays unspent)."""
         if plan.selected is not None:
             yield plan.selected, False
             return
@@ -228,7 +232,7 @@ class EventReplayer:
             yield enumerate(cassette.events), fresh
             return
         for block in self._blocks():
-            yield enumerate(block.events, block.first_index), not block.tagged
+            yield enumerate(block.events, block.first_index), hand_over and not block.tagged
 
     @property
     def events(self) -> list[RecordedEvent]:
@@ -404,11 +408,9 @@ class EventReplayer:
     def _run(self, plan: _Plan, result: ReplayResult, anchor: int) -> None:
         publish, progress, total = plan.adapter.publish, plan.progress, plan.total
         rebuild, keep, instant = plan.rebuild, plan.keep, plan.instant
-        plain = rebuild.module is None
         published = 0
         try:
-            for run, fresh in self._runs(plan, hand_over=plain):
-                handover = plain and fresh  # for untyped events: nothing to rebuild
+            for run, handover in self._runs(plan, hand_over=plan.hand_over):
                 for index, event in run:
                     if keep is not None and not keep(event):
                         continue
@@ -556,7 +558,7 @@ class EventReplayer:
             keep = _after(start_ms, keep)
         adapter = adapter_for(bus)
         selected = None
-        cassette = self._held(shown=False)
+        cassette = self._held(shown=where is not None)  # the predicate may keep what it sees
         if cassette is not None:
             events = cassette.events
             if keep is not None:  # filtered up front: each predicate runs once per event
@@ -576,6 +578,7 @@ class EventReplayer:
             progress,
             total,
             continue_on_error,
+            hand_over=module is None and where is None and not continue_on_error,
         )
 
     def _start(self) -> int:
@@ -606,7 +609,13 @@ class EventReplayer:
         if not plan.continue_on_error:
             raise exc
         log.warning("Event %d (%s) raised %r; replay continues", index, event.event_name, exc)
+        self._show()  # the caller keeps the event: a later replay must not hand it out
         result.errors.append(ReplayError(index, event, exc))
+
+    def _show(self) -> None:
+        """The held recording's events went to the caller: replays copy them from now on."""
+        with self._lock:
+            self._unseen = False
 
     def _count(self, plan: _Plan, result: ReplayResult) -> None:
         result.published += 1
