@@ -118,6 +118,14 @@ def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) ->
     return Cassette(_recount(header, events), events)
 
 
+def may_hold_tags(data: bytes) -> bool:
+    """Whether JSON text may hold a tagged value (a key starting ``__``): a cheap test of
+    its bytes, never wrong when it says no. A key's underscores may be written as the
+    escape ``\\u005f`` (either case of hex digit), which the quick look for ``"__`` alone
+    would miss."""
+    return b'"__' in data or b"\\u005f" in data or b"\\u005F" in data
+
+
 def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
     """A whole-document cassette's bytes, inflated when ``.gz`` (a gzip bomb is refused)."""
     return _read_bytes(Path(path))
@@ -252,7 +260,7 @@ class _JsonlReader:
     def blocks(self) -> Iterator[EventBlock]:
         index = 0
         for chunk, final in _chain(self._pending, self._chunks):
-            tagged = b'"__' in chunk
+            tagged = may_hold_tags(chunk)
             check = self._checked or tagged
             for events in self._batches(chunk, final, index, check):
                 yield EventBlock(index, events, tagged)

@@ -25,6 +25,7 @@ from .formats import (
     EventBlock,
     cassette_format,
     iter_event_blocks,
+    may_hold_tags,
     read_cassette,
     read_document_bytes,
     read_header,
@@ -173,7 +174,7 @@ class EventReplayer:
         assert self.path is not None
         assert self._source is not None
         # Tagged values (bytes...) are restored anyway; a yaml key may be unquoted.
-        self._unseen = b'"__' not in self._source
+        self._unseen = not may_hold_tags(self._source)
         self._cassette = read_cassette(self.path, data=self._source)
         return self._cassette
 

@@ -11,6 +11,7 @@ import pytest
 from core_helpers import ServiceBus
 
 from pytest_eventrecorder import Cassette, EventReplayer, RecordedEvent, write_cassette
+from pytest_eventrecorder.formats import iter_event_blocks
 
 
 def ticks(n: int = 3) -> list[RecordedEvent]:
@@ -93,3 +94,35 @@ def test_events_a_where_predicate_kept_are_never_handed_out(tmp_path: Path, suff
     replayer.replay(scribbling_bus(), speed_multiplier=math.inf, where=keep)
     replayer.replay(scribbling_bus(), speed_multiplier=math.inf)  # no user code sees these
     assert seen == ticks()
+
+
+# ------------------------------------------------------------------ escaped tagged keys
+
+
+ESCAPED_KEYS = [rb'"\u005f_bytes__"', rb'"_\u005fbytes__"', rb'"\u005F\u005Fbytes__"']
+
+
+def escaped_blob(tmp_path: Path, suffix: str, key: bytes) -> tuple[Path, Path]:
+    """A cassette holding bytes, and the same file with the tag's key written escaped."""
+    blob = [RecordedEvent(0, "Blob", {"raw": {"__bytes__": "AAE="}})]
+    plain = write_cassette(tmp_path / f"plain{suffix}", Cassette.build("t", blob))
+    escaped = tmp_path / f"escaped{suffix}"
+    escaped.write_bytes(plain.read_bytes().replace(b'"__bytes__"', key))
+    assert key in escaped.read_bytes()
+    return plain, escaped
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+@pytest.mark.parametrize("key", ESCAPED_KEYS)
+def test_an_escaped_tagged_key_replays_as_the_plain_one(
+    tmp_path: Path, suffix: str, key: bytes
+) -> None:
+    plain, escaped = escaped_blob(tmp_path, suffix, key)
+    assert published(EventReplayer(escaped)) == published(EventReplayer(plain))
+    assert published(EventReplayer(escaped)) == [{"raw": b"\x00\x01"}]
+
+
+@pytest.mark.parametrize("key", ESCAPED_KEYS)
+def test_a_jsonl_block_with_an_escaped_tagged_key_is_tagged(tmp_path: Path, key: bytes) -> None:
+    _, escaped = escaped_blob(tmp_path, ".jsonl", key)
+    assert [block.tagged for block in iter_event_blocks(escaped)] == [True]
