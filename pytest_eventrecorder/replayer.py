@@ -162,7 +162,7 @@ class EventReplayer:
         """Read a whole-document file. A ``.json``'s bytes are kept (as ``json.load`` would
         hold them while parsing): replaying it then costs no copy of each payload."""
         assert self.path is not None
-        if fmt != "json":
+        if fmt != "json":  # a yaml key may be unquoted: its bytes cannot rule out tags
             self._cassette = read_cassette(self.path)
             return self._cassette
         self._source = read_document_bytes(self.path)
@@ -173,7 +173,7 @@ class EventReplayer:
         holds now (it may have been rewritten or deleted since)."""
         assert self.path is not None
         assert self._source is not None
-        # Tagged values (bytes...) are restored anyway; a yaml key may be unquoted.
+        # Tagged values (bytes...) are restored, so copied, anyway.
         self._unseen = not may_hold_tags(self._source)
         self._cassette = read_cassette(self.path, data=self._source)
         return self._cassette
