@@ -126,7 +126,8 @@ def test_sigkill_while_a_stream_starts_leaves_the_previous_file_or_the_new_one(
     events = read_leniently(path)
     assert len(events) >= len(acked)
     assert [e.event_data["i"] for e in events] == list(range(len(events)))
-    assert {(e.event_name, e.source) for e in events} == {("Tick", "feed")}
+    # A kill after the stream's header but before its first event leaves a readable, empty one.
+    assert {(e.event_name, e.source) for e in events} <= {("Tick", "feed")}
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
