@@ -408,8 +408,16 @@ class EventRecorder:
         """The events recorded so far, oldest first (a copy; with ``keep_events=False``,
         read back from the stream file)."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
         return [*self._from_disk(on_disk), *in_memory] if on_disk else in_memory
+
+    def _settled(self) -> tuple[int, list[RecordedEvent]]:
+        """How many events are only in the stream file, and the events in memory (call with
+        the lock held). A batch may still hold some of the former in the stream's buffer:
+        they are flushed first, or reading the file back would miss them."""
+        if self._on_disk and self._stream is not None:
+            self._append_to_stream(self._stream, None)
+        return self._on_disk, self._built_events()
 
     def _from_disk(self, count: int) -> Iterator[RecordedEvent]:
         """The first ``count`` events of the stream file: exactly those written whole."""
@@ -461,7 +469,7 @@ class EventRecorder:
     def to_cassette(self) -> Cassette:
         """The recording so far as a :class:`Cassette` (works while still recording)."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
             header = self._header()
         events = (*self._from_disk(on_disk), *in_memory) if on_disk else tuple(in_memory)
         duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
@@ -506,7 +514,7 @@ class EventRecorder:
     def _save_from_disk(self, path: Path, fresh: bool) -> Path:
         """Copy the stream file's events to the cassette as they are read: memory stays flat."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
             header = self._header()
         return write_events(path, header, chain(self._from_disk(on_disk), in_memory), fresh=fresh)
 
