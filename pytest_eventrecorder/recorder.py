@@ -200,8 +200,9 @@ class EventRecorder:
     ) -> RecordedEvent | None:
         """Record one event; never raises into the caller.
 
-        Returns the event as recorded (equal to the one :attr:`events` will hold), or ``None``
-        when not recording or dropped by ``before_record``.
+        Returns the event as recorded (equal to the one :attr:`events` will hold, and sharing
+        nothing with it: changing it changes nothing recorded), or ``None`` when not
+        recording or dropped by ``before_record``.
         """
         kept = self._keep(event_name, event, source, metadata, in_order=True)
         return kept if isinstance(kept, RecordedEvent) else None  # in order: built at once
@@ -236,7 +237,9 @@ class EventRecorder:
             extra = snapshot(dict(metadata), redaction) if metadata else None
             if self.before_record is not None or self._stream is not None:
                 data = snapshot(event, redaction)
-                return self._keep_now(event_name, event, data, source, extra, received_ns, more)
+                kept = self._keep_now(event_name, event, data, source, extra, received_ns, more)
+                # record()'s caller gets its own: the kept one is this very object
+                return _detached(kept) if in_order and kept is not None else kept
             # Snapshots are taken outside any lock, so threads take them in parallel.
             packed = keep(event, redaction)
             if packed is None:
@@ -269,7 +272,11 @@ class EventRecorder:
                 return None
             entry = (perf_counter_ns(), name, data, source, cls, extra)
             self._events.append(entry)
-            return self._built_event(entry)
+            built = self._built_event(entry)
+        # The entry is built again when the events are asked for: a walked snapshot (a
+        # class) and the metadata would be shared with the caller's (a packed or encoded
+        # one is unpacked afresh each time).
+        return _detached(built) if cls is not None or extra is not None else built
 
     def _keep_now(
         self,
@@ -283,7 +290,8 @@ class EventRecorder:
     ) -> RecordedEvent | None:
         """:meth:`_keep` when the RecordedEvent is needed now: for the caller of
         :meth:`record`, a ``before_record`` hook or a stream. It is built under the lock, so
-        it is the very one kept, and none is kept after :meth:`stop_recording` returns."""
+        it is the very one kept (and written), and none is kept after :meth:`stop_recording`
+        returns."""
         kind = event_type_of(event)
         hook = self.before_record
         if hook is not None:
@@ -408,8 +416,16 @@ class EventRecorder:
         """The events recorded so far, oldest first (a copy; with ``keep_events=False``,
         read back from the stream file)."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
         return [*self._from_disk(on_disk), *in_memory] if on_disk else in_memory
+
+    def _settled(self) -> tuple[int, list[RecordedEvent]]:
+        """How many events are only in the stream file, and the events in memory (call with
+        the lock held). A batch may still hold some of the former in the stream's buffer:
+        they are flushed first, or reading the file back would miss them."""
+        if self._on_disk and self._stream is not None:
+            self._append_to_stream(self._stream, None)
+        return self._on_disk, self._built_events()
 
     def _from_disk(self, count: int) -> Iterator[RecordedEvent]:
         """The first ``count`` events of the stream file: exactly those written whole."""
@@ -461,7 +477,7 @@ class EventRecorder:
     def to_cassette(self) -> Cassette:
         """The recording so far as a :class:`Cassette` (works while still recording)."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
             header = self._header()
         events = (*self._from_disk(on_disk), *in_memory) if on_disk else tuple(in_memory)
         duration = max(header.duration_ms, events[-1].timestamp_offset_ms if events else 0.0)
@@ -506,7 +522,7 @@ class EventRecorder:
     def _save_from_disk(self, path: Path, fresh: bool) -> Path:
         """Copy the stream file's events to the cassette as they are read: memory stays flat."""
         with self._lock:
-            on_disk, in_memory = self._on_disk, self._built_events()
+            on_disk, in_memory = self._settled()
             header = self._header()
         return write_events(path, header, chain(self._from_disk(on_disk), in_memory), fresh=fresh)
 
@@ -525,6 +541,34 @@ def kept_by(
         f"{hook} returned {type(answer).__name__}; it must return a RecordedEvent, "
         f"True (keep) or {drop}"
     )
+
+
+def _detached(event: RecordedEvent) -> RecordedEvent:
+    """``event`` with data and metadata of its own: what :meth:`EventRecorder.record`
+    returns must not be a way to change the recording."""
+    metadata = event.metadata
+    if metadata is not None:
+        metadata = cast(dict[str, JSONValue], _copied(dict(metadata)))
+    return make_event(
+        event.timestamp_offset_ms,
+        event.event_name,
+        _copied(event.event_data),
+        event.source,
+        event.event_type,
+        metadata,
+    )
+
+
+def _copied(value: JSONValue) -> JSONValue:
+    """A copy of JSON data sharing no dict or list with it."""
+    if type(value) is dict:
+        return {k: _copied(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
+_CONTAINERS = frozenset((dict, list))
 
 
 def _in_clock_order(events: list[RecordedEvent], floor_ms: float) -> list[RecordedEvent]:

@@ -107,7 +107,8 @@ class Redaction:
     """Which keys' values a snapshot replaces by :data:`REDACTED`: those whose words
     (split at ``_``, ``-``, ``.``, spaces and camelCase, case-insensitive) contain the words
     of one of ``keys`` in a row. ``Redaction(())`` redacts nothing; extend the default with
-    ``Redaction([*DEFAULT_REDACT_KEYS, "ssn"])``. Verdicts are cached per key."""
+    ``Redaction([*DEFAULT_REDACT_KEYS, "ssn"])``. A key that is no text is judged as the text
+    it is recorded as (an Enum as its value). Verdicts are cached per text key."""
 
     def __init__(self, keys: Iterable[str] = DEFAULT_REDACT_KEYS) -> None:
         self.keys = tuple(keys)
@@ -129,8 +130,8 @@ class Redaction:
     def hides_any(self, keys: Iterable[object]) -> bool:
         return self._patterns != () and any(map(self.hides, keys))
 
-    def _matches(self, key: object) -> bool:
-        if type(key) is not str or not self._patterns:
+    def _matches(self, key: str) -> bool:
+        if not self._patterns:
             return False
         words = _words(key)
         for pattern in self._patterns:
@@ -148,13 +149,18 @@ def _needles(patterns: tuple[tuple[str, ...], ...]) -> tuple[bytes, ...]:
 
 
 class _Verdicts(dict[object, bool]):
-    """Key -> hidden?, worked out on the first look-up of each key."""
+    """Key -> hidden?, worked out on the first look-up of each text key; any other key is
+    judged as the text it is recorded as (an Enum as its value)."""
 
-    def __init__(self, decide: Callable[[object], bool]) -> None:
+    def __init__(self, decide: Callable[[str], bool]) -> None:
         super().__init__()
         self._decide = decide
 
     def __missing__(self, key: object) -> bool:
+        if type(key) is not str:
+            # Never cached: a str Enum member equals its text, so its entry would answer
+            # for that text too, for the rest of the process.
+            return self._decide(_key(key))
         if len(self) >= _CACHE_SIZE:
             self.clear()  # keys made from data must not pin memory for ever
         verdict = self[key] = self._decide(key)
@@ -327,6 +333,8 @@ def _dict(obj: Mapping[Any, Any], depth: int, walk: _Walk) -> JSONValue:
     hides = walk.redaction.hides
     out = {}
     for key, value in obj.items():
+        if type(key) is not str:
+            key = _key(key)  # the text recorded is the one judged
         kind = type(value)
         if hides(key) and value is not None:
             value = REDACTED
@@ -336,7 +344,7 @@ def _dict(obj: Mapping[Any, Any], depth: int, walk: _Walk) -> JSONValue:
             value = value if value - value == 0 else _float_tag(value)
         else:
             value = _convert(value, depth, walk)
-        out[key if type(key) is str else _key(key)] = value
+        out[key] = value
     return out
 
 

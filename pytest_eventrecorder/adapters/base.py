@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from ..cassette import JSONValue, RecordedEvent
+from ..serialize import DEFAULT_REDACTION, Redaction
 
 
 class EventSink(Protocol):
-    """Receives each captured event; the recorder is one."""
+    """Receives each captured event; the recorder is one.
+
+    A sink names the redaction it applies by a ``redaction`` attribute, on itself or on the
+    object it is a method of (the recorder's ``_keep``): an adapter that keeps a payload's
+    raw bytes beside its decoded data applies it too (see :func:`redaction_of`)."""
 
     def __call__(
         self,
@@ -48,3 +53,13 @@ class BusAdapter(Protocol):
 
     def close(self) -> None:
         """Release connections the adapter opened itself (no-op for in-process buses)."""
+
+
+def redaction_of(sink: EventSink) -> Redaction:
+    """The redaction ``sink`` applies to what it keeps (see :class:`EventSink`); the default
+    one when it names none."""
+    for holder in (sink, getattr(sink, "__self__", None)):
+        named = getattr(holder, "redaction", None)
+        if isinstance(named, Redaction):
+            return named
+    return DEFAULT_REDACTION

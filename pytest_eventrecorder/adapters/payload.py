@@ -7,7 +7,8 @@ key order, escapes, ``1.0`` vs ``1``). If Python's ``json.dumps`` layout reprodu
 the metadata says so (:data:`JSON_STYLE_KEY`); otherwise the exact bytes are kept in the
 metadata under :data:`RAW_KEY`, and replay sends them unless the event data was edited
 since (then the edited data is encoded). A payload holding values the recording redacts
-(``{"token": ...}``) keeps no bytes: replay sends its redacted data, encoded.
+(``{"token": ...}``, or a key of the recorder's own ``redaction``) keeps no bytes: replay
+sends its redacted data, encoded.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from typing import Any
 
 from .. import codec
 from ..cassette import JSONValue, RecordedEvent
-from ..serialize import BYTES_TAG, NO_REDACTION, has_tags, restore, snapshot
+from ..serialize import (
+    BYTES_TAG,
+    DEFAULT_REDACTION,
+    NO_REDACTION,
+    Redaction,
+    has_tags,
+    restore,
+    snapshot,
+)
 
 RAW_KEY = "payload_b64"
 """Metadata key holding the payload's exact bytes (base64) when re-encoding would differ."""
@@ -110,16 +119,19 @@ def _dump(value: JSONValue, style: str = "compact") -> bytes:
     return _ENCODERS[style].encode(value).encode()
 
 
-def describe_payload(raw: bytes) -> tuple[JSONValue, dict[str, JSONValue]]:
+def describe_payload(
+    raw: bytes, redaction: Redaction = DEFAULT_REDACTION
+) -> tuple[JSONValue, dict[str, JSONValue]]:
     """``(event_data, metadata)`` for a received payload. The metadata says how to get the
     same bytes back: nothing when encoding ``event_data`` again does, the JSON layout when
-    that suffices, else the exact bytes.
+    that suffices, else the exact bytes; nothing either when ``event_data`` holds a value
+    ``redaction`` (the recording's) hides, which the bytes would keep.
 
     Decoded once and encoded at most twice (compact, then Python's layout if that fails)."""
     data, compact = _decoded(raw)
     if compact is None:  # text or tagged bytes: encoding them gives these very bytes back
         return data, {}
-    if type(data) in _CONTAINERS and snapshot(data) != data:
+    if type(data) in _CONTAINERS and snapshot(data, redaction) != data:
         return data, {}  # credentials the recording hides: their bytes are not kept
     if _encoded_again(data, compact) == raw:
         return data, {}

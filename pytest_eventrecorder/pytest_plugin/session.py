@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 from ..adapters import BusAdapter, EventSink, adapter_for
+from ..adapters.base import redaction_of
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
 from ..causality import CAUSED_BY, reindexed
 from ..codec import gc_paused
@@ -636,6 +637,8 @@ class _Outputs:
                 metadata = _with_cause(metadata, causes.cause_now())
             sink(event_name, event, source, metadata, received_ns=received_ns)
 
+        # A broker's adapter keeps no payload bytes holding what the recorder redacts.
+        outputs.redaction = redaction_of(sink)  # type: ignore[attr-defined]
         self.adapter.attach(outputs)
 
     def detach(self) -> None:

@@ -11,7 +11,9 @@ An index file is used only while it matches its recording: the same name, size a
 modification time, and the same bytes at its start, its end and 16 places between. Past
 that, it is checked before use: the layout and a CRC-32 of everything (a torn or damaged
 file), and every id and position in range (a forged one), so that it can never crash a
-request. Whatever fails is ignored, and the recording indexed and written again.
+request. Whatever fails is ignored, and the recording indexed and written again. An index
+is written only if the recording's size, time and inode after reading it are those it had
+before: an index of a file changed meanwhile would be of the old content.
 
 Layout (little-endian): ``ERINDEX1``, the description's length (u32), the description (JSON:
 names, sources, field paths, counts, the recording's size, time and probe), the columns
@@ -34,6 +36,8 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .query import FileKey
 
 log = logging.getLogger("pytest_eventrecorder")
 
@@ -92,7 +96,7 @@ class IndexFiles:
             data = self._read(name, path)
             if data is None:
                 return None
-            found = _parse(data, name, _fingerprint(path))
+            found = _parse(data, name, _fingerprint(path)[0])
         except (OSError, ValueError, RecursionError, MemoryError) as exc:
             log.info("%s: its index file is unusable (%s); indexing it again", name, exc)
             return None
@@ -110,12 +114,16 @@ class IndexFiles:
                 return None
             return file.read()
 
-    def save(self, name: str, path: Path, mtime_ns: int, stored: StoredLines) -> None:
-        """Write ``stored`` as the index of ``name``, if the file is still as indexed; an
-        unwritable folder only costs the next start its index."""
+    def save(self, name: str, path: Path, key: FileKey, stored: StoredLines) -> None:
+        """Write ``stored`` as the index of ``name``, if the file is still as indexed (``key``:
+        its modification time, size and inode before it was read); an unwritable folder only
+        costs the next start its index."""
         try:
-            fingerprint = _fingerprint(path)
-            if fingerprint["mtime_ns"] != mtime_ns or not self._make_folder():
+            # Written with the file's fingerprint as it is now, which a loader trusts: so
+            # the whole key must match, or a rewrite meanwhile (even of the same time) would
+            # be served from the old content's index.
+            fingerprint, now = _fingerprint(path)
+            if now != key or not self._make_folder():
                 return
             self._write(name, _encode(name, fingerprint, stored))
         except OSError as exc:
@@ -150,9 +158,10 @@ def _file_name(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:40] + ".idx"
 
 
-def _fingerprint(path: Path) -> dict[str, Any]:
+def _fingerprint(path: Path) -> tuple[dict[str, Any], FileKey]:
     """The size, modification time and a hash of sampled bytes of the file (its first and
-    last 64 KiB and 16 blocks between): a rewrite that keeps the size and time shows."""
+    last 64 KiB and 16 blocks between): a rewrite that keeps the size and time shows. Also
+    the file's key, from the same look at it."""
     fd = os.open(path, os.O_RDONLY)
     try:
         st = os.fstat(fd)
@@ -164,7 +173,8 @@ def _fingerprint(path: Path) -> dict[str, Any]:
             digest.update(os.pread(fd, _PROBE_BYTES, place))
     finally:
         os.close(fd)
-    return {"size": size, "mtime_ns": st.st_mtime_ns, "probe": digest.hexdigest()}
+    fingerprint = {"size": size, "mtime_ns": st.st_mtime_ns, "probe": digest.hexdigest()}
+    return fingerprint, (st.st_mtime_ns, size, st.st_ino)
 
 
 # --------------------------------------------------------------------------- writing

@@ -455,7 +455,7 @@ def _line_index(
         indexed = _read_lines(filename, lines)
         columns, starts, lengths = indexed.columns, indexed.starts, indexed.lengths
         if files is not None and not indexed.stopped:
-            files.save(filename, path, key[0], _stored(columns, starts, lengths))
+            files.save(filename, path, key, _stored(columns, starts, lengths))
     else:
         columns, starts, lengths = _restored(stored), stored.starts, stored.lengths
     held = columns.nbytes + 16 * len(starts) + lines.nbytes

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_eventrecorder import EventReplayer, RecordedEvent
+from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent
+from pytest_eventrecorder.adapters.base import redaction_of
 from pytest_eventrecorder.adapters.payload import (
     JSON_STYLE_KEY,
     RAW_KEY,
@@ -20,7 +21,15 @@ from pytest_eventrecorder.adapters.payload import (
     payload_bytes,
 )
 from pytest_eventrecorder.formats import write_cassette
-from pytest_eventrecorder.serialize import restore, snapshot
+from pytest_eventrecorder.serialize import (
+    DEFAULT_REDACT_KEYS,
+    DEFAULT_REDACTION,
+    NO_REDACTION,
+    REDACTED,
+    Redaction,
+    restore,
+    snapshot,
+)
 
 
 def recorded(raw: bytes) -> RecordedEvent:
@@ -115,6 +124,60 @@ def test_a_corrupt_raw_copy_is_a_clear_error() -> None:
         ValueError, match=r"event 'orders': metadata 'payload_b64' is not valid base64"
     ):
         payload_bytes(event, "x")
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"user":  "bob", "ssn": "123"}', b'{"user": "bob", "ssn": "123"}', b'{"ssn":"123"}']
+)
+def test_a_payload_holding_a_key_the_recording_redacts_keeps_no_bytes(raw: bytes) -> None:
+    """Whatever its layout: only the redacted data is kept, and replay encodes it."""
+    redaction = Redaction([*DEFAULT_REDACT_KEYS, "ssn"])
+    data, metadata = describe_payload(raw, redaction)
+    assert data == json.loads(raw)  # the recorder redacts the data itself
+    assert metadata == {}
+    redacted = snapshot(data, redaction)
+    assert redacted["ssn"] == REDACTED
+    event = RecordedEvent(0.0, "chan", redacted, None, None, None)
+    assert b"123" not in payload_bytes(event, restore(redacted))
+
+
+def test_a_payload_the_recording_does_not_redact_keeps_its_bytes() -> None:
+    raw = b'{"user":  "bob", "token": "xyz"}'
+    assert describe_payload(raw)[1] == {}  # the default redaction hides the token
+    data, metadata = describe_payload(raw, NO_REDACTION)
+    assert RAW_KEY in metadata
+    event = RecordedEvent(0.0, "chan", data, None, None, metadata)
+    assert payload_bytes(event, restore(data)) == raw
+
+
+class CapturingBus:
+    """An adapter that only keeps the sink it is given."""
+
+    name = "capturing"
+
+    def __init__(self) -> None:
+        self.sink: object = None
+
+    def attach(self, sink: object) -> None:
+        self.sink = sink
+
+    def detach(self) -> None:
+        """Nothing to undo."""
+
+    def publish(self, event: RecordedEvent, payload: object) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_adapters_learn_the_recorders_redaction_from_its_sink() -> None:
+    custom = Redaction([*DEFAULT_REDACT_KEYS, "ssn"])
+    bus = CapturingBus()
+    with EventRecorder("s", redaction=custom) as recorder:
+        recorder.start_recording(bus)
+        assert redaction_of(bus.sink) is custom  # type: ignore[arg-type]
+    assert redaction_of(lambda *args, **kwargs: None) is DEFAULT_REDACTION  # names none
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from adapter_helpers import EXPECTED_DATA, PAYLOADS, TcpProxy, closed_port, wait
 
 from pytest_eventrecorder import EventRecorder, EventReplayer, RecordedEvent
 from pytest_eventrecorder.adapters import BrokerConnectionError, adapter_for
+from pytest_eventrecorder.adapters.payload import RAW_KEY
+from pytest_eventrecorder.serialize import DEFAULT_REDACT_KEYS, REDACTED, Redaction
 
 redis = pytest.importorskip("redis")
 pytestmark = pytest.mark.broker
@@ -73,6 +75,26 @@ def test_pubsub_round_trip_is_byte_for_byte(
         (f"{uid}.{kind}".encode(), payload) for kind, payload in PAYLOADS.items()
     ]
     listener.close()
+
+
+def test_keys_the_recorder_redacts_leave_no_raw_copy_of_the_payload(
+    redis_url: str, client: Any, uid: str, tmp_path: Path
+) -> None:
+    """A layout re-encoding does not reproduce would be kept as raw bytes: not when the
+    recorder's own redaction (an ``ssn`` key here) hid a value in it."""
+    recorder = EventRecorder("r", tmp_path, redaction=Redaction([*DEFAULT_REDACT_KEYS, "ssn"]))
+    recorder.start_recording(f"{redis_url}?channel={uid}.*")
+    try:
+        client.publish(f"{uid}.login", b'{"user":  "bob", "ssn": "123-45"}')
+        client.publish(f"{uid}.other", b'{"user":  "bob"}')
+        wait_for(lambda: recorder.event_count == 2, "the two messages")
+    finally:
+        recorder.stop_recording()
+    login, other = recorder.events
+    assert login.event_data == {"user": "bob", "ssn": REDACTED}
+    assert RAW_KEY not in (login.metadata or {})
+    assert "123-45" not in recorder.save("r.json").read_text()
+    assert RAW_KEY in (other.metadata or {})  # nothing hidden: the exact bytes are kept
 
 
 def test_streams_are_read_without_taking_from_consumer_groups(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import re
@@ -13,7 +14,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from core_helpers import ServiceBus
@@ -325,6 +326,40 @@ def test_manual_record_with_metadata_and_idle_record() -> None:
     assert event.metadata == {"trace": {"__bytes__": "AQ=="}}
     recorder.stop_recording()
     assert recorder.events == [event]
+
+
+NESTED_EVENTS: list[object] = [
+    {"order": {"id": 1}, "items": [1, 2], "tags": {"a"}},  # a set: taken by the walk
+    {"order": {"id": 1}, "items": [1, 2]},  # kept encoded, with the [fast] extra
+    {"id": 1, "qty": 2},  # flat: kept packed
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"stream": True}, {"before_record": lambda event: True}],
+    ids=["in memory", "streamed", "hooked"],
+)
+@pytest.mark.parametrize("event", NESTED_EVENTS, ids=["walked", "nested", "flat"])
+def test_the_event_record_returns_shares_nothing_with_the_recording(
+    tmp_path: Path, options: dict[str, Any], event: dict[str, Any]
+) -> None:
+    stream = tmp_path / "live.jsonl" if options.pop("stream", False) else None
+    with EventRecorder("s", tmp_path, stream_to=stream, **options) as recorder:
+        recorder.start_recording()
+        returned = recorder.record("Order", event, metadata={"trace": {"span": [1]}})
+        assert returned is not None
+        kept = copy.deepcopy(recorder.events[0].to_dict())
+        data = cast(dict[str, Any], returned.event_data)
+        for value in list(data.values()):
+            if isinstance(value, dict):
+                value["changed"] = True
+            elif isinstance(value, list):
+                value.append("changed")
+        data["added"] = True
+        cast(dict[str, Any], returned.metadata)["trace"]["span"].append(2)
+        assert recorder.events[0].to_dict() == kept
+        assert returned.event_data != kept["event_data"]
 
 
 def test_before_record_can_drop_and_change_events(bus: ServiceBus) -> None:

@@ -4,6 +4,7 @@ no unbounded walks through objects that are not data."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import os
 import threading
@@ -189,6 +190,35 @@ def test_values_under_credential_keys_are_redacted(key: str) -> None:
 @pytest.mark.parametrize("key", ["tokenizer", "secretary", "author", "keys", "max_count"])
 def test_keys_that_only_look_alike_are_kept(key: str) -> None:
     assert snapshot({key: "value"}) == {key: "value"}
+
+
+class Field(str, enum.Enum):
+    PASSWORD = "password"
+    TOKEN = "enum_test_token"  # a key no other test looks up: DEFAULT_REDACTION has no verdict
+
+
+class Named(enum.Enum):
+    SECRET = "secret"
+
+
+def test_a_key_that_is_a_str_enum_is_redacted_and_leaves_plain_keys_redacted() -> None:
+    """An Enum key is recorded as its value: a credential-like one is redacted. A str Enum
+    member equals its value, so its verdict must not answer for the plain text after it."""
+    fresh = Redaction()
+    assert snapshot({Field.PASSWORD: "hunter2", "n": [1]}, fresh) == {
+        "password": REDACTED,
+        "n": [1],
+    }
+    assert snapshot({"password": "hunter2", "n": [1]}, fresh) == {"password": REDACTED, "n": [1]}
+    assert snapshot({"password": "hunter2"}, fresh) == {"password": REDACTED}
+    assert snapshot({Named.SECRET: "s", "n": [1]}, fresh) == {"secret": REDACTED, "n": [1]}
+    assert snapshot({Field.TOKEN: "t", "n": [1]}) == {"enum_test_token": REDACTED, "n": [1]}
+    assert snapshot({"enum_test_token": "t"}) == {"enum_test_token": REDACTED}
+    with EventRecorder("s") as recorder:
+        recorder.start_recording()
+        recorder.record("Login", {Field.PASSWORD: "hunter2", "n": [1]})
+        recorder.record("Login", {"password": "hunter2"})
+    assert "hunter2" not in json.dumps([e.to_dict() for e in recorder.events])
 
 
 @dataclasses.dataclass

@@ -8,6 +8,11 @@ import re
 import pytest
 from plugin_e2e import Runner, write_test
 
+from pytest_eventrecorder import EventRecorder, RecordedEvent
+from pytest_eventrecorder.adapters.base import redaction_of
+from pytest_eventrecorder.pytest_plugin.session import _Outputs
+from pytest_eventrecorder.serialize import DEFAULT_REDACT_KEYS, Redaction
+
 TESTS = """
     import pytest
     from busapp import live_feed
@@ -138,3 +143,33 @@ def test_latencies_are_measured_only_for_a_latency_budget(timed: bool) -> None:
     with handling(tick, owner=None):
         assert notes.cause_now() == 0
     assert list(notes.latencies) == ([0] if timed else [])
+
+
+class CapturingBus:
+    """An adapter that only keeps the sink it is given."""
+
+    name = "capturing"
+
+    def __init__(self) -> None:
+        self.sink: object = None
+
+    def attach(self, sink: object) -> None:
+        self.sink = sink
+
+    def detach(self) -> None:
+        """Nothing to undo."""
+
+    def publish(self, event: RecordedEvent, payload: object) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_the_outputs_sink_passes_the_recorders_redaction_on_to_the_adapter() -> None:
+    """A broker adapter keeps a payload's bytes unless the redaction it learns hides a value."""
+    custom = Redaction([*DEFAULT_REDACT_KEYS, "ssn"])
+    bus = CapturingBus()
+    recorder = EventRecorder("s", redaction=custom)
+    _Outputs(bus, frozenset(), None, None).attach(recorder._keep)  # type: ignore[arg-type]
+    assert redaction_of(bus.sink) is custom  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import pytest_eventrecorder.server as server_module
+import pytest_eventrecorder.server.index as index_module
 from pytest_eventrecorder import EventRecorderConfig
 from pytest_eventrecorder.cli import serve
 from pytest_eventrecorder.server import create_app
@@ -131,6 +132,46 @@ def test_a_rewrite_of_the_same_size_makes_the_index_stale(
     if same_mtime:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert not opened_from_disk(folder, caplog)
+    assert seen(store(folder).open("big.jsonl")) == fresh(folder)
+
+
+def rewrite_keeping_mtime(path: Path, before: os.stat_result) -> None:
+    """Another recording in its place, larger (every line place an index of the old one
+    holds is in range), with the old modification time."""
+    path.write_bytes(HEADER + b"".join(event_line(i, "Rewritten") for i in range(4000)))
+    assert path.stat().st_size != before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_rewrite_of_another_size_with_the_old_mtime_makes_the_index_stale(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = folder / "big.jsonl"
+    store(folder).open("big.jsonl")
+    rewrite_keeping_mtime(path, path.stat())
+    assert not opened_from_disk(folder, caplog)
+    assert store(folder).open("big.jsonl").counts("event_name") == {"Rewritten": 4000}
+
+
+def test_a_rewrite_while_indexing_never_becomes_the_index_file(
+    folder: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file changes after it was read and before its index is saved: that index is of
+    the old content, so it must not be saved under the new file's size and time."""
+    path = folder / "big.jsonl"
+    before = path.stat()
+    read_lines = index_module._read_lines
+
+    def rewritten_meanwhile(*args: Any) -> Any:
+        indexed = read_lines(*args)
+        rewrite_keeping_mtime(path, before)
+        return indexed
+
+    monkeypatch.setattr(index_module, "_read_lines", rewritten_meanwhile)
+    store(folder).open("big.jsonl")
+    monkeypatch.undo()
+    assert not opened_from_disk(folder, caplog)
+    assert store(folder).open("big.jsonl").counts("event_name") == {"Rewritten": 4000}
     assert seen(store(folder).open("big.jsonl")) == fresh(folder)
 
 

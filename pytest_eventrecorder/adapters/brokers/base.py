@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol, cast
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ...cassette import JSONValue, RecordedEvent
-from ..base import EventSink
+from ..base import EventSink, redaction_of
 from ..payload import describe_payload
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -431,7 +431,7 @@ class BrokerAdapter:
         name, body, metadata, raw, received_ns = received
         try:
             if raw:
-                body, extra = describe_payload(cast(bytes, body))
+                body, extra = describe_payload(cast(bytes, body), redaction_of(sink))
                 if extra:
                     metadata = {**metadata, **extra}
             # stamped when it arrived, not when written: a burst keeps its own timing
