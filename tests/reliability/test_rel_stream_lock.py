@@ -18,10 +18,11 @@ from pytest_eventrecorder.formats import StreamInUseError
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 
 # A recorder in its own process. "a": stream COUNT events (keep_events=False) a little apart,
-# then print what stop_recording() handed back. "b": try to stream to the same file.
+# halfway waiting for the file named by an optional 4th argument to exist, then print what
+# stop_recording() handed back. "b": try to stream to the same file.
 CHILD = textwrap.dedent(
     """
-    import json, sys, time
+    import json, os, sys, time
     from pytest_eventrecorder import EventRecorder
 
     role, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -41,15 +42,21 @@ CHILD = textwrap.dedent(
     for i in range(count):
         bus.publish("Tick", {"i": i}, role)
         time.sleep(0.005)
+        if i == count // 2:  # still streaming, however slowly the other process starts
+            deadline = time.monotonic() + 60
+            while len(sys.argv) > 4 and not os.path.exists(sys.argv[4]):
+                if time.monotonic() > deadline:
+                    sys.exit("the other recorder never finished")
+                time.sleep(0.01)
     events = recorder.stop_recording()
     print(json.dumps({"sources": sorted({e.source for e in events}), "count": len(events)}))
     """
 )
 
 
-def spawn(role: str, path: Path, count: int) -> subprocess.Popen[str]:
+def spawn(role: str, path: Path, count: int, *wait_for: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, role, str(path), str(count)],
+        [sys.executable, "-c", CHILD, role, str(path), str(count), *map(str, wait_for)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,11 +72,13 @@ def last_json(process: subprocess.Popen[str]) -> dict[str, object]:
 
 def test_a_second_process_cannot_take_over_a_streamed_file(tmp_path: Path) -> None:
     path = tmp_path / "shared.jsonl"
-    a = spawn("A", path, 200)
+    b_done = tmp_path / "b-done"
+    a = spawn("A", path, 200, b_done)  # A holds its stream open until B has tried
     assert a.stdout is not None
     assert a.stdout.readline().strip() == "started"
     time.sleep(0.4)
     b = last_json(spawn("B", path, 200))
+    b_done.touch()
     assert b["type"] == "StreamInUseError"
     assert str(path) in str(b["refused"])
     assert "another recorder" in str(b["refused"])
