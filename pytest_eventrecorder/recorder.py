@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import cast
 
 from .adapters import BusAdapter, EventSink, adapter_for
+from .adapters.payload import without_stale_bytes
 from .cassette import (
     Cassette,
     CassetteHeader,
@@ -337,13 +338,14 @@ class EventRecorder:
         # The hook may hand back anything: keep the file writable. It saw the redacted
         # event, so what it answers is kept as it is.
         meta = snapshot(dict(changed.metadata), NO_REDACTION) if changed.metadata else None
+        data = snapshot(changed.event_data, NO_REDACTION)
         source = None if changed.source is None else str(changed.source)
         return (
             str(changed.event_name),
-            snapshot(changed.event_data, NO_REDACTION),
+            data,
             source,
             changed.event_type,
-            meta,
+            without_stale_bytes(cast("dict[str, JSONValue] | None", meta), data),
         )
 
     def _offset(self, now_ns: int) -> float:

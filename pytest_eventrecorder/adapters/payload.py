@@ -8,7 +8,7 @@ the metadata says so (:data:`JSON_STYLE_KEY`); otherwise the exact bytes are kep
 metadata under :data:`RAW_KEY`, and replay sends them unless the event data was edited
 since (then the edited data is encoded). A payload holding values the recording redacts
 (``{"token": ...}``, or a key of the recorder's own ``redaction``) keeps no bytes: replay
-sends its redacted data, encoded.
+sends its redacted data, encoded; nor does one whose data a ``before_record`` hook changed.
 """
 
 from __future__ import annotations
@@ -175,6 +175,20 @@ def payload_bytes(event: RecordedEvent, payload: object) -> bytes:
     if isinstance(style, str) and style in _JSON_STYLES:
         return _dump(snapshot(payload, NO_REDACTION), style)
     return encode_payload(payload)
+
+
+def without_stale_bytes(
+    metadata: dict[str, JSONValue] | None, data: JSONValue
+) -> dict[str, JSONValue] | None:
+    """``metadata`` without the exact payload bytes once ``data`` no longer reads from them:
+    a ``before_record`` hook that edited the data may have hidden a value the bytes hold."""
+    try:
+        raw = recorded_bytes(metadata)
+    except ValueError:  # not ours to judge: replay names the bad value
+        return metadata
+    if raw is None or metadata is None or decode_payload(raw) == data:
+        return metadata
+    return {key: value for key, value in metadata.items() if key != RAW_KEY}
 
 
 def recorded_bytes(metadata: Mapping[str, JSONValue] | None) -> bytes | None:

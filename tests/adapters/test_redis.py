@@ -97,6 +97,32 @@ def test_keys_the_recorder_redacts_leave_no_raw_copy_of_the_payload(
     assert RAW_KEY in (other.metadata or {})  # nothing hidden: the exact bytes are kept
 
 
+def test_a_before_record_hook_that_hides_a_value_leaves_no_raw_copy_of_the_payload(
+    redis_url: str, client: Any, uid: str, tmp_path: Path
+) -> None:
+    """A hook that masks a card number itself: the exact bytes kept for a layout re-encoding
+    does not reproduce would still hold it, so they are dropped with the hook's edit."""
+
+    def mask(event: RecordedEvent) -> RecordedEvent:
+        if isinstance(event.event_data, dict) and "card" in event.event_data:
+            event.event_data["card"] = "****"
+        return event
+
+    recorder = EventRecorder("r", tmp_path, before_record=mask)
+    recorder.start_recording(f"{redis_url}?channel={uid}.*")
+    try:
+        client.publish(f"{uid}.pay", b'{"user":  "bob", "card": "4111-1111"}')
+        client.publish(f"{uid}.other", b'{"user":  "bob"}')
+        wait_for(lambda: recorder.event_count == 2, "the two messages")
+    finally:
+        recorder.stop_recording()
+    pay, other = recorder.events
+    assert pay.event_data == {"user": "bob", "card": "****"}
+    assert RAW_KEY not in (pay.metadata or {})
+    assert "4111" not in recorder.save("r.json").read_text()
+    assert RAW_KEY in (other.metadata or {})  # untouched by the hook: the exact bytes are kept
+
+
 def test_streams_are_read_without_taking_from_consumer_groups(
     redis_url: str, client: Any, uid: str, recording: Callable[[object], EventRecorder]
 ) -> None:
