@@ -95,6 +95,8 @@ class EventRecorder:
         self.redaction = redaction
         self._on_disk = 0
         """Events kept only in the stream file (``keep_events=False``), before any in memory."""
+        self._unflushed: list[RecordedEvent] = []
+        """The last of the ``_on_disk`` events, while a batch holds them in the stream's buffer."""
         self.stream_error: OSError | None = None
         self._lock = threading.Lock()
         self._events: list[RecordedEvent | _Entry] = []
@@ -138,6 +140,7 @@ class EventRecorder:
     def _begin(self) -> None:
         self._events = []
         self._on_disk = 0
+        self._unflushed = []
         self._built = 0
         self._cutoff = None
         self._start_ns = self._written_ns = perf_counter_ns()
@@ -162,6 +165,8 @@ class EventRecorder:
             adapter.detach()
         with self._lock:
             was_recording, self._recording = self._recording, False
+            if self._unflushed and self._stream is not None:  # a failure puts them in memory
+                self._append_to_stream(self._stream, None)
             if was_recording:
                 self._stop_ns = perf_counter_ns()
                 # A publish that got past the check in _keep() before this may still append.
@@ -317,6 +322,10 @@ class EventRecorder:
                 )
             ):
                 self._on_disk += 1
+                if more:
+                    self._unflushed.append(recorded)
+                else:
+                    self._unflushed.clear()
             else:
                 self._events.append(recorded)
         return recorded
@@ -394,9 +403,19 @@ class EventRecorder:
             self._stream = None
             with contextlib.suppress(OSError):  # the disk that just failed may fail again
                 stream.close()
+            self._reclaim_unflushed()
             self._stream_failed(exc)
             return False
+        if event is None or not more:
+            self._unflushed.clear()
         return True
+
+    def _reclaim_unflushed(self) -> None:
+        """Back into memory with the events a failed write lost from the stream's buffer:
+        they were counted as in the file, and memory keeps everything after them."""
+        self._on_disk -= len(self._unflushed)
+        self._events.extend(self._unflushed)
+        self._unflushed.clear()
 
     def _stream_failed(self, exc: OSError) -> None:
         self.stream_error = exc

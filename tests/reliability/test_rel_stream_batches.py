@@ -4,8 +4,10 @@ them back mid-batch must still give every event recorded, exactly once, in order
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -61,3 +63,75 @@ def test_events_read_back_mid_batch_are_every_one_recorded(tmp_path: Path, suffi
     finally:
         events = recorder.stop_recording()
     assert [e.event_data for e in events] == [{"n": n} for n in range(30)]
+
+
+class HeldFile:
+    """A file whose bytes reach the disk only when flushed, and are lost when the disk is
+    full by then (as the OS never got them): ``full`` turns the disk full."""
+
+    full = False
+
+    def __init__(self, real: IO[bytes]) -> None:
+        self._real = real
+        self._held = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._held += data
+        return len(data)
+
+    def flush(self) -> None:
+        if HeldFile.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._real.write(self._held)
+        self._real.flush()
+        self._held.clear()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._real.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_batch_whose_flush_fails_is_kept_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while a batch waits in the stream's buffer: its events were counted as
+    in the file, so the recorder takes them back into memory, with everything after them."""
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HeldFile(real_fdopen(*a, **k)))
+    monkeypatch.setattr(HeldFile, "full", False)
+    bus = BatchingBus()
+    path = tmp_path / "live.jsonl"
+    recorder = EventRecorder("batches", tmp_path, stream_to=path, keep_events=False)
+    recorder.start_recording(bus)
+    bus.hand_over(range(10), last=True)
+    bus.hand_over(range(10, 25), last=False)  # held back, for one write with the last one
+    HeldFile.full = True
+    bus.hand_over(range(25, 26), last=True)  # the batch's write fails: streaming stops
+    bus.hand_over(range(26, 30), last=True)  # kept in memory from now on
+    expected = [{"n": n} for n in range(30)]
+    assert recorder.stream_error is not None
+    assert [e.event_data for e in recorder.events] == expected
+    assert [e.event_data for e in recorder.stop_recording()] == expected
+
+
+def test_a_batch_held_when_recording_stops_on_a_full_disk_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HeldFile(real_fdopen(*a, **k)))
+    monkeypatch.setattr(HeldFile, "full", False)
+    bus = BatchingBus()
+    path = tmp_path / "live.jsonl"
+    recorder = EventRecorder("batches", tmp_path, stream_to=path, keep_events=False)
+    recorder.start_recording(bus)
+    bus.hand_over(range(10), last=True)
+    bus.hand_over(range(10, 25), last=False)
+    HeldFile.full = True
+    events = recorder.stop_recording()  # the batch's end never came; its write fails
+    assert recorder.stream_error is not None
+    assert [e.event_data for e in events] == [{"n": n} for n in range(25)]
