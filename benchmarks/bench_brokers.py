@@ -431,7 +431,10 @@ def print_timing(brokers: list[str], events: int, runs: int) -> bool:
     )
     print("|---|---|---|---|---|---|")
     ok = True
+    stalls = []
     for burning in (False, True):
+        with CpuBurner() if burning else contextlib.nullcontext():
+            stalls.append(machine_stalls())
         for broker in [NO_BROKER, *brokers]:
             with CpuBurner() if burning else contextlib.nullcontext():
                 each = measure_timing(broker, events, runs)
@@ -447,7 +450,31 @@ def print_timing(brokers: list[str], events: int, runs: int) -> bool:
                 f"{max(gaps):.3f} | {_percentile(latency, 0.5):.3f} / "
                 f"{_percentile(latency, 0.99):.3f} | {_verdict(good)} |"
             )
+    (idle, idle_worst), (busy, busy_worst) = stalls
+    print(
+        f"A thread doing nothing but read the clock for {STALL_PROBE_S:g} s was held off the "
+        f"CPU for over 1 ms {idle} times idle (longest {idle_worst:.1f} ms), {busy} times with "
+        f"the busy loops (longest {busy_worst:.1f} ms): no schedule can be finer here"
+    )
     return ok
+
+
+STALL_PROBE_S = 2.0
+
+
+def machine_stalls(seconds: float = STALL_PROBE_S) -> tuple[int, float]:
+    """How often, and for how long at most (ms), a thread that only reads the clock does not
+    run for over 1 ms: what the operating system allows any schedule at that moment."""
+    counter = time.perf_counter_ns
+    last = counter()
+    end = last + round(seconds * 1e9)
+    stalls, worst = 0, 0
+    while last < end:
+        now = counter()
+        if now - last > 1_000_000:
+            stalls, worst = stalls + 1, max(worst, now - last)
+        last = now
+    return stalls, worst / 1e6
 
 
 def _verdict(ok: bool) -> str:

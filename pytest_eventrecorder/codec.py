@@ -145,11 +145,13 @@ def _orjson_bytes(value: Any, option: int) -> bytes | None:
 
 
 def _odd(data: bytes) -> bool:
-    return (
-        b"null" in data
-        or b"0.0000" in data
-        or (b"e-" in data and _ODD_EXPONENT.search(data) is not None)
-    )
+    return b"null" in data or odd_floats(data)
+
+
+def odd_floats(data: bytes) -> bool:
+    """Whether orjson may have written a float in another notation than the standard
+    library's (a string holding the same characters counts too: the check stays cheap)."""
+    return b"0.0000" in data or (b"e-" in data and _ODD_EXPONENT.search(data) is not None)
 
 
 _INDENT = orjson.OPT_INDENT_2 if orjson is not None else 0

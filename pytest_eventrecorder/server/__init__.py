@@ -20,6 +20,7 @@ from .access import (
     is_loopback,
     masking_request_handler,
 )
+from .gate import Gate, gated
 from .replay import ReplayManager
 from .store import RecordingStore, StoreError
 
@@ -79,6 +80,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(pages_bp)
     install_api_errors(app)
+    app.wsgi_app = gated(app.wsgi_app, Gate())  # type: ignore[method-assign,assignment]
     return app
 
 
