@@ -262,7 +262,6 @@ class _JsonlReader:
         self, chunk: bytes, final: bool, index: int, check: bool
     ) -> Iterator[list[RecordedEvent]]:
         first_line = self._line + 1
-        self._line += chunk.count(b"\n")
         # Lines the standard library reads may hold 1e400 (infinity), which only the check
         # refuses; the fast decoder refuses all such numbers, so it reads none of them.
         risky = codec.FAST_DECODE or codec.may_overflow(chunk)
@@ -291,6 +290,7 @@ class _JsonlReader:
         check, risky = checks
         path = self.path
         lines = text.split("\n")
+        self._line += len(lines) - 1  # the newlines: counted here, not by a scan of its own
         if not lines[-1]:
             lines.pop()  # the newline that ends the last line
         partial = final and not text.endswith("\n")
