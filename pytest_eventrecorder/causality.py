@@ -47,6 +47,8 @@ _handling: ContextVar[Marked | None] = ContextVar("eventrecorder_handling", defa
 set_marked = _handling.set
 """Mark an input as handled from now on, given ``(event, owner, at_ns, position)``: the
 replayer's per-event form, inlined in its loop (no call to :func:`mark`)."""
+marked_now = _handling.get
+"""The mark as :data:`set_marked` takes it (``None`` when nothing is handled)."""
 
 
 def handling_now() -> Handling | None:

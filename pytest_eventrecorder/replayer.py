@@ -20,7 +20,7 @@ from typing import IO
 
 from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
-from .causality import handling, mark, set_marked, unmark
+from .causality import handling, mark, marked_now, set_marked, unmark
 from .clock import Clock, RealClock
 from .formats import (
     EventBlock,
@@ -453,6 +453,9 @@ class EventReplayer:
         publish, rebuild = plan.adapter.publish, plan.rebuild
         plain = rebuild.module is None
         published = 0
+        # Each event's mark replaces the last one (no reset per event: only this loop runs
+        # between two publishes); the mark found here is put back at the end.
+        outer = set_marked(marked_now())
         try:
             for _, events, fresh in self._event_runs(plain):
                 handover = plain and fresh
@@ -464,7 +467,7 @@ class EventReplayer:
                             return
                         self.current_offset_ms = event.timestamp_offset_ms
                     # mark(), inlined: what it causes is recorded as such
-                    marked = set_marked((event, self, now_ns(), None))
+                    set_marked((event, self, now_ns(), None))
                     try:
                         if handover and event.event_type is None:
                             outcome = publish(event, event.event_data)
@@ -473,8 +476,6 @@ class EventReplayer:
                     except Exception as exc:
                         self._failed(plan, result, published, event, exc)
                         outcome = None
-                    finally:
-                        unmark(marked)
                     if outcome is not None and inspect.iscoroutine(outcome):
                         outcome.close()
                         raise TypeError(
@@ -486,6 +487,7 @@ class EventReplayer:
                     self.position = published
                     self.current_offset_ms = event.timestamp_offset_ms
         finally:
+            unmark(outer)
             result.published = self.position = published
 
     def _await(self, plan: _Plan, event: RecordedEvent, anchor: int) -> tuple[int, bool]:
