@@ -115,7 +115,7 @@ def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) ->
         header = read_header(p)
         events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
-    with codec.gc_paused():  # parsed documents hold no cycles: nothing to collect
+    with codec.gc_paused(kept=True):  # parsed documents hold no cycles: nothing to collect
         header, events = _split_document(_load_document(p, fmt, data), p)
     return Cassette(_recount(header, events), events)
 
