@@ -635,7 +635,7 @@ def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[R
     return header, events
 
 
-SHARE_ROWS = 1 << 16
+SHARE_ROWS = 1 << 14
 """Rows of a whole document adopted at a time (see :func:`_adopted_slices`)."""
 
 
