@@ -12,16 +12,20 @@ Each figure comes from a fresh child process (CPU time, and the peak memory over
 3. a ``.yaml`` cassette read with libyaml's C loader against PyYAML's Python loader
    (what the reader used before): target >= 10x.
 
-``--quick`` shrinks every size, for a smoke test.
+Each figure is the median of ``--rounds`` children per side (3), the sides alternated;
+``--only jsonl|json|yaml`` measures one part. ``--quick`` shrinks every size and runs one
+child per side, for a smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,12 +119,28 @@ def _line(name: str, value: str, limit: str, ok: bool) -> str:
     return f"| {name} | {value} | {limit} | {'PASS' if ok else 'MISS'} |"
 
 
-def bench_jsonl(tmp: Path, n: int) -> list[str]:
+Side = tuple[str, bool]
+"""A child's side and whether the ``[fast]`` extra is blocked in it."""
+
+
+def _medians(sides: list[Side], path: Path, n: int, rounds: int) -> list[tuple[float, float]]:
+    """Each side's median (events per CPU second, extra MB) over ``rounds`` fresh children,
+    the sides alternated in each round so a busy spell of the machine hits them alike."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in sides]
+    for _ in range(rounds):
+        for figures, (side, blocked) in zip(runs, sides, strict=True):
+            figures.append(_child(side, path, n, blocked=blocked))
+    return [
+        (statistics.median(f[0] for f in figures), statistics.median(f[1] for f in figures))
+        for figures in runs
+    ]
+
+
+def bench_jsonl(tmp: Path, n: int, rounds: int) -> list[str]:
     path = tmp / "instant.jsonl"
     write_events(path, CassetteHeader("instant", "2025-10-17T10:00:00Z"), _instant_events(n))
-    reference, _ = _child("decode+publish", path, n)
-    fast, fast_mb = _child("replay", path, n)
-    plain, plain_mb = _child("replay", path, n, blocked=True)
+    sides = [("decode+publish", False), ("replay", False), ("replay", True)]
+    (reference, _), (fast, fast_mb), (plain, plain_mb) = _medians(sides, path, n, rounds)
     return [
         _line("decode + publish, reference (events/s)", f"{reference:,.0f}", "", True),
         _line("replay with [fast] (events/s)", f"{fast:,.0f}", ">= 1,000,000", fast >= 1e6),
@@ -135,12 +155,11 @@ def bench_jsonl(tmp: Path, n: int) -> list[str]:
     ]
 
 
-def bench_json(tmp: Path, n: int) -> list[str]:
+def bench_json(tmp: Path, n: int, rounds: int) -> list[str]:
     path = tmp / f"seed_{n}.json"
     _write_seed_json(path, n)
-    naive, naive_mb = _child("naive", path, n)
-    ours, ours_mb = _child("replay", path, n)
-    plain, plain_mb = _child("replay", path, n, blocked=True)
+    sides = [("naive", False), ("replay", False), ("replay", True)]
+    (naive, naive_mb), (ours, ours_mb), (plain, plain_mb) = _medians(sides, path, n, rounds)
     rows = [_line(f".json {n:,}: naive (events/s, MB)", f"{naive:,.0f}, {naive_mb:.0f}", "", True)]
     for label, speed, mb in (("[fast]", ours, ours_mb), ("stdlib", plain, plain_mb)):
         rows.append(
@@ -172,6 +191,10 @@ def bench_yaml(tmp: Path, n: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    parser.add_argument("--rounds", type=int, default=3, help="children per side (median)")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="measure only this part (repeatable)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("SIDE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -180,18 +203,28 @@ def main(argv: list[str] | None = None) -> int:
     big, json_sizes, yaml_n = (
         (20_000, (2_000,), 500) if args.quick else (1_000_000, (200_000, 1_000_000), 20_000)
     )
-    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs (CPU seconds per side)")
+    rounds, parts = (1 if args.quick else args.rounds), args.only or PARTS
+    print(
+        f"Python {sys.version.split()[0]} on {os.cpu_count()} CPUs (CPU seconds per side, "
+        f"medians of {rounds} children)"
+    )
     print("| measurement | figure | target | verdict |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench_codec_") as folder:
         tmp = Path(folder)
-        for row in bench_jsonl(tmp, big):
-            print(row, flush=True)
-        for n in json_sizes:
-            for row in bench_json(tmp, n):
+        rows: list[Callable[[], list[str]]] = []
+        if "jsonl" in parts:
+            rows.append(functools.partial(bench_jsonl, tmp, big, rounds))
+        if "json" in parts:
+            rows += [functools.partial(bench_json, tmp, n, rounds) for n in json_sizes]
+        if "yaml" in parts:
+            rows.append(functools.partial(bench_yaml, tmp, yaml_n))
+        for part in rows:
+            for row in part():
                 print(row, flush=True)
-        for row in bench_yaml(tmp, yaml_n):
-            print(row, flush=True)
     return 0
+
+
+PARTS = ("jsonl", "json", "yaml")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,12 @@ def _pure_python() -> None:
     """The YAML path before libyaml: its emitter and loader blocked, the collector running."""
     yamlformat._CEmitter = None
     formats._C_SAFE_LOADER = None
-    codec.gc_paused = contextlib.nullcontext  # type: ignore[assignment]
+    codec.gc_paused = _collector_running  # type: ignore[assignment]
+
+
+def _collector_running(**_options: object) -> contextlib.nullcontext[None]:
+    """``codec.gc_paused`` that leaves the collector alone, whatever it is asked."""
+    return contextlib.nullcontext()
 
 
 def run_child(op: str, side: str, path: Path, n: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from core_helpers import ServiceBus
 
 from pytest_eventrecorder.cassette import Cassette, RecordedEvent
@@ -46,6 +47,26 @@ def test_the_replayer_marks_each_event_while_publishing_it_but_not_other_threads
         ("sync", events[1]),
         ("thread", None),
     ]
+    assert handling_now() is None
+
+
+def test_an_instant_replay_puts_back_the_mark_it_found_even_when_a_subscriber_raises() -> None:
+    # The instant loop replaces each event's mark by the next instead of undoing it.
+    outer = ev("Outer")
+    bus = ServiceBus()
+    bus.subscribe("Tick", lambda _e: None)
+    bus.subscribe("Boom", lambda _e: 1 / 0)
+
+    def marked() -> RecordedEvent | None:
+        now = handling_now()
+        return None if now is None else now.event
+
+    with handling(outer, owner="test"):
+        EventReplayer(Cassette.build("c", [ev("Tick")])).replay(bus, float("inf"))
+        assert marked() is outer
+        with pytest.raises(ZeroDivisionError):
+            EventReplayer(Cassette.build("c", [ev("Tick"), ev("Boom")])).replay(bus, float("inf"))
+        assert marked() is outer
     assert handling_now() is None
 
 

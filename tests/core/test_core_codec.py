@@ -173,3 +173,20 @@ def test_whole_documents_load_with_the_collector_paused_and_restored(tmp_path: P
         assert not gc.isenabled()  # paused by someone else: left to them
     finally:
         gc.enable()
+
+
+def test_a_loaded_document_goes_to_the_oldest_generation_unwalked(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "c.json"
+    write_cassette(path, _cassette())
+    events = read_cassette(path).events
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(e) in oldest for e in events)  # the next young collection skips them
+    gc.freeze()  # someone else's frozen objects (these events): left frozen
+    try:
+        read_cassette(path)
+        oldest = {id(o) for o in gc.get_objects(generation=2)}  # the frozen are not in it
+        assert not any(id(e) in oldest for e in events)
+    finally:
+        gc.unfreeze()
