@@ -183,6 +183,10 @@ class _Walk:
 
 def snapshot(obj: Any, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
+    if type(obj) is dict:  # a flat dict's copy is its snapshot: no walk (half the cost)
+        copied = obj.copy()  # first: another thread changing it cannot break the check
+        if _is_flat(copied) and not redaction.hides_any(copied):
+            return copied
     flat_fields = _FLAT_FIELDS.get(type(obj)) if redaction is DEFAULT_REDACTION else None
     if flat_fields is not None:  # the usual event, one small object: inline
         try:
