@@ -350,6 +350,8 @@ class EventCassette:
                 f"play() was called {n + 1} times, but the cassette was recorded with "
                 f"{len(parts)} play() call(s); re-record it with: {rerecord_command(self.rerun_id)}"
             )
+        if len(parts) == 1:  # the whole cassette: no copy of its events
+            return EventReplayer(self.cassette), 0.0
         # By time, not by position: new_episodes may add events anywhere.
         start_ms = parts[n] if n else 0.0  # part 1 also holds what came before play()
         end_ms = parts[n + 1] if n + 1 < len(parts) else math.inf
