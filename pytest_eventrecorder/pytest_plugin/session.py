@@ -43,6 +43,7 @@ from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
 from .causes import CauseNotes, compare_outputs
+from .loaded import LoadedCassette
 from .options import CassetteOptions, InputSelector
 from .virtualtime import ReplayTime
 
@@ -128,6 +129,7 @@ class EventCassette:
         match_hook: MatchHook | None = None,
         rerun_id: str | None = None,
         shown_path: str | None = None,
+        loaded: LoadedCassette | None = None,
     ) -> None:
         self.options = options
         self.path = path
@@ -137,7 +139,10 @@ class EventCassette:
         """The node id as typed from where pytest was started (for the re-record command)."""
         self.shown_path = shown_path or str(path)
         self.mode: Mode = mode
-        self.cassette: Cassette | None = read_cassette(path) if mode == "replay" else None
+        self._loaded = loaded
+        """Where the cassette was read, shared with later tests while this one leaves it
+        as it is."""
+        self.cassette: Cassette | None = self._read() if mode == "replay" else None
         self.errors: list[BaseException] = []
         self._hook = hook
         self._match_rules = MatchRules.build(dict(options.matchers), match_hook)
@@ -171,7 +176,10 @@ class EventCassette:
     @property
     def events(self) -> list[RecordedEvent]:
         """The cassette's events when replaying; the events recorded so far otherwise."""
-        return list(self.cassette.events) if self.cassette is not None else self.recorder.events
+        if self.cassette is None:
+            return self.recorder.events
+        self._unshare()  # the test may change the events' data
+        return list(self.cassette.events)
 
     @property
     def outputs(self) -> list[RecordedEvent]:
@@ -192,6 +200,13 @@ class EventCassette:
     def appended(self) -> bool:
         """Whether new_episodes has new outputs to append at teardown."""
         return self._appended is not None
+
+    def _read(self) -> Cassette:
+        return read_cassette(self.path) if self._loaded is None else self._loaded.read(self.path)
+
+    def _unshare(self) -> None:
+        if self._loaded is not None:
+            self._loaded.release(self.cassette)
 
     def _new_recorder(self, redaction: Redaction) -> EventRecorder:
         """A recorder applying the hooks, redaction and causes as its ``before_record``
@@ -543,6 +558,7 @@ class EventCassette:
         """Once the test is torn down: write what it recorded (atomically), if it passed;
         ``why`` says in the log why a recording was not saved."""
         if not passed:
+            self._unshare()  # a match hook, or the test, may have changed its data
             if self.is_recording:
                 log.warning("Not saving %s: %s", self.shown_path, why)
             return
