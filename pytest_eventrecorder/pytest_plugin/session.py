@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from ..adapters import BusAdapter, EventSink, adapter_for
+from ..adapters import BusAdapter, EventSink, MethodAdapter, ServiceBusAdapter, adapter_for
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
 from ..causality import CAUSED_BY, reindexed
 from ..codec import gc_paused
@@ -165,6 +165,8 @@ class EventCassette:
         """False while explore() replays variations: they are not this test's events."""
         self.recorder = self._new_recorder(options.redaction())
         self._time = ReplayTime(options.clock, self.recorder)
+        self._replay_into: object = bus
+        """What play() replays into: the bus, or the in-process adapter start() made for it."""
 
     # ------------------------------------------------------------------ state
 
@@ -263,7 +265,7 @@ class EventCassette:
         replayer, start_ms = self._next_part()
         with self._noting_a_crash(replayer):
             return replayer.replay(
-                self.bus,
+                self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
                 where=self._to_inject,
@@ -285,7 +287,7 @@ class EventCassette:
         replayer, start_ms = self._next_part()
         with self._noting_a_crash(replayer):
             return await replayer.replay_async(
-                self.bus,
+                self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
                 where=self._to_inject,
@@ -447,7 +449,10 @@ class EventCassette:
         skipped = self._skipped_inputs()
         if skipped is not None:
             causes = self._causes if isinstance(self.recorder, _CausingRecorder) else None
-            outputs = _Outputs(adapter_for(self.bus), skipped, self, causes)
+            adapter = adapter_for(self.bus)
+            if type(adapter) in _IN_PROCESS:  # the replay's own would be the same: 50 us
+                self._replay_into = adapter
+            outputs = _Outputs(adapter, skipped, self, causes)
             self.recorder.start_recording(outputs)
         elif self.mode in ("record", "replay", "live"):
             # live: nothing is saved or compared, but .events still shows what the bus carried
@@ -616,6 +621,11 @@ def _parts_of(cassette: Cassette, shown: str) -> list[float]:
 
 def _is_offset(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf
+
+
+_IN_PROCESS = frozenset((MethodAdapter, ServiceBusAdapter))
+"""Adapters a replay may share with the recorder: they own no connection (nothing to open,
+flush or close) and look the bus's method up on every publish."""
 
 
 class _Outputs:
