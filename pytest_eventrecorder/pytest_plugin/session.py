@@ -268,7 +268,7 @@ class EventCassette:
                 self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
-                where=self._to_inject,
+                where=self._is_input,
                 start_at_ms=start_ms,
                 clock=self._time.clock(),
             )
@@ -290,7 +290,7 @@ class EventCassette:
                 self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
-                where=self._to_inject,
+                where=self._is_input,
                 start_at_ms=start_ms,
                 clock=self._time.clock(),
             )
@@ -374,9 +374,6 @@ class EventCassette:
         end_ms = parts[n + 1] if n + 1 < len(parts) else math.inf
         events = [e for e in self.cassette.events if start_ms <= e.timestamp_offset_ms < end_ms]
         return EventReplayer(self.cassette.with_events(events)), start_ms
-
-    def _to_inject(self, event: RecordedEvent) -> bool:
-        return self._is_input(event)
 
     @contextlib.contextmanager
     def _noting_a_crash(self, replayer: EventReplayer) -> Iterator[None]:
