@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 FORMAT_VERSION = 1
 """Version written into every cassette; files without a version are the seed's format (0)."""
@@ -309,6 +309,8 @@ def data_problem(value: object) -> str | None:
         return None if -_INF < value < _INF else _not_finite(value)  # type: ignore[operator]
     if kind is not dict and kind is not list:
         return None
+    if kind is dict and _flat_and_finite(cast("dict[Any, Any]", value)):  # the usual event
+        return None
     stack: list[tuple[Any, int]] = [(value, 1)]  # containers only: most values are not
     while stack:
         item, depth = stack.pop()
@@ -322,6 +324,22 @@ def data_problem(value: object) -> str | None:
             elif kind is dict or kind is list:
                 stack.append((child, depth + 1))
     return None
+
+
+def _flat_and_finite(data: dict[Any, Any]) -> bool:
+    """Whether ``data`` holds only text, ints, bools, nulls and finite floats (``False``
+    leaves it to the walk, which finds what, if anything, is wrong)."""
+    for child in data.values():
+        kind = type(child)
+        if kind is float:
+            if not -_INF < child < _INF:
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
+
+
+_SCALARS = frozenset((str, int, bool, type(None)))
 
 
 def _not_finite(value: object) -> str:

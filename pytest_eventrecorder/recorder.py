@@ -40,6 +40,7 @@ from .serialize import (
     snapshot_unpacked,
     type_name,
     unpack,
+    unpack_all,
 )
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -360,13 +361,28 @@ class EventRecorder:
     def _offset(self, now_ns: int) -> float:
         return (now_ns - self._start_ns) / 1e6
 
-    def _built_event(self, entry: _Entry) -> RecordedEvent:
+    def _built_event(
+        self, entry: _Entry, unpacked: tuple[JSONValue, str | None] | None = None
+    ) -> RecordedEvent:
+        """``unpacked``: the entry's packed data, already unpacked."""
         now, name, data, source, cls, extra = entry
         if cls is None:
-            data, kind = unpack(cast(Packed, data))
+            data, kind = unpacked or unpack(cast(Packed, data))
         else:
             kind = type_name(cls)
         return make_event(self._offset(now), name, data, source, kind, extra)
+
+    def _built_all(self, entries: list[RecordedEvent | _Entry]) -> list[RecordedEvent]:
+        """:meth:`_built_event` of each entry, the packed data unpacked together (one
+        decoder call for many events: see :func:`unpack_all`)."""
+        packed = [cast(Packed, e[2]) for e in entries if type(e) is tuple and e[4] is None]
+        unpacked = iter(unpack_all(packed))
+        return [
+            e
+            if isinstance(e, RecordedEvent)
+            else self._built_event(e, next(unpacked) if e[4] is None else None)
+            for e in entries
+        ]
 
     def _before_record(self, hook: BeforeRecord, event: RecordedEvent) -> RecordedEvent | None:
         """The hook's verdict: the event to keep, or ``None``. A hook that fails, or answers
@@ -460,10 +476,7 @@ class EventRecorder:
         end = self._in_memory()
         if start < end:
             with gc_paused():  # decoded snapshots hold no cycles; each collection would walk them
-                fresh = [
-                    e if isinstance(e, RecordedEvent) else self._built_event(e)
-                    for e in events[start:end]
-                ]
+                fresh = self._built_all(events[start:end])
             floor = cast(RecordedEvent, events[start - 1]).timestamp_offset_ms if start else 0.0
             events[start:end] = _in_clock_order(fresh, floor)
             self._built = end

@@ -189,6 +189,10 @@ class _Walk:
 
 def snapshot(obj: Any, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """A deep, JSON-safe copy of ``obj``; never raises."""
+    if type(obj) is dict:  # a flat dict's copy is its snapshot: no walk (half the cost)
+        copied = obj.copy()  # first: another thread changing it cannot break the check
+        if _is_flat(copied) and not redaction.hides_any(copied):
+            return copied
     flat_fields = _FLAT_FIELDS.get(type(obj)) if redaction is DEFAULT_REDACTION else None
     if flat_fields is not None:  # the usual event, one small object: inline
         try:
@@ -691,7 +695,36 @@ def encode(obj: object) -> bytes | None:
 
 def decode(encoded: bytes, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
     """The snapshot :func:`encode` encoded, redacted: exactly what :func:`snapshot` takes."""
-    data: JSONValue = codec.loads(encoded)
+    return _redacted(codec.loads(encoded), encoded, redaction)
+
+
+def unpack_all(packed: list[Packed]) -> list[tuple[JSONValue, str | None]]:
+    """:func:`unpack` of each, the encoded snapshots decoded as JSON arrays of up to
+    :data:`_BATCH`: one decoder call for many small events costs half as much as one each."""
+    encoded = [p[0] for p in packed if type(p[0]) is bytes]
+    if len(encoded) < 2:
+        return [unpack(p) for p in packed]
+    values = iter(
+        [
+            value
+            for i in range(0, len(encoded), _BATCH)
+            for value in codec.loads(b"[" + b",".join(encoded[i : i + _BATCH]) + b"]")
+        ]
+    )
+    return [
+        (_redacted(next(values), p[0], p[2] if len(p) > 2 else DEFAULT_REDACTION), p[1])
+        if type(p[0]) is bytes
+        else unpack(p)
+        for p in packed
+    ]
+
+
+_BATCH = 1024
+"""Encoded snapshots decoded at once (the joined text is a copy of theirs)."""
+
+
+def _redacted(data: JSONValue, encoded: bytes, redaction: Redaction) -> JSONValue:
+    """Decoded ``encoded`` with ``redaction`` applied, if it may hide anything there."""
     if type(data) is dict and _NESTED(encoded, 1) is None:  # one flat dict: its keys say it all
         walk = redaction.hides_any(data)  # a verdict per key, cached: cheaper than searching
     else:

@@ -12,6 +12,7 @@ import pytest
 
 from ..cassette import CassetteError
 from .fieldmatch import ini_matchers, match_hook
+from .loaded import loaded
 from .modes import MARKER
 from .options import CassetteOptions, Layer, OptionsError, marker_values, merge_options
 from .replay_instead import replay_instead
@@ -101,6 +102,7 @@ def open_cassette(
             match_hook=match_hook(request.node),
             rerun_id=rerun_id(request.node),
             shown_path=shown_path(request.config, path),
+            loaded=loaded(request.config),
         )
     except CassetteError as exc:
         problem = str(exc)

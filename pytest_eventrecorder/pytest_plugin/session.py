@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from ..adapters import BusAdapter, EventSink, adapter_for
+from ..adapters import BusAdapter, EventSink, MethodAdapter, ServiceBusAdapter, adapter_for
 from ..adapters.base import redaction_of
 from ..cassette import Cassette, CassetteError, JSONValue, RecordedEvent
 from ..causality import CAUSED_BY, reindexed
@@ -44,6 +44,7 @@ from ..recorder import EventRecorder, kept_by
 from ..replayer import EventReplayer, ReplayResult
 from ..serialize import DEFAULT_REDACTION, Redaction
 from .causes import CauseNotes, compare_outputs
+from .loaded import LoadedCassette
 from .options import CassetteOptions, InputSelector
 from .virtualtime import ReplayTime
 
@@ -129,6 +130,7 @@ class EventCassette:
         match_hook: MatchHook | None = None,
         rerun_id: str | None = None,
         shown_path: str | None = None,
+        loaded: LoadedCassette | None = None,
     ) -> None:
         self.options = options
         self.path = path
@@ -138,7 +140,10 @@ class EventCassette:
         """The node id as typed from where pytest was started (for the re-record command)."""
         self.shown_path = shown_path or str(path)
         self.mode: Mode = mode
-        self.cassette: Cassette | None = read_cassette(path) if mode == "replay" else None
+        self._loaded = loaded
+        """Where the cassette was read, shared with later tests while this one leaves it
+        as it is."""
+        self.cassette: Cassette | None = self._read() if mode == "replay" else None
         self.errors: list[BaseException] = []
         self._hook = hook
         self._match_rules = MatchRules.build(dict(options.matchers), match_hook)
@@ -161,6 +166,8 @@ class EventCassette:
         """False while explore() replays variations: they are not this test's events."""
         self.recorder = self._new_recorder(options.redaction())
         self._time = ReplayTime(options.clock, self.recorder)
+        self._replay_into: object = bus
+        """What play() replays into: the bus, or the in-process adapter start() made for it."""
 
     # ------------------------------------------------------------------ state
 
@@ -172,7 +179,10 @@ class EventCassette:
     @property
     def events(self) -> list[RecordedEvent]:
         """The cassette's events when replaying; the events recorded so far otherwise."""
-        return list(self.cassette.events) if self.cassette is not None else self.recorder.events
+        if self.cassette is None:
+            return self.recorder.events
+        self._unshare()  # the test may change the events' data
+        return list(self.cassette.events)
 
     @property
     def outputs(self) -> list[RecordedEvent]:
@@ -193,6 +203,13 @@ class EventCassette:
     def appended(self) -> bool:
         """Whether new_episodes has new outputs to append at teardown."""
         return self._appended is not None
+
+    def _read(self) -> Cassette:
+        return read_cassette(self.path) if self._loaded is None else self._loaded.read(self.path)
+
+    def _unshare(self) -> None:
+        if self._loaded is not None:
+            self._loaded.release(self.cassette)
 
     def _new_recorder(self, redaction: Redaction) -> EventRecorder:
         """A recorder applying the hooks, redaction and causes as its ``before_record``
@@ -249,10 +266,10 @@ class EventCassette:
         replayer, start_ms = self._next_part()
         with self._noting_a_crash(replayer):
             return replayer.replay(
-                self.bus,
+                self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
-                where=self._to_inject,
+                where=self._is_input,
                 start_at_ms=start_ms,
                 clock=self._time.clock(),
             )
@@ -271,10 +288,10 @@ class EventCassette:
         replayer, start_ms = self._next_part()
         with self._noting_a_crash(replayer):
             return await replayer.replay_async(
-                self.bus,
+                self._replay_into,
                 self._speed(speed),
                 self.options.events_module,
-                where=self._to_inject,
+                where=self._is_input,
                 start_at_ms=start_ms,
                 clock=self._time.clock(),
             )
@@ -351,14 +368,13 @@ class EventCassette:
                 f"play() was called {n + 1} times, but the cassette was recorded with "
                 f"{len(parts)} play() call(s); re-record it with: {rerecord_command(self.rerun_id)}"
             )
+        if len(parts) == 1:  # the whole cassette: no copy of its events
+            return EventReplayer(self.cassette), 0.0
         # By time, not by position: new_episodes may add events anywhere.
         start_ms = parts[n] if n else 0.0  # part 1 also holds what came before play()
         end_ms = parts[n + 1] if n + 1 < len(parts) else math.inf
         events = [e for e in self.cassette.events if start_ms <= e.timestamp_offset_ms < end_ms]
         return EventReplayer(self.cassette.with_events(events)), start_ms
-
-    def _to_inject(self, event: RecordedEvent) -> bool:
-        return self._is_input(event)
 
     @contextlib.contextmanager
     def _noting_a_crash(self, replayer: EventReplayer) -> Iterator[None]:
@@ -431,7 +447,10 @@ class EventCassette:
         skipped = self._skipped_inputs()
         if skipped is not None:
             causes = self._causes if isinstance(self.recorder, _CausingRecorder) else None
-            outputs = _Outputs(adapter_for(self.bus), skipped, self, causes)
+            adapter = adapter_for(self.bus)
+            if type(adapter) in _IN_PROCESS:  # the replay's own would be the same: 50 us
+                self._replay_into = adapter
+            outputs = _Outputs(adapter, skipped, self, causes)
             self.recorder.start_recording(outputs)
         elif self.mode in ("record", "replay", "live"):
             # live: nothing is saved or compared, but .events still shows what the bus carried
@@ -542,6 +561,7 @@ class EventCassette:
         """Once the test is torn down: write what it recorded (atomically), if it passed;
         ``why`` says in the log why a recording was not saved."""
         if not passed:
+            self._unshare()  # a match hook, or the test, may have changed its data
             if self.is_recording:
                 log.warning("Not saving %s: %s", self.shown_path, why)
             return
@@ -599,6 +619,11 @@ def _parts_of(cassette: Cassette, shown: str) -> list[float]:
 
 def _is_offset(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf
+
+
+_IN_PROCESS = frozenset((MethodAdapter, ServiceBusAdapter))
+"""Adapters a replay may share with the recorder: they own no connection (nothing to open,
+flush or close) and look the bus's method up on every publish."""
 
 
 class _Outputs:

@@ -16,6 +16,7 @@ SAME = [
     ([True, {"x": False}], [True, {"x": False}]),
     (None, None),
     ("x", "x"),
+    ({1: [2**70, True]}, {1: [2**70, True]}),  # beyond what orjson encodes: walked
 ]
 DIFFERENT = [
     (1, True),
@@ -27,6 +28,7 @@ DIFFERENT = [
     ([1], [1, 2]),
     ("1", 1),
     ((1, [True]), [1, [True]]),  # Python's ==: a tuple is never a list
+    ({1: [2**70, True]}, {1: [2**70, 1]}),
 ]
 
 

@@ -163,6 +163,24 @@ def test_what_is_kept_reads_back_as_the_snapshot(event: Any, redaction: Redactio
         assert _text(unpack(kept)[0]) == _text(snapshot(event, redaction))
 
 
+@given(st.lists(st.tuples(EVENTS, REDACTIONS), max_size=6))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_what_is_kept_reads_back_the_same_one_by_one_and_all_at_once(
+    events: list[tuple[Any, Redaction]],
+) -> None:
+    kept = [k for k in (keep(event, redaction) for event, redaction in events) if k is not None]
+    together = serialize.unpack_all(kept)
+    assert [(_text(d), t) for d, t in together] == [(_text(d), t) for d, t in map(unpack, kept)]
+
+
+@needs_fast
+def test_many_kept_events_read_back_in_order_across_batches() -> None:
+    kept = [keep({"n": n, "tags": [n]}) for n in range(2 * serialize._BATCH + 3)]
+    assert all(k is not None and type(k[0]) is bytes for k in kept)
+    data = [d for d, _ in serialize.unpack_all(kept)]  # type: ignore[arg-type]
+    assert data == [{"n": n, "tags": [n]} for n in range(len(kept))]
+
+
 @given(st.lists(EVENTS, min_size=1, max_size=5), REDACTIONS)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_recorded_data_is_the_same_with_the_fast_encoder_and_without(

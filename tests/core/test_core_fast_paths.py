@@ -13,6 +13,7 @@ import pytest
 from core_helpers import ServiceBus
 
 from pytest_eventrecorder import EventRecorder, RecordedEvent, serialize
+from pytest_eventrecorder.cassette import CassetteError, check_data
 from pytest_eventrecorder.recorder import _in_clock_order
 from pytest_eventrecorder.serialize import (
     FLOAT_TAG,
@@ -266,3 +267,16 @@ def test_record_returns_the_event_as_kept(bus: ServiceBus) -> None:
     assert kept[0].event_type == f"{__name__}:Tick"
     assert recorder.events == recorder.events  # built once, the same objects each time
     assert all(a is b for a, b in zip(recorder.events, recorder.events, strict=True))
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("deep", [False, True])
+def test_a_non_finite_float_in_flat_or_nested_data_is_refused(bad: float, deep: bool) -> None:
+    data: Any = {"a": 1, "b": "x", "c": None, "d": True, "e": bad}
+    event = RecordedEvent(0.0, "x", {"outer": data} if deep else data)
+    with pytest.raises(CassetteError, match="not a finite number"):
+        check_data(event, 0)
+
+
+def test_flat_data_of_every_scalar_kind_passes() -> None:
+    check_data(RecordedEvent(0.0, "x", {"a": 1, "b": "x", "c": None, "d": True, "e": 1.5}), 0)
