@@ -31,7 +31,7 @@ from .formats import EventStream, cassette_format, iter_events, write_cassette, 
 from .serialize import (
     DEFAULT_REDACTION,
     NO_REDACTION,
-    Packed,
+    Kept,
     Redaction,
     event_type_of,
     keep,
@@ -48,7 +48,7 @@ BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | bool | None"]
 keep it, ``False`` or ``None`` to drop it."""
 
 _Entry = tuple[
-    int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
+    int, str, "JSONValue | Kept", "str | None", "type | None", "Mapping[str, JSONValue] | None"
 ]
 """An event as the hot path keeps it: (perf_counter_ns, name, snapshot, source, class of the
 published object, metadata), or with the snapshot :func:`~.serialize.keep`-ed and no class;
@@ -257,7 +257,7 @@ class EventRecorder:
     def _append_in_order(
         self,
         name: str,
-        data: JSONValue | Packed,
+        data: JSONValue | Kept,
         source: str | None,
         cls: type | None,
         extra: Mapping[str, JSONValue] | None,
@@ -344,7 +344,7 @@ class EventRecorder:
     def _built_event(self, entry: _Entry) -> RecordedEvent:
         now, name, data, source, cls, extra = entry
         if cls is None:
-            data, kind = unpack(cast(Packed, data))
+            data, kind = unpack(cast(Kept, data))
         else:
             kind = type_name(cls)
         return make_event(self._offset(now), name, data, source, kind, extra)

@@ -25,9 +25,11 @@ import enum
 import functools
 import importlib
 import inspect
+import itertools
 import keyword
 import math
 import numbers
+import operator
 import os
 import re
 import sys
@@ -530,6 +532,8 @@ _MAX_FLAT_FIELDS = 64
 
 Packed = tuple[Any, ...]
 """A flat event as :func:`pack` keeps it: ``((type name, field names), *values)``."""
+Kept = Packed | bytes
+"""What :func:`keep` keeps: a packed event, or a dict's snapshot as JSON bytes."""
 Packer = Callable[[Any], "Packed | None"]
 _PACKERS: dict[type, Packer] = {}
 
@@ -598,9 +602,11 @@ _MAX_SHAPE_TEXT = 1024
 stay cached)."""
 
 
-def unpack(packed: Packed) -> tuple[JSONValue, str | None]:
+def unpack(packed: Kept) -> tuple[JSONValue, str | None]:
     """The snapshot and type name (``"module:QualName"``) :func:`pack` or :func:`keep`
     packed."""
+    if isinstance(packed, bytes):
+        return decode(packed), None
     shape = packed[0]
     if type(shape) is bytes:
         return decode(shape, packed[2] if len(packed) > 2 else DEFAULT_REDACTION), packed[1]
@@ -630,30 +636,39 @@ _SHORT = 2 * _MAX_FAST_NESTING + 1
 """JSON text this long or shorter cannot nest more containers than that."""
 
 
-def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Packed | None:
-    """What a recorder keeps of ``obj``: :func:`pack`'s tuple, else (with the ``[fast]``
-    extra) its snapshot encoded by :func:`encode` as ``(JSON, type name[, redaction])``;
-    ``None``: take :func:`snapshot_unpacked`. :func:`unpack` gives back exactly what
-    :func:`snapshot` gives. Bytes are no container: a kept nested event costs the garbage
-    collector nothing, where its snapshot as dicts and lists is walked by every full
-    collection."""
+def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Kept | None:
+    """What a recorder keeps of ``obj``: with the ``[fast]`` extra, a dict's snapshot encoded
+    by :func:`encode` as bare JSON bytes; a flat data class :func:`pack`-ed; another event's
+    snapshot encoded as ``(JSON, type name)``; a redaction other than the default goes along
+    as ``(JSON, type name, redaction)``. ``None``: take :func:`snapshot_unpacked`.
+    :func:`unpack` gives back exactly what :func:`snapshot` gives. Bytes are no container: a
+    kept event costs the garbage collector nothing, where its snapshot as dicts and lists is
+    walked by every full collection."""
     kind = type(obj)
+    if kind is dict and _DUMPS is not None:
+        # The usual event, inline: the calls around one orjson call cost more than the call.
+        try:
+            # The newline, sliced off, makes a copy of exactly its size: orjson's own buffer,
+            # shrunk in place, left holes that cost 2 us per kept event (small dict, measured).
+            encoded: bytes = _DUMPS(obj, _shallow, _OPTIONS)[:-1]
+        except TypeError:  # orjson.JSONEncodeError is one, raised for whatever _shallow refused
+            return pack(obj, redaction)
+        if (len(encoded) <= _SHORT and _NULL(encoded) is None) or _faithful(obj, encoded):
+            # Bare: a dict has no type name, and a tuple would be one more object per event.
+            return encoded if redaction is DEFAULT_REDACTION else (encoded, None, redaction)
+        return pack(obj, redaction)
     if kind in _FLAT:  # text or a number is its own snapshot: nothing to encode or decode
         return None
-    is_dict = kind is dict
-    if not is_dict:  # generated code packs a flat data class for less than orjson encodes it
-        packed = pack(obj, redaction)
-        if packed is not None:
-            return packed
-    # A dict is encoded first: orjson checks its values in C for less than pack()'s loop
-    # (bench_snapshot: small 0.84 -> 0.64 us, nested 4.9 -> 4.1), though a small one then
-    # costs 0.5 us more to read back than packed values zipped with their keys.
-    encoded = encode(obj)
-    if encoded is None:
-        return pack(obj, redaction) if is_dict else None
+    # Generated code packs a flat data class for less than orjson encodes it.
+    packed = pack(obj, redaction)
+    if packed is not None:
+        return packed
+    fast = encode(obj)
+    if fast is None:
+        return None
     name = type_name(kind)
     # The default redaction is implied, so the tuple holds no object the collector tracks.
-    return (encoded, name) if redaction is DEFAULT_REDACTION else (encoded, name, redaction)
+    return (fast, name) if redaction is DEFAULT_REDACTION else (fast, name, redaction)
 
 
 def encode(obj: object) -> bytes | None:
@@ -665,20 +680,43 @@ def encode(obj: object) -> bytes | None:
     refuses the rest. Then what orjson does differently is ruled out: ``null`` may be a
     NaN (:func:`_all_finite` tells), nesting (a walk marks what is too deep), and keys to
     redact, which :func:`decode` finds (a search here would cost more than the encoding)."""
-    dumps = _DUMPS
-    if dumps is None:
+    if _DUMPS is None:
         return None
+    try:  # as keep() does for a dict, inline
+        encoded: bytes = _DUMPS(obj, _shallow, _OPTIONS)[:-1]
+    except TypeError:
+        return None
+    return encoded if _faithful(obj, encoded) else None
+
+
+def _faithful(obj: object, encoded: bytes) -> bool:
+    """Whether ``encoded``, orjson's text for ``obj``, is exactly what the walk makes: each
+    ``null`` in it is a ``None`` (orjson writes a NaN or an infinity as ``null`` too), and it
+    does not nest too deep."""
+    null = _NULL(encoded)
+    if (
+        null is not None
+        and not _nulls_are_nones(obj, encoded, null.start())
+        and not _all_finite(obj)
+    ):
+        return False
+    return len(encoded) <= _SHORT or _shallow_enough(encoded)
+
+
+def _nulls_are_nones(obj: object, encoded: bytes, first: int) -> bool:
+    """Whether ``obj`` is a dict with as many ``None`` values as ``encoded`` holds ``null``
+    (the first at ``first``): the text holds at least as many as orjson wrote for Nones and
+    NaNs, and those are at least as many as the dict's own Nones, so equal counts leave no
+    room for a NaN. One pass over the text and one over the values, where :func:`_all_finite`
+    encodes it all once more (bench_snapshot, nested dict with a ``None``). Counted by
+    identity: ``==`` may say anything."""
+    if type(obj) is not dict:
+        return False
     try:
-        # The newline, sliced off, makes a copy of exactly its size: orjson's own buffer,
-        # shrunk in place, left holes that cost 2 us per kept event (small dict, measured).
-        encoded: bytes = dumps(obj, default=_shallow, option=_OPTIONS)[:-1]
-    except TypeError:  # orjson.JSONEncodeError is one, raised for whatever _shallow refused
-        return None
-    if _NULL(encoded) is not None and not _all_finite(obj):
-        return None
-    if len(encoded) > _SHORT and not _shallow_enough(encoded):
-        return None
-    return encoded
+        nones = sum(map(operator.is_, obj.values(), itertools.repeat(None)))
+    except RuntimeError:  # another thread changed the dict meanwhile
+        return False
+    return encoded.count(b"null", first) == nones
 
 
 def decode(encoded: bytes, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
