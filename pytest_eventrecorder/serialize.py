@@ -662,15 +662,16 @@ def keep(obj: object, redaction: Redaction = DEFAULT_REDACTION) -> Kept | None:
     # Generated code packs a flat data class for less than orjson encodes it; pack() inline
     # for the default redaction (its call was an eighth of the time, bench_snapshot).
     packer = _PACKERS.get(kind)
-    if packer is not None and redaction is DEFAULT_REDACTION:
-        try:
-            packed = packer(obj)
-        except Exception:  # e.g. a field never set: the general path marks it
-            packed = None
-    else:
-        packed = pack(obj, redaction)
-    if packed is not None:
-        return packed
+    if packer is not None:  # else pack() has nothing to pack
+        if redaction is not DEFAULT_REDACTION:
+            packed = pack(obj, redaction)
+        else:
+            try:
+                packed = packer(obj)
+            except Exception:  # e.g. a field never set: the general path marks it
+                packed = None
+        if packed is not None:
+            return packed
     fast = encode(obj)
     if fast is None:
         return None
