@@ -32,7 +32,7 @@ from .formats import EventStream, cassette_format, iter_events, write_cassette, 
 from .serialize import (
     DEFAULT_REDACTION,
     NO_REDACTION,
-    Packed,
+    Kept,
     Redaction,
     event_type_of,
     keep,
@@ -50,7 +50,7 @@ BeforeRecord = Callable[[RecordedEvent], "RecordedEvent | bool | None"]
 keep it, ``False`` or ``None`` to drop it."""
 
 _Entry = tuple[
-    int, str, "JSONValue | Packed", "str | None", "type | None", "Mapping[str, JSONValue] | None"
+    int, str, "JSONValue | Kept", "str | None", "type | None", "Mapping[str, JSONValue] | None"
 ]
 """An event as the hot path keeps it: (perf_counter_ns, name, snapshot, source, class of the
 published object, metadata), or with the snapshot :func:`~.serialize.keep`-ed and no class;
@@ -267,7 +267,7 @@ class EventRecorder:
     def _append_in_order(
         self,
         name: str,
-        data: JSONValue | Packed,
+        data: JSONValue | Kept,
         source: str | None,
         cls: type | None,
         extra: Mapping[str, JSONValue] | None,
@@ -367,7 +367,7 @@ class EventRecorder:
         """``unpacked``: the entry's packed data, already unpacked."""
         now, name, data, source, cls, extra = entry
         if cls is None:
-            data, kind = unpacked or unpack(cast(Packed, data))
+            data, kind = unpacked or unpack(cast(Kept, data))
         else:
             kind = type_name(cls)
         return make_event(self._offset(now), name, data, source, kind, extra)
@@ -375,7 +375,7 @@ class EventRecorder:
     def _built_all(self, entries: list[RecordedEvent | _Entry]) -> list[RecordedEvent]:
         """:meth:`_built_event` of each entry, the packed data unpacked together (one
         decoder call for many events: see :func:`unpack_all`)."""
-        packed = [cast(Packed, e[2]) for e in entries if type(e) is tuple and e[4] is None]
+        packed = [cast(Kept, e[2]) for e in entries if type(e) is tuple and e[4] is None]
         unpacked = iter(unpack_all(packed))
         return [
             e
