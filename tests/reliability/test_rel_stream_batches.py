@@ -7,7 +7,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -71,8 +71,8 @@ class HeldFile:
 
     full = False
 
-    def __init__(self, real: IO[bytes]) -> None:
-        self._real = real
+    def __init__(self, real: Any) -> None:
+        self._real = real  # the real file os.fdopen opened
         self._held = bytearray()
 
     def write(self, data: bytes) -> int:
@@ -96,11 +96,10 @@ class HeldFile:
         return getattr(self._real, name)
 
 
-def test_a_batch_whose_flush_fails_is_kept_in_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The disk fills while a batch waits in the stream's buffer: its events were counted as
-    in the file, so the recorder takes them back into memory, with everything after them."""
+@pytest.fixture
+def holding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[BatchingBus, EventRecorder]:
+    """A recorder streaming to a :class:`HeldFile` (``keep_events=False``), 10 events written
+    and a batch of 15 more held back in the stream's buffer for one write with its last."""
     real_fdopen = os.fdopen
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: HeldFile(real_fdopen(*a, **k)))
     monkeypatch.setattr(HeldFile, "full", False)
@@ -109,7 +108,16 @@ def test_a_batch_whose_flush_fails_is_kept_in_memory(
     recorder = EventRecorder("batches", tmp_path, stream_to=path, keep_events=False)
     recorder.start_recording(bus)
     bus.hand_over(range(10), last=True)
-    bus.hand_over(range(10, 25), last=False)  # held back, for one write with the last one
+    bus.hand_over(range(10, 25), last=False)
+    return bus, recorder
+
+
+def test_a_batch_whose_flush_fails_is_kept_in_memory(
+    holding: tuple[BatchingBus, EventRecorder],
+) -> None:
+    """The disk fills while a batch waits in the stream's buffer: its events were counted as
+    in the file, so the recorder takes them back into memory, with everything after them."""
+    bus, recorder = holding
     HeldFile.full = True
     bus.hand_over(range(25, 26), last=True)  # the batch's write fails: streaming stops
     bus.hand_over(range(26, 30), last=True)  # kept in memory from now on
@@ -120,17 +128,9 @@ def test_a_batch_whose_flush_fails_is_kept_in_memory(
 
 
 def test_a_batch_held_when_recording_stops_on_a_full_disk_is_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    holding: tuple[BatchingBus, EventRecorder],
 ) -> None:
-    real_fdopen = os.fdopen
-    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HeldFile(real_fdopen(*a, **k)))
-    monkeypatch.setattr(HeldFile, "full", False)
-    bus = BatchingBus()
-    path = tmp_path / "live.jsonl"
-    recorder = EventRecorder("batches", tmp_path, stream_to=path, keep_events=False)
-    recorder.start_recording(bus)
-    bus.hand_over(range(10), last=True)
-    bus.hand_over(range(10, 25), last=False)
+    _, recorder = holding
     HeldFile.full = True
     events = recorder.stop_recording()  # the batch's end never came; its write fails
     assert recorder.stream_error is not None
