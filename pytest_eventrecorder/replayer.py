@@ -13,10 +13,10 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NoReturn
 
 from .adapters import BusAdapter, adapter_for
 from .cassette import Cassette, RecordedEvent, shift_iso, summarize
@@ -101,6 +101,14 @@ class _Plan:
     def deadline(self, anchor_ns: int, event: RecordedEvent) -> int:
         """When ``event`` is due: one anchor for the whole replay, so lateness never adds up."""
         return anchor_ns + round((event.timestamp_offset_ms - self.start_ms) * 1e6 / self.speed)
+
+
+def _refuse_coroutine(outcome: Coroutine[Any, Any, Any]) -> NoReturn:
+    """A sync replay into a bus whose publish() is a coroutine function: nothing was sent."""
+    outcome.close()  # never awaited: closed so Python does not warn about it
+    raise TypeError(
+        "the bus's publish() is a coroutine function; use `await replayer.replay_async(...)`"
+    )
 
 
 class EventReplayer:
@@ -445,11 +453,7 @@ class EventReplayer:
                     finally:
                         unmark(marked)
                     if outcome is not None and inspect.iscoroutine(outcome):
-                        outcome.close()
-                        raise TypeError(
-                            "the bus's publish() is a coroutine function; "
-                            "use `await replayer.replay_async(...)`"
-                        )
+                        _refuse_coroutine(outcome)
                     published += 1
                     if progress is not None:
                         progress(published, total)
@@ -488,11 +492,7 @@ class EventReplayer:
                         self._failed(plan, result, published, event, exc)
                         outcome = None
                     if outcome is not None and inspect.iscoroutine(outcome):
-                        outcome.close()
-                        raise TypeError(
-                            "the bus's publish() is a coroutine function; "
-                            "use `await replayer.replay_async(...)`"
-                        )
+                        _refuse_coroutine(outcome)
                     published += 1
                 if published:
                     self.position = published
