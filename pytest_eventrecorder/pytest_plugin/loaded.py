@@ -21,8 +21,8 @@ import pytest
 from ..cassette import Cassette
 from ..formats import read_cassette
 
-Identity = tuple[str, int, int, int, int]
-"""(path, device, inode, size, mtime in ns)."""
+Identity = tuple[str, int, int, int, int, int]
+"""(path, device, inode, size, mtime in ns, ctime in ns)."""
 
 
 class LoadedCassette:
@@ -67,4 +67,6 @@ def _identity(path: Path) -> Identity | None:
         st = os.stat(path)
     except OSError:
         return None
-    return str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+    # The change time too: a copy that keeps the old modification time (cp --preserve,
+    # shutil.copy2) over a file of the same size changes nothing else here.
+    return str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
