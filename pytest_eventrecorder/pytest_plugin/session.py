@@ -143,7 +143,7 @@ class EventCassette:
         self._loaded = loaded
         """Where the cassette was read, shared with later tests while this one leaves it
         as it is."""
-        self.cassette: Cassette | None = self._read() if mode == "replay" else None
+        self._cassette: Cassette | None = self._read() if mode == "replay" else None
         self.errors: list[BaseException] = []
         self._hook = hook
         self._match_rules = MatchRules.build(dict(options.matchers), match_hook)
@@ -153,7 +153,7 @@ class EventCassette:
             mode == "record",
             options.inputs is not None,
             self._is_input,
-            self.cassette,
+            self._cassette,
             timed=options.max_latency_ms is not None,
         )
         self._appended: Cassette | None = None
@@ -177,12 +177,19 @@ class EventCassette:
         return self.mode == "record"
 
     @property
+    def cassette(self) -> Cassette | None:
+        """The cassette replayed (``None`` when recording); no later test shares it once
+        this one has been handed it, since this one may change the events' data."""
+        self._unshare()
+        return self._cassette
+
+    @property
     def events(self) -> list[RecordedEvent]:
         """The cassette's events when replaying; the events recorded so far otherwise."""
-        if self.cassette is None:
+        if self._cassette is None:
             return self.recorder.events
         self._unshare()  # the test may change the events' data
-        return list(self.cassette.events)
+        return list(self._cassette.events)
 
     @property
     def outputs(self) -> list[RecordedEvent]:
@@ -209,7 +216,7 @@ class EventCassette:
 
     def _unshare(self) -> None:
         if self._loaded is not None:
-            self._loaded.release(self.cassette)
+            self._loaded.release(self._cassette)
 
     def _new_recorder(self, redaction: Redaction) -> EventRecorder:
         """A recorder applying the hooks, redaction and causes as its ``before_record``
@@ -355,9 +362,9 @@ class EventCassette:
     def _next_part(self) -> tuple[EventReplayer, float]:
         """The part of the cassette this play() call replays, and the offset it starts at:
         a test that called play() twice while recording replays each part in turn."""
-        assert self.cassette is not None
+        assert self._cassette is not None
         try:
-            parts = _parts_of(self.cassette, self.shown_path)
+            parts = _parts_of(self._cassette, self.shown_path)
         except CassetteError as exc:
             raise CassetteError(
                 f"{exc}; re-record it with: {rerecord_command(self.rerun_id)}"
@@ -369,12 +376,12 @@ class EventCassette:
                 f"{len(parts)} play() call(s); re-record it with: {rerecord_command(self.rerun_id)}"
             )
         if len(parts) == 1:  # the whole cassette: no copy of its events
-            return EventReplayer(self.cassette), 0.0
+            return EventReplayer(self._cassette), 0.0
         # By time, not by position: new_episodes may add events anywhere.
         start_ms = parts[n] if n else 0.0  # part 1 also holds what came before play()
         end_ms = parts[n + 1] if n + 1 < len(parts) else math.inf
-        events = [e for e in self.cassette.events if start_ms <= e.timestamp_offset_ms < end_ms]
-        return EventReplayer(self.cassette.with_events(events)), start_ms
+        events = [e for e in self._cassette.events if start_ms <= e.timestamp_offset_ms < end_ms]
+        return EventReplayer(self._cassette.with_events(events)), start_ms
 
     @contextlib.contextmanager
     def _noting_a_crash(self, replayer: EventReplayer) -> Iterator[None]:
@@ -390,9 +397,9 @@ class EventCassette:
 
     def _crash_report(self, *, traceback_too: bool) -> str:
         assert self._crash is not None
-        assert self.cassette is not None
+        assert self._cassette is not None
         error, event = self._crash
-        inputs = [e for e in self.cassette.events if self._is_input(e)]
+        inputs = [e for e in self._cassette.events if self._is_input(e)]
         number = next(n for n, e in enumerate(inputs, 1) if e is event or e == event)
         lines = [
             f"the replay stopped at input #{number} of {len(inputs)} ({event.event_name!r} "
@@ -467,7 +474,7 @@ class EventCassette:
         self._warn_unmatched(comparison.unmatched_paths, "ignore_fields")
         self._warn_unmatched(comparison.unmatched_match_on, "match_on")
         matched = [path for path, _ in self.options.matchers]
-        every = [*(self.cassette.events if self.cassette else ()), *captured]
+        every = [*(self._cassette.events if self._cassette else ()), *captured]
         self._warn_unmatched(unmatched_paths(matched, every), "matchers")
         differences = comparison.differences
         if self.options.record_mode == "new_episodes" and all(
@@ -486,7 +493,7 @@ class EventCassette:
             cassette_path=self.shown_path,
             rerecord_hint=rerecord_command(self.rerun_id),
         )
-        unknown = self._unknown_inputs(self.cassette.events if self.cassette else ())
+        unknown = self._unknown_inputs(self._cassette.events if self._cassette else ())
         return "\n\n".join(part for part in (report, unknown, slow) if part)
 
     def _unknown_inputs(self, events: Sequence[RecordedEvent]) -> str | None:
@@ -517,7 +524,7 @@ class EventCassette:
         return self._compare()[0].differences if self.verifies else []
 
     def _compare(self) -> tuple[Comparison, list[RecordedEvent]]:
-        assert self.cassette is not None
+        assert self._cassette is not None
         opts, is_input = self.options, self._is_input
         # The events built here and the comparison's views hold no cycles, and every
         # collection meanwhile would walk the whole cassette again (a third of a
@@ -525,8 +532,8 @@ class EventCassette:
         with gc_paused():
             captured = self.recorder.events
             comparison = compare_outputs(
-                self.cassette,
-                [e for e in self.cassette.events if not is_input(e)],
+                self._cassette,
+                [e for e in self._cassette.events if not is_input(e)],
                 [e for e in captured if not is_input(e)],
                 match_on=opts.match_on,
                 ordered=opts.ordered,
@@ -537,20 +544,20 @@ class EventCassette:
         return comparison, captured
 
     def _with_new_events(self, captured: list[RecordedEvent], comparison: Comparison) -> Cassette:
-        assert self.cassette is not None
+        assert self._cassette is not None
         new = _placed_new_events(
-            self.cassette, captured, comparison.pairs, self._is_input, self._time.stamp
+            self._cassette, captured, comparison.pairs, self._is_input, self._time.stamp
         )
-        events = sorted([*self.cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
-        return self.cassette.with_events(reindexed(self.cassette.events, events))
+        events = sorted([*self._cassette.events, *new], key=lambda e: e.timestamp_offset_ms)
+        return self._cassette.with_events(reindexed(self._cassette.events, events))
 
     def produced(self) -> Cassette:
         """What this replay produced, on the cassette's clock (a pending cassette)."""
         from .pending_run import produced_cassette
 
-        assert self.cassette is not None
+        assert self._cassette is not None
         comparison, captured = self._compare()
-        return produced_cassette(self.cassette, captured, comparison.pairs, self._is_input)
+        return produced_cassette(self._cassette, captured, comparison.pairs, self._is_input)
 
     def stop(self) -> None:
         """Detach from the bus (at the fixture's teardown): nothing more is recorded."""

@@ -3,6 +3,7 @@ that was handed the events, makes the next test read it again."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,14 @@ def test_a_test_that_changes_the_events_it_was_handed_changes_no_later_replay(
     run_inprocess("--record-mode=none").assert_outcomes(passed=3)
 
 
+def test_a_test_that_changes_the_cassette_it_was_handed_changes_no_later_replay(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, SHARED.replace("event_cassette.events", "event_cassette.cassette.events"))
+    run_inprocess().assert_outcomes(passed=3)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=3)
+
+
 def _cassette(price: float) -> Cassette:
     return Cassette.build("c", [RecordedEvent(0.0, "PriceTick", {"price": price}, "feed")])
 
@@ -52,6 +61,21 @@ def test_a_file_written_again_is_read_again(tmp_path: Path) -> None:
     loaded = LoadedCassette()
     loaded.read(path)
     write_cassette(path, _cassette(2.0))  # same size: a new file all the same
+    assert loaded.read(path).events[0].event_data == {"price": 2.0}
+
+
+def test_a_file_rewritten_in_place_with_its_old_time_is_read_again(tmp_path: Path) -> None:
+    """What ``cp --preserve`` or ``shutil.copy2`` onto the file does: same inode, same
+    size, the modification time set back; only the change time tells."""
+    path = write_cassette(tmp_path / "c.json", _cassette(1.0))
+    before = path.stat()
+    loaded = LoadedCassette()
+    loaded.read(path)
+    text = write_cassette(tmp_path / "other.json", _cassette(2.0)).read_bytes()
+    with path.open("r+b") as file:
+        file.write(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert loaded.read(path).events[0].event_data == {"price": 2.0}
 
 
