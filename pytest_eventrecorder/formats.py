@@ -8,7 +8,9 @@ Every problem with a file's content surfaces as :class:`CassetteError`; writes a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import functools
 import gzip
 import io
 import json
@@ -20,7 +22,7 @@ import sys
 import tempfile
 import warnings
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from itertools import chain
 from operator import attrgetter
@@ -29,6 +31,10 @@ from typing import IO, Any, Literal, NamedTuple, Protocol, TypeVar
 
 import yaml
 
+try:
+    import msgspec
+except ImportError:  # the [fast] extra is optional
+    msgspec = None  # type: ignore[assignment]
 if sys.platform != "win32":
     import fcntl
 
@@ -41,6 +47,7 @@ from .cassette import (
     JSONValue,
     RecordedEvent,
     adopt_events,
+    adopt_plain_events,
     check_data,
     data_problem,
 )
@@ -116,7 +123,10 @@ def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) ->
         events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
     with codec.gc_paused(kept=True):  # parsed documents hold no cycles: nothing to collect
-        header, events = _split_document(_load_document(p, fmt, data), p)
+        if fmt == "json":
+            header, events = _read_json(p, data)
+        else:
+            header, events = _split_document(_load_document(p, fmt, data), p)
     return Cassette(_recount(header, events), events)
 
 
@@ -632,15 +642,110 @@ def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[R
                 field="events",
             )
         events = _adopted(events_raw)
-        # Looked for by map() first, which calls nothing for absent metadata; a problem is
-        # then looked for event by event, for an error naming the event and field.
-        metadata = filter(None, map(_METADATA, events))
-        if any(map(data_problem, map(_EVENT_DATA, events))) or any(map(data_problem, metadata)):
+        if _data_problems(events):  # looked for again event by event, to name them
             for index, event in enumerate(events):
                 check_data(event, index)
     except CassetteError as exc:
         raise exc.located(path=path) from None
     return header, events
+
+
+def _data_problems(events: Sequence[RecordedEvent]) -> bool:
+    """Whether any event's data or metadata is refused (see :func:`check_data`): looked for
+    by map(), which calls nothing for absent metadata."""
+    metadata = filter(None, map(_METADATA, events))
+    return any(map(data_problem, map(_EVENT_DATA, events))) or any(map(data_problem, metadata))
+
+
+Split = tuple[CassetteHeader, tuple[RecordedEvent, ...]]
+
+
+def _read_json(path: Path, data: bytes | None) -> Split:
+    """A ``.json`` document's header and events, read in pieces when it can be."""
+    if data is None:
+        data = _read_bytes(path)
+    split = _json_in_pieces(data)
+    if split is not None:
+        return split
+    raw = _load_document(path, "json", data)
+    del data  # the caller's copy, if any, is all that stays while the events are made
+    return _split_document(raw, path)
+
+
+def _json_in_pieces(data: bytes) -> Split | None:
+    """The fast decoder's reading of a ``.json``, a slice of events at a time: the document
+    is first read as texts (its events as ``msgspec.Raw`` views of ``data``), then each
+    slice of events is parsed, adopted and put in place of its texts before the next. The
+    whole document parsed at once held every event's own name and source (134 bytes an
+    event) until the end of the parse, its peak: level with ``json.load``'s, where this one
+    stays below it (``benchmarks/bench_codec.py``).
+
+    ``None`` (the document is then read whole, for the same result, error or warning)
+    when the fast decoder is not installed, or unless the document is a valid cassette
+    with only known header fields and every event plain (see :func:`adopt_plain_events`).
+    Its values are the whole parse's: JSON values read the same wherever they stand."""
+    decoders = _piece_decoders()
+    if decoders is None:
+        return None
+    read_document, read_value = decoders
+    try:
+        document = read_document(data.removeprefix(b"\xef\xbb\xbf"))
+        fields = {key: read_value(raw) for key in _HEADER_FIELDS if (raw := getattr(document, key))}
+        header = _checked_header(fields)
+        rows: list[Any] = document.events
+        del document
+        events = _adopted_pieces(rows, read_value)
+    except (msgspec.DecodeError, RecursionError, CassetteError):
+        return None
+    return None if events is None else (header, events)
+
+
+_HEADER_FIELDS = tuple(field.name for field in dataclasses.fields(CassetteHeader))
+
+
+@functools.cache
+def _piece_decoders() -> tuple[Callable[[bytes], Any], Callable[[Any], Any]] | None:
+    """Decoders of a whole document into its events' texts (the header fields too, an
+    absent one an empty text; any other field refused), and of one JSON text."""
+    if msgspec is None:
+        return None
+    header = [(key, msgspec.Raw, msgspec.Raw()) for key in _HEADER_FIELDS]
+    document = msgspec.defstruct(
+        "Document", [("events", list[msgspec.Raw]), *header], forbid_unknown_fields=True
+    )
+    return msgspec.json.Decoder(document).decode, msgspec.json.Decoder().decode
+
+
+def _adopted_pieces(
+    rows: list[Any], read_value: Callable[[Any], Any]
+) -> tuple[RecordedEvent, ...] | None:
+    """The events of the texts in ``rows``, each slice's events put in its texts' place
+    (``None`` at the first slice holding an event that is not plain or data refused)."""
+    shared: dict[Any, Any] = {}
+    for start in range(0, len(rows), SHARE_ROWS):
+        end = start + SHARE_ROWS
+        events = adopt_plain_events(list(map(read_value, rows[start:end])), shared)
+        if events is None or _decoded_problems(events):
+            return None
+        rows[start:end] = events
+    return tuple(rows)
+
+
+def _decoded_problems(events: list[RecordedEvent]) -> bool:
+    """:func:`_data_problems` for events the fast decoder read: it refuses numbers beyond
+    the float range, so data can only be wrong by nesting, and dicts of plain values (the
+    usual event data) are passed by C loops (0.35 us an event in Python)."""
+    data = map(_EVENT_DATA, events)
+    try:
+        flat = _FLAT.issuperset(map(type, chain.from_iterable(map(dict.values, data))))
+    except TypeError:  # data that is not a dict
+        flat = False
+    if flat and not any(map(_METADATA, events)):
+        return False
+    return _data_problems(events)
+
+
+_FLAT = frozenset((str, int, float, bool, type(None)))
 
 
 SHARE_ROWS = 1 << 14

@@ -1,0 +1,124 @@
+"""A ``.json`` cassette read by the fast decoder a slice of events at a time gives exactly
+what the whole document parsed at once gives: the same events, errors and warnings."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_eventrecorder import CassetteError, codec, formats, read_cassette
+
+HEAD = '"session_name": "s", "start_time": "2025-10-17T10:00:00Z"'
+
+
+def event(data: str = '{"p": 1.5}', extra: str = "", offset: str = "1") -> str:
+    return (
+        f'{{"timestamp_offset_ms": {offset}, "event_name": "E", "event_data": {data}, '
+        f'"source": "src"{extra}}}'
+    )
+
+
+def document(*events: str, head: str = HEAD) -> str:
+    return f'{{{head}, "events": [{", ".join(events)}]}}'
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+PLAIN = {
+    "two events": document(event(), event(offset="2.5")),
+    "no events": document(),
+    "every header field": document(
+        event(),
+        head=HEAD + ', "version": 1, "duration_ms": 9, "total_events": 1, "metadata": {"k": 2}',
+    ),
+    "the seed's layout": json.dumps(json.loads(document(event(), event())), indent=2),
+    "metadata and a type": document(
+        event(extra=', "event_type": "m:T", "metadata": {"trace": [1, {"a": null}]}'),
+        event(extra=', "event_type": null, "metadata": null'),
+    ),
+    "data of every kind": document(
+        event("[1, 2.5, null]"),
+        event('"text \\u00e9 \\ud83d\\ude00"'),
+        event('{"big": 123456789012345678901234567890, "small": 1e-400, "tag": {"__bytes__": ""}}'),
+        event("true"),
+    ),
+    "data nested 100 levels": document(event(nested(100))),
+    "metadata nested 99 levels": document(event(extra=f', "metadata": {{"m": {nested(99)}}}')),
+    "a byte order mark": "\ufeff" + document(event()),
+    "a later key wins": document(event()).replace('"events"', '"events": [1], "events"'),
+}
+ODD = {
+    "an unknown header field": document(event(), head=HEAD + ', "future": 1'),
+    "an event without a source": document(
+        event(), '{"timestamp_offset_ms": 0, "event_name": "A", "event_data": null}'
+    ),
+    "an unknown event field": document(event(), event(extra=', "x": 2')),
+    "an event that is not an object": document(event(), "3"),
+    "a bad offset": document(event(), event(offset="-1")),
+    "a missing session name": document(event(), head='"start_time": "2025-10-17T10:00:00Z"'),
+    "header metadata nested too deep": document(
+        event(), head=HEAD + f', "metadata": {{"m": {nested(101)}}}'
+    ),
+    "data nested 101 levels": document(event(), event(nested(101))),
+    "metadata nested 101 levels": document(event(extra=f', "metadata": {{"m": {nested(100)}}}')),
+    "a number beyond the float range": document(event(), event('{"p": 1e400}')),
+    "a NaN token": document(event(), event("NaN")),
+    "events first not a list": document(event()).replace('"events"', '"events": 5, "events"'),
+    "events that are not a list": document().replace("[]", "{}"),
+    "no events key": f"{{{HEAD}}}",
+    "an array": "[]",
+    "broken JSON": document(event())[:-5],
+}
+
+
+def outcome(path: Path) -> tuple[Any, list[str]]:
+    """What reading ``path`` gives (the cassette or the error's message) and warns."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            result: Any = read_cassette(path)
+        except CassetteError as exc:
+            result = str(exc)
+    return result, [str(w.message) for w in warned]
+
+
+@pytest.mark.parametrize("share_rows", [1, 2, formats.SHARE_ROWS])
+@pytest.mark.parametrize("name", [*PLAIN, *ODD])
+def test_a_json_read_in_pieces_reads_as_it_does_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, share_rows: int
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text({**PLAIN, **ODD}[name], encoding="utf-8")
+    monkeypatch.setattr(formats, "SHARE_ROWS", share_rows)  # slices of 1 and 2 events too
+    in_pieces = outcome(path)
+    monkeypatch.setattr(formats, "_json_in_pieces", lambda data: None)
+    assert in_pieces == outcome(path)
+
+
+@pytest.mark.skipif(not codec.FAST_DECODE, reason="msgspec (the [fast] extra) is not installed")
+@pytest.mark.parametrize("name", PLAIN)
+def test_a_plain_json_is_read_in_pieces(name: str) -> None:
+    assert formats._json_in_pieces(PLAIN[name].encode()) is not None
+
+
+@pytest.mark.parametrize("name", ODD)
+def test_any_other_json_is_read_whole(name: str) -> None:
+    """Whatever the whole read refuses, warns about or reads differently is left to it."""
+    assert formats._json_in_pieces(ODD[name].encode()) is None
+
+
+def test_names_and_sources_are_shared_across_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(document(event(), event(), event()), encoding="utf-8")
+    monkeypatch.setattr(formats, "SHARE_ROWS", 1)
+    first, *_, last = read_cassette(path).events
+    assert first.event_name is last.event_name
+    assert first.source is last.source
