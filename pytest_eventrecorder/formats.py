@@ -673,30 +673,34 @@ def _read_json(path: Path, data: bytes | None) -> Split:
 
 
 def _json_in_pieces(data: bytes) -> Split | None:
-    """The fast decoder's reading of a ``.json``, a slice of events at a time: the document
-    is first read as texts (its events as ``msgspec.Raw`` views of ``data``), then each
-    slice of events is parsed, adopted and put in place of its texts before the next. The
-    whole document parsed at once held every event's own name and source (134 bytes an
-    event) until the end of the parse, its peak: level with ``json.load``'s, where this one
-    stays below it (``benchmarks/bench_codec.py``).
+    """A ``.json`` read a slice of events at a time, each slice parsed, adopted (its names
+    and sources shared) and its parsed rows dropped before the next. The whole document
+    parsed at once held every event's own name and source (136 bytes an event) until the
+    end of the parse, its peak: level with ``json.load``'s with msgspec, above it by the
+    decoded text without; read in slices, it stays below (``benchmarks/bench_codec.py``).
 
     ``None`` (the document is then read whole, for the same result, error or warning)
-    when the fast decoder is not installed, or unless the document is a valid cassette
-    with only known header fields and every event plain (see :func:`adopt_plain_events`).
-    Its values are the whole parse's: JSON values read the same wherever they stand."""
-    decoders = _piece_decoders()
-    if decoders is None:
-        return None
-    read_document, read_value = decoders
+    unless the document is a valid cassette with only known header fields and every event
+    plain (see :func:`adopt_plain_events`); without msgspec, also unless the events are
+    its last field. Its values are the whole parse's: JSON values read the same wherever
+    they stand."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        document = read_document(data.removeprefix(b"\xef\xbb\xbf"))
-        fields = {key: read_value(raw) for key in _HEADER_FIELDS if (raw := getattr(document, key))}
-        header = _checked_header(fields)
-        rows: list[Any] = document.events
-        del document
-        events = _adopted_pieces(rows, read_value)
-    except (msgspec.DecodeError, RecursionError, CassetteError):
+        return _text_in_pieces(data) if msgspec is None else _decoded_in_pieces(data)
+    except (ValueError, RecursionError):  # msgspec's errors and CassetteError too
         return None
+
+
+def _decoded_in_pieces(data: bytes) -> Split | None:
+    """:func:`_json_in_pieces` by msgspec: the document is first read as texts (the events
+    as ``msgspec.Raw`` views of ``data``), each slice's events then put in their place."""
+    read_document, read_value = _piece_decoders()
+    document = read_document(data)
+    fields = {key: read_value(raw) for key in _HEADER_FIELDS if (raw := getattr(document, key))}
+    header = _checked_header(fields)
+    rows: list[Any] = document.events
+    del document
+    events = _adopted_pieces(rows, read_value)
     return None if events is None else (header, events)
 
 
@@ -704,11 +708,9 @@ _HEADER_FIELDS = tuple(field.name for field in dataclasses.fields(CassetteHeader
 
 
 @functools.cache
-def _piece_decoders() -> tuple[Callable[[bytes], Any], Callable[[Any], Any]] | None:
-    """Decoders of a whole document into its events' texts (the header fields too, an
-    absent one an empty text; any other field refused), and of one JSON text."""
-    if msgspec is None:
-        return None
+def _piece_decoders() -> tuple[Callable[[bytes], Any], Callable[[Any], Any]]:
+    """msgspec's decoders of a whole document into its events' texts (the header fields
+    too, an absent one an empty text; any other field refused), and of one JSON text."""
     header = [(key, msgspec.Raw, msgspec.Raw()) for key in _HEADER_FIELDS]
     document = msgspec.defstruct(
         "Document", [("events", list[msgspec.Raw]), *header], forbid_unknown_fields=True
@@ -725,27 +727,106 @@ def _adopted_pieces(
     for start in range(0, len(rows), SHARE_ROWS):
         end = start + SHARE_ROWS
         events = adopt_plain_events(list(map(read_value, rows[start:end])), shared)
-        if events is None or _decoded_problems(events):
+        if events is None or _slice_problems(events, decoded=True):
             return None
         rows[start:end] = events
     return tuple(rows)
 
 
-def _decoded_problems(events: list[RecordedEvent]) -> bool:
-    """:func:`_data_problems` for events the fast decoder read: it refuses numbers beyond
-    the float range, so data can only be wrong by nesting, and dicts of plain values (the
-    usual event data) are passed by C loops (0.35 us an event in Python)."""
-    data = map(_EVENT_DATA, events)
+def _slice_problems(events: list[RecordedEvent], *, decoded: bool) -> bool:
+    """:func:`_data_problems`, with dicts of plain values (the usual event data) passed by
+    C loops (the walk costs 0.35 us an event). ``decoded``: read by msgspec, which refuses
+    numbers beyond the float range (the standard library reads them as infinities)."""
     try:
-        flat = _FLAT.issuperset(map(type, chain.from_iterable(map(dict.values, data))))
+        values = list(chain.from_iterable(map(dict.values, map(_EVENT_DATA, events))))
     except TypeError:  # data that is not a dict
-        flat = False
-    if flat and not any(map(_METADATA, events)):
-        return False
+        return _data_problems(events)
+    flat = _FLAT.issuperset(map(type, values))
+    if flat and (decoded or not (_INF in values or -_INF in values)):
+        return any(map(_METADATA, events)) and _data_problems(events)
     return _data_problems(events)
 
 
 _FLAT = frozenset((str, int, float, bool, type(None)))
+_INF = math.inf
+
+
+def _text_in_pieces(data: bytes) -> Split | None:
+    """:func:`_json_in_pieces` by the standard library, without decoding the whole text:
+    the header is what comes before the events (read with an empty list in their place),
+    and the events, up to the document's end, are cut before events starting with their
+    offset, their slices of text decoded and parsed one at a time."""
+    found = _header_fields(data)
+    close = _closing_bracket(data)
+    if found is None or close < found[1] or not found[0].keys() <= _HEADER_KEYS:
+        return None
+    header = _checked_header(found[0])
+    shared: dict[Any, Any] = {}
+    events: list[RecordedEvent] = []
+    start = found[1]
+    while start <= close:
+        piece = _text_piece(data, start, close)
+        if piece is None:
+            return None
+        made = adopt_plain_events(piece[0], shared)
+        if made is None or _slice_problems(made, decoded=False):
+            return None
+        events += made
+        start = piece[1]
+    return header, tuple(events)
+
+
+_HEADER_KEYS = frozenset((*_HEADER_FIELDS, "events"))
+_EVENTS_KEY = re.compile(rb'"events"[ \t\n\r]*:[ \t\n\r]*\[')
+_NEXT_EVENT = re.compile(rb'\}[ \t\n\r]*,(?=[ \t\n\r]*\{[ \t\n\r]*"timestamp_offset_ms")')
+"""A comma that may stand between two events: the one before it ends with a brace and
+the next starts with its offset (the first field writers write). Inside an event, the
+text up to it is not valid JSON, which is how such a comma is told from one between."""
+PIECE_BYTES = 1 << 21
+"""Bytes of events parsed at a time without msgspec (about 12,000 small events)."""
+_CUTS_TRIED = 4
+
+
+def _header_fields(data: bytes) -> tuple[dict[str, Any], int] | None:
+    """The document's fields before its top-level events (with an empty list as events),
+    and where its events start. The text before the top-level key ``"events"`` is the
+    one whose fields, an empty list of events and a brace make a whole JSON object: up to
+    a key anywhere else (in a string, a nested object), they cannot."""
+    for key in _EVENTS_KEY.finditer(data):
+        with contextlib.suppress(ValueError):
+            fields = _DECODER.decode(data[: key.start()].decode("utf-8") + '"events": []}')
+            return (fields, key.end()) if type(fields) is dict else None
+    return None
+
+
+def _closing_bracket(data: bytes) -> int:
+    """Where the bracket closing the events is when they are the document's last field:
+    the last ``]``, followed only by ``}`` and whitespace (-1 when there is none)."""
+    end = len(data)
+    for expected in b"}]":
+        while end and data[end - 1] in b" \t\n\r":
+            end -= 1
+        end -= 1
+        if end < 0 or data[end] != expected:
+            return -1
+    return end
+
+
+def _text_piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
+    """The events from ``start`` to the first comma between events past
+    :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
+    the first few such commas all stand inside an event."""
+    after = start + PIECE_BYTES
+    for _ in range(_CUTS_TRIED):
+        cut = _NEXT_EVENT.search(data, after, close) if after < close else None
+        end = close if cut is None else cut.end() - 1
+        try:
+            return _DECODER.decode("[" + data[start:end].decode("utf-8") + "]"), end + 1
+        except json.JSONDecodeError:
+            if cut is None:
+                raise
+            after = cut.end()
+    return None
 
 
 SHARE_ROWS = 1 << 14

@@ -1,5 +1,6 @@
-"""A ``.json`` cassette read by the fast decoder a slice of events at a time gives exactly
-what the whole document parsed at once gives: the same events, errors and warnings."""
+"""A ``.json`` cassette read a slice of events at a time gives exactly what the whole
+document parsed at once gives: the same events, errors and warnings. (Run again without
+msgspec by ``test_core_codec_stdlib.py``.)"""
 
 from __future__ import annotations
 
@@ -51,8 +52,21 @@ PLAIN = {
     "data nested 100 levels": document(event(nested(100))),
     "metadata nested 99 levels": document(event(extra=f', "metadata": {{"m": {nested(99)}}}')),
     "a byte order mark": "\ufeff" + document(event()),
-    "a later key wins": document(event()).replace('"events"', '"events": [1], "events"'),
+    "commas inside events": document(
+        event('{"a": {"b": 1}, "c": [{"timestamp_offset_ms": 2}, {"timestamp_offset_ms": 3}]}'),
+        event('"}, {\\"timestamp_offset_ms\\": 1"'),
+        event(),
+    ),
 }
+FAST_ONLY = {
+    "a later key wins": document(event()).replace('"events"', '"events": [1], "events"'),
+    "events before the header": f'{{"events": [{event()}], {HEAD}}}',
+}
+"""Read in pieces by msgspec; the standard library reads events that are the last field."""
+TEXT_ONLY = {
+    "events first not a list": document(event()).replace('"events"', '"events": 5, "events"'),
+}
+"""Read in pieces by the standard library; msgspec refuses a duplicate key's value."""
 ODD = {
     "an unknown header field": document(event(), head=HEAD + ', "future": 1'),
     "an event without a source": document(
@@ -68,8 +82,10 @@ ODD = {
     "data nested 101 levels": document(event(), event(nested(101))),
     "metadata nested 101 levels": document(event(extra=f', "metadata": {{"m": {nested(100)}}}')),
     "a number beyond the float range": document(event(), event('{"p": 1e400}')),
+    "one below it": document(event(), event('{"p": "a", "q": -1e400}')),
+    "one in a list": document(event(), event("[1, 1e999]")),
+    "one in metadata": document(event(), event(extra=', "metadata": {"m": 1e400}')),
     "a NaN token": document(event(), event("NaN")),
-    "events first not a list": document(event()).replace('"events"', '"events": 5, "events"'),
     "events that are not a list": document().replace("[]", "{}"),
     "no events key": f"{{{HEAD}}}",
     "an array": "[]",
@@ -88,29 +104,50 @@ def outcome(path: Path) -> tuple[Any, list[str]]:
     return result, [str(w.message) for w in warned]
 
 
-@pytest.mark.parametrize("share_rows", [1, 2, formats.SHARE_ROWS])
-@pytest.mark.parametrize("name", [*PLAIN, *ODD])
+@pytest.mark.parametrize("size", [1, 2, 0])
+@pytest.mark.parametrize("name", [*PLAIN, *FAST_ONLY, *TEXT_ONLY, *ODD])
 def test_a_json_read_in_pieces_reads_as_it_does_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, share_rows: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, size: int
 ) -> None:
     path = tmp_path / "c.json"
-    path.write_text({**PLAIN, **ODD}[name], encoding="utf-8")
-    monkeypatch.setattr(formats, "SHARE_ROWS", share_rows)  # slices of 1 and 2 events too
+    path.write_text({**PLAIN, **FAST_ONLY, **TEXT_ONLY, **ODD}[name], encoding="utf-8")
+    if size:  # slices of 1 and 2 events (msgspec), cut after 1 and 2 bytes (without)
+        monkeypatch.setattr(formats, "SHARE_ROWS", size)
+        monkeypatch.setattr(formats, "PIECE_BYTES", size)
     in_pieces = outcome(path)
     monkeypatch.setattr(formats, "_json_in_pieces", lambda data: None)
     assert in_pieces == outcome(path)
 
 
-@pytest.mark.skipif(not codec.FAST_DECODE, reason="msgspec (the [fast] extra) is not installed")
-@pytest.mark.parametrize("name", PLAIN)
+@pytest.mark.parametrize("name", [*PLAIN, *FAST_ONLY, *TEXT_ONLY])
 def test_a_plain_json_is_read_in_pieces(name: str) -> None:
-    assert formats._json_in_pieces(PLAIN[name].encode()) is not None
+    read = formats._json_in_pieces({**PLAIN, **FAST_ONLY, **TEXT_ONLY}[name].encode())
+    only = FAST_ONLY if codec.FAST_DECODE else TEXT_ONLY
+    assert (read is not None) == (name in PLAIN or name in only)
 
 
 @pytest.mark.parametrize("name", ODD)
 def test_any_other_json_is_read_whole(name: str) -> None:
     """Whatever the whole read refuses, warns about or reads differently is left to it."""
     assert formats._json_in_pieces(ODD[name].encode()) is None
+
+
+def test_a_comma_inside_an_event_is_passed_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "PIECE_BYTES", 1)
+    read = formats._json_in_pieces(PLAIN["commas inside events"].encode())
+    assert read is not None
+    assert [e.event_data for e in read[1]][1:] == ['}, {"timestamp_offset_ms": 1', {"p": 1.5}]
+
+
+def test_events_with_too_many_commas_inside_are_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each comma inside an event costs a parse of the piece up to it: after a few, the
+    piece is left to the whole read."""
+    monkeypatch.setattr(formats, "PIECE_BYTES", 1)
+    inner = ", ".join(['{"timestamp_offset_ms": 1}'] * 5)
+    read = formats._json_in_pieces(document(event(f"[{inner}]"), event()).encode())
+    assert (read is not None) == codec.FAST_DECODE
 
 
 def test_names_and_sources_are_shared_across_slices(
