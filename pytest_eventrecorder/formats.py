@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import functools
 import gzip
 import io
 import json
@@ -677,113 +676,70 @@ def _json_in_pieces(data: bytes) -> Split | None:
     and sources shared) and its parsed rows dropped before the next. The whole document
     parsed at once held every event's own name and source (136 bytes an event) until the
     end of the parse, its peak: level with ``json.load``'s with msgspec, above it by the
-    decoded text without; read in slices, it stays below (``benchmarks/bench_codec.py``).
+    text decoded from the bytes without; read in slices, it stays below (see
+    ``benchmarks/bench_codec.py``).
+
+    The header is the text before the top-level events (read with an empty list in their
+    place), and the events, their document's last field as writers write them, are cut
+    before an event starting with its offset, at about every :data:`PIECE_BYTES`.
 
     ``None`` (the document is then read whole, for the same result, error or warning)
-    unless the document is a valid cassette with only known header fields and every event
-    plain (see :func:`adopt_plain_events`); without msgspec, also unless the events are
-    its last field. Its values are the whole parse's: JSON values read the same wherever
-    they stand."""
+    unless the document is a valid cassette ending with its events, with only known header
+    fields and every event plain (see :func:`adopt_plain_events`). Its values are the whole
+    parse's: JSON values read the same wherever they stand."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        return _text_in_pieces(data) if msgspec is None else _decoded_in_pieces(data)
+        found = _header_fields(data)
+        close = _closing_bracket(data)
+        if found is None or close < found[1] or not found[0].keys() <= _HEADER_KEYS:
+            return None
+        header = _checked_header(found[0])
+        events = _events_in_pieces(data, found[1], close)
     except (ValueError, RecursionError):  # msgspec's errors and CassetteError too
         return None
-
-
-def _decoded_in_pieces(data: bytes) -> Split | None:
-    """:func:`_json_in_pieces` by msgspec: the document is first read as texts (the events
-    as ``msgspec.Raw`` views of ``data``), each slice's events then put in their place."""
-    read_document, read_value = _piece_decoders()
-    document = read_document(data)
-    fields = {key: read_value(raw) for key in _HEADER_FIELDS if (raw := getattr(document, key))}
-    header = _checked_header(fields)
-    rows: list[Any] = document.events
-    del document
-    events = _adopted_pieces(rows, read_value)
     return None if events is None else (header, events)
 
 
-_HEADER_FIELDS = tuple(field.name for field in dataclasses.fields(CassetteHeader))
-
-
-@functools.cache
-def _piece_decoders() -> tuple[Callable[[bytes], Any], Callable[[Any], Any]]:
-    """msgspec's decoders of a whole document into its events' texts (the header fields
-    too, an absent one an empty text; any other field refused), and of one JSON text."""
-    header = [(key, msgspec.Raw, msgspec.Raw()) for key in _HEADER_FIELDS]
-    document = msgspec.defstruct(
-        "Document", [("events", list[msgspec.Raw]), *header], forbid_unknown_fields=True
-    )
-    return msgspec.json.Decoder(document).decode, msgspec.json.Decoder().decode
-
-
-def _adopted_pieces(
-    rows: list[Any], read_value: Callable[[Any], Any]
-) -> tuple[RecordedEvent, ...] | None:
-    """The events of the texts in ``rows``, each slice's events put in its texts' place
-    (``None`` at the first slice holding an event that is not plain or data refused)."""
-    shared: dict[Any, Any] = {}
-    for start in range(0, len(rows), SHARE_ROWS):
-        end = start + SHARE_ROWS
-        events = adopt_plain_events(list(map(read_value, rows[start:end])), shared)
-        if events is None or _slice_problems(events, decoded=True):
-            return None
-        rows[start:end] = events
-    return tuple(rows)
-
-
-def _slice_problems(events: list[RecordedEvent], *, decoded: bool) -> bool:
-    """:func:`_data_problems`, with dicts of plain values (the usual event data) passed by
-    C loops (the walk costs 0.35 us an event). ``decoded``: read by msgspec, which refuses
-    numbers beyond the float range (the standard library reads them as infinities)."""
-    try:
-        values = list(chain.from_iterable(map(dict.values, map(_EVENT_DATA, events))))
-    except TypeError:  # data that is not a dict
-        return _data_problems(events)
-    flat = _FLAT.issuperset(map(type, values))
-    if flat and (decoded or not (_INF in values or -_INF in values)):
-        return any(map(_METADATA, events)) and _data_problems(events)
-    return _data_problems(events)
-
-
-_FLAT = frozenset((str, int, float, bool, type(None)))
-_INF = math.inf
-
-
-def _text_in_pieces(data: bytes) -> Split | None:
-    """:func:`_json_in_pieces` by the standard library, without decoding the whole text:
-    the header is what comes before the events (read with an empty list in their place),
-    and the events, up to the document's end, are cut before events starting with their
-    offset, their slices of text decoded and parsed one at a time."""
-    found = _header_fields(data)
-    close = _closing_bracket(data)
-    if found is None or close < found[1] or not found[0].keys() <= _HEADER_KEYS:
-        return None
-    header = _checked_header(found[0])
+def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEvent, ...] | None:
+    """The events between ``start`` and the bracket at ``close``, a piece at a time
+    (``None`` at the first piece holding an event that is not plain or data refused)."""
     shared: dict[Any, Any] = {}
     events: list[RecordedEvent] = []
-    start = found[1]
     while start <= close:
-        piece = _text_piece(data, start, close)
+        piece = _piece(data, start, close)
         if piece is None:
             return None
         made = adopt_plain_events(piece[0], shared)
-        if made is None or _slice_problems(made, decoded=False):
+        if made is None or _piece_problems(made):
             return None
         events += made
         start = piece[1]
-    return header, tuple(events)
+    return tuple(events)
 
 
-_HEADER_KEYS = frozenset((*_HEADER_FIELDS, "events"))
-_EVENTS_KEY = re.compile(rb'"events"[ \t\n\r]*:[ \t\n\r]*\[')
+def _piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
+    """The events from ``start`` to the first comma between events past
+    :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
+    the first few such commas all stand inside an event."""
+    after = start + PIECE_BYTES
+    for _ in range(_CUTS_TRIED):
+        cut = _NEXT_EVENT.search(data, after, close) if after < close else None
+        end = close if cut is None else cut.end() - 1
+        try:
+            return _decode(b"".join((b"[", memoryview(data)[start:end], b"]"))), end + 1
+        except ValueError:
+            if cut is None:
+                raise
+            after = cut.end()
+    return None
+
+
 _NEXT_EVENT = re.compile(rb'\}[ \t\n\r]*,(?=[ \t\n\r]*\{[ \t\n\r]*"timestamp_offset_ms")')
 """A comma that may stand between two events: the one before it ends with a brace and
 the next starts with its offset (the first field writers write). Inside an event, the
 text up to it is not valid JSON, which is how such a comma is told from one between."""
 PIECE_BYTES = 1 << 21
-"""Bytes of events parsed at a time without msgspec (about 12,000 small events)."""
+"""Bytes of events parsed at a time (about 12,000 small events)."""
 _CUTS_TRIED = 4
 
 
@@ -794,9 +750,13 @@ def _header_fields(data: bytes) -> tuple[dict[str, Any], int] | None:
     a key anywhere else (in a string, a nested object), they cannot."""
     for key in _EVENTS_KEY.finditer(data):
         with contextlib.suppress(ValueError):
-            fields = _DECODER.decode(data[: key.start()].decode("utf-8") + '"events": []}')
+            fields = _decode(data[: key.start()] + b'"events": []}')
             return (fields, key.end()) if type(fields) is dict else None
     return None
+
+
+_EVENTS_KEY = re.compile(rb'"events"[ \t\n\r]*:[ \t\n\r]*\[')
+_HEADER_KEYS = frozenset((*(f.name for f in dataclasses.fields(CassetteHeader)), "events"))
 
 
 def _closing_bracket(data: bytes) -> int:
@@ -812,21 +772,31 @@ def _closing_bracket(data: bytes) -> int:
     return end
 
 
-def _text_piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
-    """The events from ``start`` to the first comma between events past
-    :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
-    the first few such commas all stand inside an event."""
-    after = start + PIECE_BYTES
-    for _ in range(_CUTS_TRIED):
-        cut = _NEXT_EVENT.search(data, after, close) if after < close else None
-        end = close if cut is None else cut.end() - 1
-        try:
-            return _DECODER.decode("[" + data[start:end].decode("utf-8") + "]"), end + 1
-        except json.JSONDecodeError:
-            if cut is None:
-                raise
-            after = cut.end()
-    return None
+def _decode_text(data: bytes) -> Any:
+    return _DECODER.decode(data.decode("utf-8"))
+
+
+_decode: Callable[[bytes], Any] = _decode_text if msgspec is None else msgspec.json.Decoder().decode
+"""One JSON text, by msgspec straight from the bytes when installed: with no retry by the
+standard library (as :func:`codec.loads` does), a refusal is the end of a piece."""
+
+
+def _piece_problems(events: list[RecordedEvent]) -> bool:
+    """:func:`_data_problems`, with dicts of plain values (the usual event data) passed by
+    C loops (the walk costs 0.35 us an event). msgspec refuses numbers beyond the float
+    range; the standard library reads them as infinities, looked for then."""
+    try:
+        values = list(chain.from_iterable(map(dict.values, map(_EVENT_DATA, events))))
+    except TypeError:  # data that is not a dict
+        return _data_problems(events)
+    finite = msgspec is not None or not (_INF in values or -_INF in values)
+    if finite and _FLAT.issuperset(map(type, values)):
+        return any(map(_METADATA, events)) and _data_problems(events)
+    return _data_problems(events)
+
+
+_FLAT = frozenset((str, int, float, bool, type(None)))
+_INF = math.inf
 
 
 SHARE_ROWS = 1 << 14
