@@ -23,7 +23,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from itertools import chain
+from itertools import chain, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, Protocol, TypeVar
@@ -720,10 +720,13 @@ def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEven
 def _piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
     """The events from ``start`` to the first comma between events past
     :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
-    the first few such commas all stand inside an event."""
+    the first few such commas all stand inside an event, or when the rest of the events,
+    with no such comma, is longer than :data:`LAST_PIECE_BYTES`."""
     after = start + PIECE_BYTES
     for _ in range(_CUTS_TRIED):
         cut = _NEXT_EVENT.search(data, after, close) if after < close else None
+        if cut is None and close - start > LAST_PIECE_BYTES:
+            return None
         end = close if cut is None else cut.end() - 1
         try:
             return _decode(b"".join((b"[", memoryview(data)[start:end], b"]"))), end + 1
@@ -740,6 +743,9 @@ the next starts with its offset (the first field writers write). Inside an event
 text up to it is not valid JSON, which is how such a comma is told from one between."""
 PIECE_BYTES = 1 << 21
 """Bytes of events parsed at a time (about 12,000 small events)."""
+LAST_PIECE_BYTES = 1 << 23
+"""Events with no comma to cut at (not starting with their offset, or a few huge ones)
+are read whole beyond this size: their piece, a copy, would add to the peak."""
 _CUTS_TRIED = 4
 
 
@@ -748,7 +754,7 @@ def _header_fields(data: bytes) -> tuple[dict[str, Any], int] | None:
     and where its events start. The text before the top-level key ``"events"`` is the
     one whose fields, an empty list of events and a brace make a whole JSON object: up to
     a key anywhere else (in a string, a nested object), they cannot."""
-    for key in _EVENTS_KEY.finditer(data):
+    for key in islice(_EVENTS_KEY.finditer(data), _CUTS_TRIED):  # more: nested "events"
         with contextlib.suppress(ValueError):
             fields = _decode(data[: key.start()] + b'"events": []}')
             return (fields, key.end()) if type(fields) is dict else None

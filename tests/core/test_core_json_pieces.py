@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_eventrecorder import CassetteError, formats, read_cassette
 
@@ -56,6 +58,9 @@ PLAIN = {
         event('{"a": {"b": 1}, "c": [{"timestamp_offset_ms": 2}, {"timestamp_offset_ms": 3}]}'),
         event('"}, {\\"timestamp_offset_ms\\": 1"'),
         event(),
+    ),
+    "events in the header's metadata": document(
+        event(), head=HEAD + ', "metadata": {"events": [1], "x": {"events": []}}'
     ),
     "a later key wins": document(event()).replace('"events"', '"events": 5, "events"'),
 }
@@ -149,3 +154,44 @@ def test_names_and_sources_are_shared_across_slices(
     first, *_, last = read_cassette(path).events
     assert first.event_name is last.event_name
     assert first.source is last.source
+
+
+def test_events_with_nowhere_to_cut_are_read_whole_past_a_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a comma before an event starting with its offset, the rest of the events
+    is one piece: a copy of their text, which the whole read does not make."""
+    later = '{"event_name": "E", "event_data": 1, "source": null, "timestamp_offset_ms": 0}'
+    text = document(later, later).encode()
+    assert formats._json_in_pieces(text) is not None
+    monkeypatch.setattr(formats, "LAST_PIECE_BYTES", len(text) // 2)
+    assert formats._json_in_pieces(text) is None
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["timestamp_offset_ms", "}, {", "a"]), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.lists(values, min_size=1, max_size=4), indented=st.booleans())
+def test_any_data_reads_the_same_cut_at_every_comma(
+    tmp_path_factory: pytest.TempPathFactory, data: list[object], indented: bool
+) -> None:
+    """Data holding lists of objects with an offset, and texts with braces and commas."""
+    path = tmp_path_factory.mktemp("cut") / "c.json"
+    plain = {"timestamp_offset_ms": 1, "event_name": "E", "event_data": None, "source": None}
+    rows = [plain, *({**plain, "event_data": value} for value in data), plain]
+    doc = {"session_name": "s", "start_time": "2025-10-17T10:00:00Z", "events": rows}
+    path.write_text(json.dumps(doc, indent=2 if indented else None))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formats, "_json_in_pieces", lambda data: None)
+        whole = outcome(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formats, "PIECE_BYTES", 1)
+        assert outcome(path) == whole
