@@ -215,11 +215,21 @@ def adopt_events(
     :class:`CassetteError` of the full check, with its index (``first_index`` + position).
     ``shared``: for rows held together, equal names and sources become one string object
     (see :func:`_all_plain`)."""
-    if _all_plain(rows, shared):  # the common case: the events are made by C loops (map)
-        events = list(map(_new, repeat(RecordedEvent, len(rows))))
-        deque(map(_set, events, repeat("__dict__"), rows), 0)
-        return events
-    return _adopt_each(rows, first_index)
+    events = adopt_plain_events(rows, shared)
+    return _adopt_each(rows, first_index) if events is None else events
+
+
+def adopt_plain_events(
+    rows: list[Any], shared: dict[Any, Any] | None = None
+) -> list[RecordedEvent] | None:
+    """The events of ``rows`` when every row is one the full check takes as it is (the
+    common case: they are made by C loops, map); ``None``, with nothing raised or warned,
+    when one is not. ``shared``: as for :func:`adopt_events`."""
+    if not _all_plain(rows, shared):
+        return None
+    events = list(map(_new, repeat(RecordedEvent, len(rows))))
+    deque(map(_set, events, repeat("__dict__"), rows), 0)
+    return events
 
 
 def _all_plain(rows: list[Any], shared: dict[Any, Any] | None) -> bool:

@@ -8,6 +8,7 @@ Every problem with a file's content surfaces as :class:`CassetteError`; writes a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gzip
 import io
@@ -20,15 +21,19 @@ import sys
 import tempfile
 import warnings
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from itertools import chain
+from itertools import chain, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, Protocol, TypeVar
 
 import yaml
 
+try:
+    import msgspec
+except ImportError:  # the [fast] extra is optional
+    msgspec = None  # type: ignore[assignment]
 if sys.platform != "win32":
     import fcntl
 
@@ -41,6 +46,7 @@ from .cassette import (
     JSONValue,
     RecordedEvent,
     adopt_events,
+    adopt_plain_events,
     check_data,
     data_problem,
 )
@@ -116,7 +122,10 @@ def read_cassette(path: str | os.PathLike[str], *, data: bytes | None = None) ->
         events = tuple(iter_events(p))
         return Cassette(_recount(header, events), events)
     with codec.gc_paused(kept=True):  # parsed documents hold no cycles: nothing to collect
-        header, events = _split_document(_load_document(p, fmt, data), p)
+        if fmt == "json":
+            header, events = _read_json(p, data)
+        else:
+            header, events = _split_document(_load_document(p, fmt, data), p)
     return Cassette(_recount(header, events), events)
 
 
@@ -632,15 +641,168 @@ def _split_document(raw: JSONValue, path: Path) -> tuple[CassetteHeader, tuple[R
                 field="events",
             )
         events = _adopted(events_raw)
-        # Looked for by map() first, which calls nothing for absent metadata; a problem is
-        # then looked for event by event, for an error naming the event and field.
-        metadata = filter(None, map(_METADATA, events))
-        if any(map(data_problem, map(_EVENT_DATA, events))) or any(map(data_problem, metadata)):
+        if _data_problems(events):  # looked for again event by event, to name them
             for index, event in enumerate(events):
                 check_data(event, index)
     except CassetteError as exc:
         raise exc.located(path=path) from None
     return header, events
+
+
+def _data_problems(events: Sequence[RecordedEvent]) -> bool:
+    """Whether any event's data or metadata is refused (see :func:`check_data`): looked for
+    by map(), which calls nothing for absent metadata."""
+    metadata = filter(None, map(_METADATA, events))
+    return any(map(data_problem, map(_EVENT_DATA, events))) or any(map(data_problem, metadata))
+
+
+Split = tuple[CassetteHeader, tuple[RecordedEvent, ...]]
+
+
+def _read_json(path: Path, data: bytes | None) -> Split:
+    """A ``.json`` document's header and events, read in pieces when it can be."""
+    if data is None:
+        data = _read_bytes(path)
+    split = _json_in_pieces(data)
+    if split is not None:
+        return split
+    raw = _load_document(path, "json", data)
+    del data  # the caller's copy, if any, is all that stays while the events are made
+    return _split_document(raw, path)
+
+
+def _json_in_pieces(data: bytes) -> Split | None:
+    """A ``.json`` read a slice of events at a time, each slice parsed, adopted (its names
+    and sources shared) and its parsed rows dropped before the next. The whole document
+    parsed at once held every event's own name and source (136 bytes an event) until the
+    end of the parse, its peak: level with ``json.load``'s with msgspec, above it by the
+    text decoded from the bytes without; read in slices, it stays below (see
+    ``benchmarks/bench_codec.py``).
+
+    The header is the text before the top-level events (read with an empty list in their
+    place), and the events, their document's last field as writers write them, are cut
+    before an event starting with its offset, at about every :data:`PIECE_BYTES`.
+
+    ``None`` (the document is then read whole, for the same result, error or warning)
+    unless the document is a valid cassette ending with its events, with only known header
+    fields and every event plain (see :func:`adopt_plain_events`). Its values are the whole
+    parse's: JSON values read the same wherever they stand."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        found = _header_fields(data)
+        close = _closing_bracket(data)
+        if found is None or close < found[1] or not found[0].keys() <= _HEADER_KEYS:
+            return None
+        header = _checked_header(found[0])
+        events = _events_in_pieces(data, found[1], close)
+    except (ValueError, RecursionError):  # msgspec's errors and CassetteError too
+        return None
+    return None if events is None else (header, events)
+
+
+def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEvent, ...] | None:
+    """The events between ``start`` and the bracket at ``close``, a piece at a time
+    (``None`` at the first piece holding an event that is not plain or data refused)."""
+    shared: dict[Any, Any] = {}
+    events: list[RecordedEvent] = []
+    while start <= close:
+        piece = _piece(data, start, close)
+        if piece is None:
+            return None
+        made = adopt_plain_events(piece[0], shared)
+        if made is None or _piece_problems(made):
+            return None
+        events += made
+        start = piece[1]
+    return tuple(events)
+
+
+def _piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
+    """The events from ``start`` to the first comma between events past
+    :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
+    the first few such commas all stand inside an event, or when the rest of the events,
+    with no such comma, is longer than :data:`LAST_PIECE_BYTES`."""
+    after = start + PIECE_BYTES
+    for _ in range(_CUTS_TRIED):
+        cut = _NEXT_EVENT.search(data, after, close) if after < close else None
+        if cut is None and close - start > LAST_PIECE_BYTES:
+            return None
+        end = close if cut is None else cut.end() - 1
+        try:
+            return _decode(b"".join((b"[", memoryview(data)[start:end], b"]"))), end + 1
+        except ValueError:
+            if cut is None:
+                raise
+            after = cut.end()
+    return None
+
+
+_NEXT_EVENT = re.compile(rb'\}[ \t\n\r]*,(?=[ \t\n\r]*\{[ \t\n\r]*"timestamp_offset_ms")')
+"""A comma that may stand between two events: the one before it ends with a brace and
+the next starts with its offset (the first field writers write). Inside an event, the
+text up to it is not valid JSON, which is how such a comma is told from one between."""
+PIECE_BYTES = 1 << 21
+"""Bytes of events parsed at a time (about 12,000 small events)."""
+LAST_PIECE_BYTES = 1 << 23
+"""Events with no comma to cut at (not starting with their offset, or a few huge ones)
+are read whole beyond this size: their piece, a copy, would add to the peak."""
+_CUTS_TRIED = 4
+
+
+def _header_fields(data: bytes) -> tuple[dict[str, Any], int] | None:
+    """The document's fields before its top-level events (with an empty list as events),
+    and where its events start. The text before the top-level key ``"events"`` is the
+    one whose fields, an empty list of events and a brace make a whole JSON object: up to
+    a key anywhere else (in a string, a nested object), they cannot."""
+    for key in islice(_EVENTS_KEY.finditer(data), _CUTS_TRIED):  # more: nested "events"
+        with contextlib.suppress(ValueError):
+            fields = _decode(data[: key.start()] + b'"events": []}')
+            return (fields, key.end()) if type(fields) is dict else None
+    return None
+
+
+_EVENTS_KEY = re.compile(rb'"events"[ \t\n\r]*:[ \t\n\r]*\[')
+_HEADER_KEYS = frozenset((*(f.name for f in dataclasses.fields(CassetteHeader)), "events"))
+
+
+def _closing_bracket(data: bytes) -> int:
+    """Where the bracket closing the events is when they are the document's last field:
+    the last ``]``, followed only by ``}`` and whitespace (-1 when there is none)."""
+    end = len(data)
+    for expected in b"}]":
+        while end and data[end - 1] in b" \t\n\r":
+            end -= 1
+        end -= 1
+        if end < 0 or data[end] != expected:
+            return -1
+    return end
+
+
+def _decode_text(data: bytes) -> Any:
+    return _DECODER.decode(data.decode("utf-8"))
+
+
+_decode: Callable[[bytes], Any] = _decode_text if msgspec is None else msgspec.json.Decoder().decode
+"""One JSON text, by msgspec straight from the bytes when installed: with no retry by the
+standard library (as :func:`codec.loads` does), a refusal is the end of a piece."""
+
+
+def _piece_problems(events: list[RecordedEvent]) -> bool:
+    """:func:`_data_problems`, with dicts of plain values (the usual event data) passed by
+    C loops (the walk costs 0.35 us an event). msgspec refuses numbers beyond the float
+    range; the standard library reads them as infinities, looked for then."""
+    try:
+        values = list(chain.from_iterable(map(dict.values, map(_EVENT_DATA, events))))
+    except TypeError:  # data that is not a dict
+        return _data_problems(events)
+    finite = msgspec is not None or not (_INF in values or -_INF in values)
+    if finite and _FLAT.issuperset(map(type, values)):
+        return any(map(_METADATA, events)) and _data_problems(events)
+    return _data_problems(events)
+
+
+_FLAT = frozenset((str, int, float, bool, type(None)))
+_INF = math.inf
 
 
 SHARE_ROWS = 1 << 14

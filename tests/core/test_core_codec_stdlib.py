@@ -27,7 +27,12 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_reader_and_writer_tests_pass_with_the_standard_library_alone() -> None:
-    modules = ["test_core_codec.py", "test_core_formats.py", "test_core_fast_paths.py"]
+    modules = [
+        "test_core_codec.py",
+        "test_core_formats.py",
+        "test_core_fast_paths.py",
+        "test_core_json_pieces.py",
+    ]
     code = (
         "import pytest; from pytest_eventrecorder import codec; assert not codec.FAST; "
         "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:xdist', *sys.argv[1:]]))"
