@@ -315,8 +315,17 @@ def _converter(cls: type) -> Converter:
     return found
 
 
+_WSGI_KEY = "wsgi.version"
+"""The key every WSGI environ holds (PEP 3333): a mapping holding it is never recorded."""
+_WSGI_BYTES = _WSGI_KEY.encode()
+
+
 def _is_flat(obj: Mapping[Any, Any]) -> bool:
-    """Whether a mapping holds text keys and plain values only (the usual event)."""
+    """Whether a mapping holds text keys and plain values only (the usual event), and is
+    not a WSGI environ (which may hold only text, as a hand-made one or a server writing its
+    version as text does: it is marked, whatever its values)."""
+    if _WSGI_KEY in obj:
+        return False
     for key, value in obj.items():
         kind = type(value)
         if type(key) is not str or kind not in _FLAT or (kind is float and value - value != 0):
@@ -334,7 +343,7 @@ def _dict(obj: Mapping[Any, Any], depth: int, walk: _Walk) -> JSONValue:
             return obj
     elif _is_flat(obj) and not walk.redaction.hides_any(obj):
         return dict(obj)
-    if "wsgi.version" in obj:
+    if _WSGI_KEY in obj:
         return _unrecorded(obj, "a WSGI environ")
     hides = walk.redaction.hides
     out = {}
@@ -575,6 +584,8 @@ def _pack_dict(obj: dict[Any, Any], redaction: Redaction) -> Packed | None:
     # Copied in one step: keys and values that belong together, even if another thread
     # changes obj meanwhile.
     copy = obj.copy()
+    if _WSGI_KEY in copy:  # the walk marks it
+        return None
     for key, value in copy.items():
         kind = type(value)
         if type(key) is not str:
@@ -798,9 +809,10 @@ _BATCH = 1024
 def _redacted(data: JSONValue, encoded: bytes, redaction: Redaction) -> JSONValue:
     """Decoded ``encoded`` with ``redaction`` applied, if it may hide anything there."""
     if type(data) is dict and _NESTED(encoded, 1) is None:  # one flat dict: its keys say it all
-        walk = redaction.hides_any(data)  # a verdict per key, cached: cheaper than searching
+        # A verdict per key, cached: cheaper than searching.
+        walk = _WSGI_KEY in data or redaction.hides_any(data)
     else:
-        walk = redaction.may_hide(encoded) or b"wsgi.version" in encoded
+        walk = redaction.may_hide(encoded) or _WSGI_BYTES in encoded
     return snapshot_unpacked(data, redaction) if walk else data  # plain JSON: it only redacts
 
 

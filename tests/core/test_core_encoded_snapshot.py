@@ -321,3 +321,32 @@ def test_this_module_passes_with_the_extra_not_installed() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout
     assert " skipped" in done.stdout  # the tests of encoded snapshots: nothing is encoded
+
+
+WSGI_VERSIONS = [(1, 0), [1, 0], (1, 1), "1.0", None, 1]
+
+
+@pytest.mark.parametrize("version", WSGI_VERSIONS, ids=repr)
+@pytest.mark.parametrize("nested", [False, True], ids=["top", "nested"])
+@pytest.mark.parametrize("fast", [True, False], ids=["orjson", "walk"])
+def test_a_wsgi_environ_is_marked_whatever_its_version_is(
+    version: Any, nested: bool, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-made environ, or a server's that writes its version as text, is still an
+    environ: its headers are never recorded, by any of the recorder's paths."""
+    if not fast:
+        monkeypatch.setattr(serialize, "_DUMPS", None)
+    environ = {"wsgi.version": version, "HTTP_X_USER": "ann-s3cr3t", "PATH_INFO": "/"}
+    event = {"environ": environ, "n": 1} if nested else environ
+    bus = ServiceBus()
+    with EventRecorder("environ") as recorder:
+        recorder.start_recording(bus)
+        bus.publish("E", event)
+    recorded = recorder.events[0].event_data
+    marked = recorded["environ"] if nested else recorded
+    assert marked == {
+        "__unserializable__": "builtins.dict",
+        "reason": "not recorded: a WSGI environ",
+    }
+    assert "s3cr3t" not in _text(recorded)
+    assert "s3cr3t" not in _text(snapshot(event))
