@@ -224,6 +224,7 @@ class EventRecorder:
         *,
         received_ns: int | None = None,
         more: bool = False,
+        fresh: bool = False,
     ) -> RecordedEvent | _Entry | None:
         """What adapters call on every publish; never raises into the publisher.
 
@@ -232,7 +233,9 @@ class EventRecorder:
         reads the clock and appends under the lock, and returns the RecordedEvent.
         ``received_ns`` stamps an event an adapter received earlier than it hands it over;
         ``more`` says another follows at once (a batch): a stream may hold this one in its
-        buffer until a call without ``more``, so the batch reaches the file in one write."""
+        buffer until a call without ``more``, so the batch reaches the file in one write.
+        ``fresh``: the caller made ``metadata`` for this event alone, as plain JSON data it
+        then lets go of (the plugin's ``caused_by``): it is kept without a snapshot."""
         if not self._recording:
             return None
         try:
@@ -241,7 +244,10 @@ class EventRecorder:
             if source is not None and type(source) is not str:
                 source = str(source)
             redaction = self.redaction
-            extra = snapshot(dict(metadata), redaction) if metadata else None
+            if not metadata:
+                extra = None
+            else:
+                extra = metadata if fresh else snapshot(dict(metadata), redaction)
             if self.before_record is not None or self._stream is not None:
                 data = snapshot(event, redaction)
                 kept = self._keep_now(event_name, event, data, source, extra, received_ns, more)

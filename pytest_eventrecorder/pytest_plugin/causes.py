@@ -12,8 +12,8 @@ from ..cassette import Cassette, RecordedEvent
 from ..causality import (
     begin_handling,
     end_handling,
-    handling_now,
     has_causes,
+    marked_now,
     match_by_cause,
     with_cause,
 )
@@ -70,14 +70,16 @@ class CauseNotes:
     def cause_now(self) -> int | None:
         """The index of the input being handled now, if it is one of this cassette's: an
         output published now is its effect (and, replaying, its latency is noted)."""
-        now = handling_now()
+        now = marked_now()
         if now is None:
             return None
-        if now.owner is self:
-            return now.position
-        cause = self.replayed.get(id(now.event))
+        # The raw mark, unpacked: a Handling built from it for every output cost 0.3 us.
+        event, owner, at_ns, position = now
+        if owner is self:
+            return position
+        cause = self.replayed.get(id(event))
         if cause is not None and self.timed:
-            took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
+            took_ms = (time.perf_counter_ns() - at_ns) / 1e6
             self.latencies.setdefault(cause, []).append(took_ms)
         return cause
 

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import pytest
 
@@ -654,6 +654,8 @@ class _Outputs:
 
     def attach(self, sink: EventSink) -> None:
         inputs, cassette, causes = self.inputs, self.cassette, self.causes
+        # With causes, the sink is the _CausingRecorder's own _keep (see start()).
+        keep = cast(_FreshSink, sink)
 
         def outputs(
             event_name: str,
@@ -665,9 +667,15 @@ class _Outputs:
         ) -> None:
             if event_name in inputs or not cassette.capturing:
                 return
-            if causes is not None:
-                metadata = _with_cause(metadata, causes.cause_now())
-            sink(event_name, event, source, metadata, received_ns=received_ns)
+            if causes is None:
+                sink(event_name, event, source, metadata, received_ns=received_ns)
+                return
+            cause = causes.cause_now()
+            if metadata is None and cause is not None:  # made here: no snapshot needed
+                made = {CAUSED_BY: cause}
+                keep(event_name, event, source, made, received_ns=received_ns, fresh=True)
+                return
+            sink(event_name, event, source, _with_cause(metadata, cause), received_ns=received_ns)
 
         # A broker's adapter keeps no payload bytes holding what the recorder redacts.
         outputs.redaction = redaction_of(sink)  # type: ignore[attr-defined]
@@ -681,6 +689,21 @@ class _Outputs:
 
     def close(self) -> None:
         self.adapter.close()
+
+
+class _FreshSink(Protocol):
+    """:meth:`EventRecorder._keep`, which keeps ``fresh`` metadata without a snapshot."""
+
+    def __call__(
+        self,
+        event_name: str,
+        event: object,
+        source: str | None,
+        metadata: Mapping[str, JSONValue],
+        *,
+        received_ns: int | None,
+        fresh: bool,
+    ) -> object: ...
 
 
 def _with_cause(

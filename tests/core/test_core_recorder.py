@@ -607,3 +607,15 @@ def test_halt_stops_without_reading_the_events_back(
 def test_keep_events_off_needs_a_stream(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="keep_events=False needs stream_to"):
         EventRecorder("s", tmp_path, keep_events=False)
+
+
+def test_metadata_made_for_the_event_alone_is_kept_without_a_snapshot(tmp_path: Path) -> None:
+    """``fresh=True``: the caller made the metadata for this one event, as plain data (the
+    plugin's ``caused_by``): it is kept as it is, and no one else holds it."""
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording()
+    made = {"caused_by": 3}
+    entry = recorder._keep("A", {"x": 1}, "s", made, fresh=True)
+    assert isinstance(entry, tuple)
+    assert entry[5] is made
+    assert recorder.stop_recording()[0].metadata == {"caused_by": 3}

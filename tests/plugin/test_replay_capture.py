@@ -173,3 +173,19 @@ def test_the_outputs_sink_passes_the_recorders_redaction_on_to_the_adapter() -> 
     recorder = EventRecorder("s", redaction=custom)
     _Outputs(bus, frozenset(), None, None).attach(recorder._keep)  # type: ignore[arg-type]
     assert redaction_of(bus.sink) is custom  # type: ignore[arg-type]
+
+
+def test_a_cause_is_read_from_the_raw_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once per output: no Handling is built from the mark to read it."""
+    from pytest_eventrecorder.cassette import Cassette
+    from pytest_eventrecorder.causality import Handling, handling
+    from pytest_eventrecorder.pytest_plugin.causes import CauseNotes
+
+    def refused(_mark: object) -> Handling:
+        raise AssertionError("a Handling was built")
+
+    tick = RecordedEvent(0, "Tick", {}, "feed")
+    notes = CauseNotes(False, True, lambda e: e.event_name == "Tick", Cassette.build("c", [tick]))
+    monkeypatch.setattr(Handling, "_make", refused)
+    with handling(tick, owner=None):
+        assert notes.cause_now() == 0
