@@ -189,3 +189,30 @@ def test_a_cause_is_read_from_the_raw_mark(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(Handling, "_make", refused)
     with handling(tick, owner=None):
         assert notes.cause_now() == 0
+
+
+HALT_TESTS = """
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder import EventRecorder
+
+
+    @pytest.fixture(autouse=True)
+    def no_events_handed_back(monkeypatch):
+        def refused(self):
+            raise AssertionError("stop_recording() built the events only to drop them")
+        monkeypatch.setattr(EventRecorder, "stop_recording", refused)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+"""
+
+
+def test_teardown_detaches_without_building_the_events(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, HALT_TESTS)
+    run_inprocess().assert_outcomes(passed=1)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
