@@ -216,3 +216,31 @@ def test_teardown_detaches_without_building_the_events(
     write_test(project, HALT_TESTS)
     run_inprocess().assert_outcomes(passed=1)
     run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+
+
+UNBUILT_TESTS = """
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder import EventRecorder
+
+
+    @pytest.fixture
+    def unbuilt(monkeypatch, request):
+        if request.config.getoption("record_mode") == "none":
+            def refused(self):
+                raise AssertionError("the events were built")
+            monkeypatch.setattr(EventRecorder, "_built_events", refused)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, unbuilt, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+"""
+
+
+def test_an_unchanged_replay_is_verified_without_building_its_events(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, UNBUILT_TESTS)
+    run_inprocess().assert_outcomes(passed=1)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
