@@ -15,7 +15,7 @@ output shifts nothing else, and says what an input used to cause and causes now.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar, Token
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -106,12 +106,7 @@ def with_cause(event: RecordedEvent, index: int) -> RecordedEvent:
 
 def cause_of(event: RecordedEvent) -> int | None:
     """The index of the input that caused ``event``, if recorded."""
-    return cause_in(event.metadata)
-
-
-def cause_in(metadata: Mapping[str, object] | None) -> int | None:
-    """:func:`cause_of` an event with this metadata (read before any event is built)."""
-    value = metadata.get(CAUSED_BY) if metadata else None
+    value = event.metadata.get(CAUSED_BY) if event.metadata else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

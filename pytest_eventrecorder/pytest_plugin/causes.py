@@ -5,15 +5,14 @@ published (``metadata.caused_by``), and verified input by input (see
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..cassette import Cassette, RecordedEvent
 from ..causality import (
+    CAUSED_BY,
     begin_handling,
-    cause_in,
-    cause_of,
     end_handling,
     has_causes,
     marked_now,
@@ -119,10 +118,22 @@ def outputs_in_step(
     ``same_value`` of two lists, no event built: a third of a 1,000-event verification."""
     if len(expected) != len(actual) or not _WHOLE_FIELDS.keys() >= set(match_on):
         return False
-    if list(map(cause_of, expected)) != [cause_in(f[3]) for f in actual]:
+    causes = _plain_causes(e.metadata for e in expected)
+    if causes is None or causes != _plain_causes(f[3] for f in actual):
         return False
     recorded = list(map(attrgetter(*match_on), expected))
     return same_value(recorded, list(map(itemgetter(*map(_WHOLE_FIELDS.get, match_on)), actual)))
+
+
+def _plain_causes(metadata: Iterable[Mapping[str, object] | None]) -> list[object] | None:
+    """Each ``caused_by`` as it is, when each is an int or absent: two such lists are equal
+    exactly when the events' :func:`~..causality.cause_of` are (no call per event, a
+    quarter of the time); ``None`` otherwise."""
+    raw = [m.get(CAUSED_BY) if m else None for m in metadata]
+    return raw if _PLAIN_CAUSES.issuperset(map(type, raw)) else None
+
+
+_PLAIN_CAUSES = frozenset((int, type(None)))
 
 
 def compare_outputs(

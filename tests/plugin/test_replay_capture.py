@@ -244,3 +244,16 @@ def test_an_unchanged_replay_is_verified_without_building_its_events(
     write_test(project, UNBUILT_TESTS)
     run_inprocess().assert_outcomes(passed=1)
     run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("recorded", [1.0, True, "1"])
+def test_a_recorded_cause_that_is_no_index_is_left_to_the_full_comparison(
+    recorded: object,
+) -> None:
+    """``caused_by`` read as ``cause_of`` reads it: only an int is a cause."""
+    from pytest_eventrecorder.pytest_plugin.causes import outputs_in_step
+
+    expected = [RecordedEvent(0, "Out", {"x": 1}, "bot", None, {"caused_by": recorded})]
+    actual = [("Out", "bot", {"x": 1}, {"caused_by": 1})]
+    match_on = ("event_name", "source", "event_data")
+    assert not outputs_in_step(expected, actual, match_on)
