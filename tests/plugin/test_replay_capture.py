@@ -257,3 +257,46 @@ def test_a_recorded_cause_that_is_no_index_is_left_to_the_full_comparison(
     actual = [("Out", "bot", {"x": 1}, {"caused_by": 1})]
     match_on = ("event_name", "source", "event_data")
     assert not outputs_in_step(expected, actual, match_on)
+
+
+IN_STEP_GC_TESTS = """
+    import gc
+
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder.pytest_plugin import session
+
+    SEEN = []
+
+
+    @pytest.fixture
+    def noting(monkeypatch):
+        real = session.outputs_in_step
+
+        def noted(*args):
+            SEEN.append(gc.isenabled())
+            return real(*args)
+
+        monkeypatch.setattr(session, "outputs_in_step", noted)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, noting, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+
+
+    def test_after():
+        print("COLLECTOR", SEEN, gc.isenabled())
+"""
+
+
+def test_the_collector_rests_while_outputs_are_compared_in_step(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    """The lists compared hold a tuple per output: at 100k events, the collections they
+    set off walked the whole cassette again and again."""
+    write_test(project, IN_STEP_GC_TESTS)
+    run_inprocess().assert_outcomes(passed=2)
+    result = run_inprocess("-s", "--record-mode=none")
+    result.assert_outcomes(passed=2)
+    assert printed(result, "COLLECTOR") == ["COLLECTOR [False] True"]
