@@ -7,10 +7,10 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from itertools import chain, islice, pairwise
+from itertools import chain, islice, pairwise, repeat
 from operator import attrgetter, gt
 from pathlib import Path
 from time import perf_counter_ns
@@ -370,6 +370,9 @@ class EventRecorder:
     def _offset(self, now_ns: int) -> float:
         return (now_ns - self._start_ns) / 1e6
 
+    def _offset_of(self, entry: RecordedEvent | _Entry) -> float:
+        return self._offset(entry[0]) if isinstance(entry, tuple) else entry.timestamp_offset_ms
+
     def _built_event(
         self, entry: _Entry, unpacked: tuple[JSONValue, str | None] | None = None
     ) -> RecordedEvent:
@@ -502,15 +505,23 @@ class EventRecorder:
             start, end = self._built, self._in_memory()
             built = cast(list[RecordedEvent], self._events[:start])
             fresh = self._events[start:end]
-        offsets = [
-            self._offset(e[0]) if isinstance(e, tuple) else e.timestamp_offset_ms for e in fresh
-        ]
-        if any(map(gt, offsets, islice(offsets, 1, None))):
-            return None
         packed = [cast(Kept, e[2]) for e in fresh if type(e) is tuple and e[4] is None]
+        encoded = len(packed) == len(fresh)  # the usual outputs: read with no call per event
+        clock: Sequence[float] = (
+            [cast(_Entry, e)[0] for e in fresh]  # in ns: their offsets keep their order
+            if encoded
+            else list(map(self._offset_of, fresh))
+        )
+        if any(map(gt, clock, islice(clock, 1, None))):
+            return None
         with gc_paused():  # decoded snapshots hold no cycles
-            unpacked = iter(unpack_all(packed))
-            return [*map(_fields_of, built), *(_entry_fields(e, unpacked) for e in fresh)]
+            unpacked = unpack_all(packed)
+            if encoded:
+                entries = cast(list[_Entry], fresh)
+                read = [(e[1], e[3], u[0], e[5]) for e, u in zip(entries, unpacked, strict=True)]
+            else:
+                read = list(map(_entry_fields, fresh, repeat(iter(unpacked))))
+            return [*map(_fields_of, built), *read]
 
     @property
     def elapsed_ms(self) -> float:

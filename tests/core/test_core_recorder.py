@@ -637,10 +637,20 @@ def test_kept_fields_are_the_events_fields_without_building_them(
     kept = recorder.kept_fields()
     assert recorder._built == 0  # nothing was built for them
     bus.publish("D", [1, 2], "feed")
+    bus.publish("E", {1, 2}, "feed")  # walked, not encoded: kept with its class
     recorder.halt()
     built = _fields(recorder.events)
     assert kept == built[:3]
     assert recorder.kept_fields() == built
+
+
+def test_kept_fields_of_only_encoded_events(bus: ServiceBus, tmp_path: Path) -> None:
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording(bus)
+    for n in range(3):
+        bus.publish("A", {"n": n, "password": "x"}, "feed")
+    recorder.halt()
+    assert recorder.kept_fields() == _fields(recorder.events)
 
 
 def test_kept_fields_are_none_when_events_must_be_put_in_clock_order(tmp_path: Path) -> None:
