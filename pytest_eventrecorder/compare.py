@@ -640,10 +640,19 @@ class _Matcher:
     ) -> list[Difference] | None:
         """The common case, fast: as many events on each side, each equal to its
         counterpart (only matchers may then find changes); ``None`` otherwise."""
-        if len(expected) != len(actual) or not all(map(self.same, expected, actual)):
+        if len(expected) != len(actual) or not self._all_same(expected, actual):
             return None
         self.partners.update((i, i) for i in range(len(actual)))
         return self._judged_pairs([], expected, actual)
+
+    def _all_same(self, expected: Sequence[RecordedEvent], actual: Sequence[RecordedEvent]) -> bool:
+        """:meth:`same` of every pair. With every field compared whole, one ``same_value``
+        of the two lists of fields says it: ``==`` and the bool check both go element by
+        element, and one call costs a third of one per pair (two orjson calls in all)."""
+        fields = self._fields
+        if fields is None:
+            return all(map(self.same, expected, actual))
+        return same_value(list(map(fields, expected)), list(map(fields, actual)))
 
     def _judged_pairs(
         self,

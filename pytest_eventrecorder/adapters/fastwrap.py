@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from .signatures import signature_of
+
 _P = inspect.Parameter
 _PLAIN = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)
 _RESERVED = frozenset(
@@ -52,7 +54,10 @@ def signature_wrapper(
     func, bound_to = _function_of(original)
     if func is None:
         return None
-    params = list(inspect.signature(func).parameters.values())
+    sig = signature_of(func)
+    if sig is None:
+        return None
+    params = list(sig.parameters.values())
     own = [p.name for p in params][0 if bound_to is None else 1 :]
     if not _plain(params) or any(a is not None and a not in own for a in arg_names):
         return None

@@ -20,6 +20,7 @@ from .base import EventSink
 from .fastwrap import signature_wrapper
 from .hookspecs import hookimpl
 from .patching import Patches
+from .signatures import signature_of
 
 _P = inspect.Parameter
 log = logging.getLogger("pytest_eventrecorder")
@@ -52,7 +53,7 @@ class MethodAdapter:
         self.bus = bus
         self.method = method
         self._original: Callable[..., Any] = original
-        self._signature = _signature(original)
+        self._signature = signature_of(original)
         self._positional = _plain_positional(self._signature)
         self._args = (name_arg, event_arg, source_arg)
         self._check_parameters()
@@ -306,13 +307,6 @@ def _bind_plain(
     return values if all(name in values for name in names[:required]) else None
 
 
-def _signature(func: Callable[..., Any]) -> inspect.Signature | None:
-    try:
-        return inspect.signature(func)
-    except (TypeError, ValueError):
-        return None
-
-
 class ServiceBusAdapter(MethodAdapter):
     """The seed's ``publish(event_name, event, source)`` bus, whatever its parameter names."""
 
@@ -331,7 +325,7 @@ class ServiceBusAdapter(MethodAdapter):
 
 
 def _positional_names(func: Callable[..., Any]) -> list[str]:
-    sig = _signature(func)
+    sig = signature_of(func)
     if sig is None:
         return ["event_name", "event", "source"]
     kinds = (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD)

@@ -5,19 +5,22 @@ published (``metadata.caused_by``), and verified input by input (see
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..cassette import Cassette, RecordedEvent
 from ..causality import (
+    CAUSED_BY,
     begin_handling,
     end_handling,
-    handling_now,
     has_causes,
+    marked_now,
     match_by_cause,
     with_cause,
 )
-from ..compare import Comparison, match_events
+from ..compare import Comparison, match_events, same_value
+from ..recorder import Fields
 from .latency import Budget, Latencies, slow_outputs
 from .options import InputSelector
 
@@ -70,14 +73,16 @@ class CauseNotes:
     def cause_now(self) -> int | None:
         """The index of the input being handled now, if it is one of this cassette's: an
         output published now is its effect (and, replaying, its latency is noted)."""
-        now = handling_now()
+        now = marked_now()
         if now is None:
             return None
-        if now.owner is self:
-            return now.position
-        cause = self.replayed.get(id(now.event))
+        # The raw mark, unpacked: a Handling built from it for every output cost 0.3 us.
+        event, owner, at_ns, position = now
+        if owner is self:
+            return position
+        cause = self.replayed.get(id(event))
         if cause is not None and self.timed:
-            took_ms = (time.perf_counter_ns() - now.at_ns) / 1e6
+            took_ms = (time.perf_counter_ns() - at_ns) / 1e6
             self.latencies.setdefault(cause, []).append(took_ms)
         return cause
 
@@ -97,6 +102,38 @@ class CauseNotes:
     def stop(self) -> None:
         """Forget the live input this test marked (it must not cause a later test's events)."""
         end_handling(self)
+
+
+_WHOLE_FIELDS = {"event_name": 0, "source": 1, "event_data": 2}
+"""The fields a ``match_on`` may compare for :func:`outputs_in_step`, and where
+:data:`~..recorder.Fields` holds each."""
+
+
+def outputs_in_step(
+    expected: Sequence[RecordedEvent], actual: Sequence[Fields], match_on: Sequence[str]
+) -> bool:
+    """Whether each captured output (its :data:`~..recorder.Fields`) is the recorded one at
+    its position, with the same cause: then :func:`compare_outputs` finds no difference
+    when nothing but ``match_on`` (top-level fields compared whole) judges them. One
+    ``same_value`` of two lists, no event built: a third of a 1,000-event verification."""
+    if len(expected) != len(actual) or not _WHOLE_FIELDS.keys() >= set(match_on):
+        return False
+    causes = _plain_causes(e.metadata for e in expected)
+    if causes is None or causes != _plain_causes(f[3] for f in actual):
+        return False
+    recorded = list(map(attrgetter(*match_on), expected))
+    return same_value(recorded, list(map(itemgetter(*map(_WHOLE_FIELDS.get, match_on)), actual)))
+
+
+def _plain_causes(metadata: Iterable[Mapping[str, object] | None]) -> list[object] | None:
+    """Each ``caused_by`` as it is, when each is an int or absent: two such lists are equal
+    exactly when the events' :func:`~..causality.cause_of` are (no call per event, a
+    quarter of the time); ``None`` otherwise."""
+    raw = [m.get(CAUSED_BY) if m else None for m in metadata]
+    return raw if _PLAIN_CAUSES.issuperset(map(type, raw)) else None
+
+
+_PLAIN_CAUSES = frozenset((int, type(None)))
 
 
 def compare_outputs(

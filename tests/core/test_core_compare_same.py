@@ -55,3 +55,23 @@ def test_a_bool_name_or_source_is_not_a_number_either() -> None:
     expected = [RecordedEvent(0.0, "A", {}, 1)]
     assert match_in_step(expected, [RecordedEvent(0.0, "A", {}, True)]) is None
     assert match_in_step(expected, [RecordedEvent(0.0, "A", {}, 1.0)]) is not None
+
+
+def test_events_compared_whole_are_compared_as_one_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field compared whole (the default): one ``same_value`` of the two lists, which
+    is ``same_value`` of every pair (a bool is still no number anywhere in them)."""
+    import pytest_eventrecorder.compare as compare
+
+    calls: list[object] = []
+
+    def counting(a: Any, b: Any) -> bool:
+        calls.append(a)
+        return same_value(a, b)
+
+    monkeypatch.setattr(compare, "same_value", counting)
+    expected = [RecordedEvent(float(i), "A", {"n": i, "ok": True}, "s") for i in range(5)]
+    actual = [RecordedEvent(float(i), "A", {"n": float(i), "ok": True}, "s") for i in range(5)]
+    assert match_in_step(expected, actual) is not None
+    assert len(calls) == 1
+    actual[3] = RecordedEvent(3.0, "A", {"n": 3, "ok": 1}, "s")
+    assert match_in_step(expected, actual) is None

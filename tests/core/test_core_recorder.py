@@ -607,3 +607,67 @@ def test_halt_stops_without_reading_the_events_back(
 def test_keep_events_off_needs_a_stream(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="keep_events=False needs stream_to"):
         EventRecorder("s", tmp_path, keep_events=False)
+
+
+def test_metadata_made_for_the_event_alone_is_kept_without_a_snapshot(tmp_path: Path) -> None:
+    """``fresh=True``: the caller made the metadata for this one event, as plain data (the
+    plugin's ``caused_by``): it is kept as it is, and no one else holds it."""
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording()
+    made = {"caused_by": 3}
+    entry = recorder._keep("A", {"x": 1}, "s", made, fresh=True)
+    assert isinstance(entry, tuple)
+    assert entry[5] is made
+    assert recorder.stop_recording()[0].metadata == {"caused_by": 3}
+
+
+def _fields(events: list[RecordedEvent]) -> list[tuple[object, ...]]:
+    return [(e.event_name, e.source, e.event_data, e.metadata) for e in events]
+
+
+def test_kept_fields_are_the_events_fields_without_building_them(
+    bus: ServiceBus, tmp_path: Path
+) -> None:
+    """What verification reads of each event, in order, before and after they are built."""
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording(bus)
+    bus.publish("A", {"x": 1, "deep": {"y": [1, 2]}}, "feed")
+    bus.publish("B", MarketDataReceived("BTC", 1.0, 2.0))
+    recorder.record("C", 3, "hand", {"note": "n"})
+    kept = recorder.kept_fields()
+    assert recorder._built == 0  # nothing was built for them
+    bus.publish("D", [1, 2], "feed")
+    bus.publish("E", {1, 2}, "feed")  # walked, not encoded: kept with its class
+    recorder.halt()
+    built = _fields(recorder.events)
+    assert kept == built[:3]
+    assert recorder.kept_fields() == built
+
+
+def test_kept_fields_of_only_encoded_events(bus: ServiceBus, tmp_path: Path) -> None:
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording(bus)
+    for n in range(3):
+        bus.publish("A", {"n": n, "password": "x"}, "feed")
+    recorder.halt()
+    assert recorder.kept_fields() == _fields(recorder.events)
+
+
+def test_kept_fields_are_none_when_events_must_be_put_in_clock_order(tmp_path: Path) -> None:
+    """Threads append without a lock: entries out of clock order are left to ``events``."""
+    recorder = EventRecorder("s", tmp_path)
+    recorder.start_recording()
+    recorder._keep("A", {"x": 1}, received_ns=recorder._start_ns + 2_000)
+    recorder._keep("B", {"x": 2}, received_ns=recorder._start_ns + 1_000)
+    assert recorder.kept_fields() is None
+    assert [e.event_name for e in recorder.events] == ["B", "A"]
+
+
+def test_kept_fields_are_none_for_events_only_in_the_stream_file(
+    bus: ServiceBus, tmp_path: Path
+) -> None:
+    recorder = EventRecorder("s", tmp_path, stream_to=tmp_path / "s.jsonl", keep_events=False)
+    recorder.start_recording(bus)
+    bus.publish("A", {"x": 1}, "feed")
+    assert recorder.kept_fields() is None
+    recorder.halt()

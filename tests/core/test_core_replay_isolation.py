@@ -126,3 +126,23 @@ def test_an_escaped_tagged_key_replays_as_the_plain_one(
 def test_a_jsonl_block_with_an_escaped_tagged_key_is_tagged(tmp_path: Path, key: bytes) -> None:
     _, escaped = escaped_blob(tmp_path, ".jsonl", key)
     assert [block.tagged for block in iter_event_blocks(escaped)] == [True]
+
+
+def test_a_filtered_replay_copies_plain_payloads_without_looking_for_a_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Plain data and no events module: nothing to rebuild, only a copy to make (the
+    plugin's replay, through ``where=``, does it per input)."""
+    from pytest_eventrecorder.serialize import Rebuilder
+
+    def refused(self: Rebuilder, event: RecordedEvent) -> type | None:
+        raise AssertionError("a class was looked for")
+
+    monkeypatch.setattr(Rebuilder, "class_for", refused)
+    events = ticks()
+    bus = scribbling_bus()
+    result = EventReplayer(Cassette.build("c", events)).replay(
+        bus, math.inf, where=lambda e: e.event_name == "Tick"
+    )
+    assert result.published == 3
+    assert events == ticks()

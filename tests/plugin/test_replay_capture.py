@@ -173,3 +173,130 @@ def test_the_outputs_sink_passes_the_recorders_redaction_on_to_the_adapter() -> 
     recorder = EventRecorder("s", redaction=custom)
     _Outputs(bus, frozenset(), None, None).attach(recorder._keep)  # type: ignore[arg-type]
     assert redaction_of(bus.sink) is custom  # type: ignore[arg-type]
+
+
+def test_a_cause_is_read_from_the_raw_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once per output: no Handling is built from the mark to read it."""
+    from pytest_eventrecorder.cassette import Cassette
+    from pytest_eventrecorder.causality import Handling, handling
+    from pytest_eventrecorder.pytest_plugin.causes import CauseNotes
+
+    def refused(_mark: object) -> Handling:
+        raise AssertionError("a Handling was built")
+
+    tick = RecordedEvent(0, "Tick", {}, "feed")
+    notes = CauseNotes(False, True, lambda e: e.event_name == "Tick", Cassette.build("c", [tick]))
+    monkeypatch.setattr(Handling, "_make", refused)
+    with handling(tick, owner=None):
+        assert notes.cause_now() == 0
+
+
+HALT_TESTS = """
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder import EventRecorder
+
+
+    @pytest.fixture(autouse=True)
+    def no_events_handed_back(monkeypatch):
+        def refused(self):
+            raise AssertionError("stop_recording() built the events only to drop them")
+        monkeypatch.setattr(EventRecorder, "stop_recording", refused)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+"""
+
+
+def test_teardown_detaches_without_building_the_events(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, HALT_TESTS)
+    run_inprocess().assert_outcomes(passed=1)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+
+
+UNBUILT_TESTS = """
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder import EventRecorder
+
+
+    @pytest.fixture
+    def unbuilt(monkeypatch, request):
+        if request.config.getoption("record_mode") == "none":
+            def refused(self):
+                raise AssertionError("the events were built")
+            monkeypatch.setattr(EventRecorder, "_built_events", refused)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, unbuilt, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+"""
+
+
+def test_an_unchanged_replay_is_verified_without_building_its_events(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    write_test(project, UNBUILT_TESTS)
+    run_inprocess().assert_outcomes(passed=1)
+    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("recorded", [1.0, True, "1"])
+def test_a_recorded_cause_that_is_no_index_is_left_to_the_full_comparison(
+    recorded: object,
+) -> None:
+    """``caused_by`` read as ``cause_of`` reads it: only an int is a cause."""
+    from pytest_eventrecorder.pytest_plugin.causes import outputs_in_step
+
+    expected = [RecordedEvent(0, "Out", {"x": 1}, "bot", None, {"caused_by": recorded})]
+    actual = [("Out", "bot", {"x": 1}, {"caused_by": 1})]
+    match_on = ("event_name", "source", "event_data")
+    assert not outputs_in_step(expected, actual, match_on)
+
+
+IN_STEP_GC_TESTS = """
+    import gc
+
+    import pytest
+    from busapp import live_feed
+    from pytest_eventrecorder.pytest_plugin import session
+
+    SEEN = []
+
+
+    @pytest.fixture
+    def noting(monkeypatch):
+        real = session.outputs_in_step
+
+        def noted(*args):
+            SEEN.append(gc.isenabled())
+            return real(*args)
+
+        monkeypatch.setattr(session, "outputs_in_step", noted)
+
+
+    @pytest.mark.event_cassette(inputs=["PriceTick"])
+    def test_bot_orders(service_bus, bot, noting, event_cassette):
+        event_cassette.play(live=lambda: live_feed(service_bus))
+
+
+    def test_after():
+        print("COLLECTOR", SEEN, gc.isenabled())
+"""
+
+
+def test_the_collector_rests_while_outputs_are_compared_in_step(
+    project: pytest.Pytester, run_inprocess: Runner
+) -> None:
+    """The lists compared hold a tuple per output: at 100k events, the collections they
+    set off walked the whole cassette again and again."""
+    write_test(project, IN_STEP_GC_TESTS)
+    run_inprocess().assert_outcomes(passed=2)
+    result = run_inprocess("-s", "--record-mode=none")
+    result.assert_outcomes(passed=2)
+    assert printed(result, "COLLECTOR") == ["COLLECTOR [False] True"]
