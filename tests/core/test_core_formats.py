@@ -846,3 +846,22 @@ def test_a_well_compressed_cassette_under_the_limit_still_reads(
     events = [RecordedEvent(i, "Tick", {"price": 100.0}, "feed") for i in range(2000)]
     path = write_cassette(tmp_path / "ticks.json.gz", Cassette.build("ticks", events))
     assert len(read_cassette(path).events) == 2000
+
+
+# --------------------------------------------------------------------------- tag look-up
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        (b'{"a":{"__bytes__":"AA=="}}', True),
+        (b'{"a":1}\n{"b":{"__set__":[]}}', True),
+        (b'{"\\u005f_bytes__":"AA=="}', True),
+        (b'{"_\\u005Fbytes__":"AA=="}', True),
+        (b'{"a":"x\\ny","b__":1,"_":"x__"}', False),
+        (b'{"a":"\\\\u005f"}', True),  # an escaped backslash: a false alarm, allowed
+        (b"", False),
+    ],
+)
+def test_may_hold_tags_never_misses_a_tagged_key(text: bytes, may: bool) -> None:
+    assert formats.may_hold_tags(text) is may
