@@ -47,6 +47,7 @@ from .cassette import (
     RecordedEvent,
     adopt_events,
     adopt_plain_events,
+    adopt_rows,
     check_data,
     data_problem,
 )
@@ -284,6 +285,49 @@ class _JsonlReader:
     def _batches(
         self, chunk: bytes, final: bool, index: int, check: bool
     ) -> Iterator[list[RecordedEvent]]:
+        if not codec.FAST_DECODE:
+            return self._text_batches(chunk, final, index, check)
+        return self._piece_batches(chunk, final, index, check)
+
+    def _piece_batches(
+        self, chunk: bytes, final: bool, index: int, check: bool
+    ) -> Iterator[list[RecordedEvent]]:
+        """With msgspec: the events of ``LINES_PIECE_BYTES`` of whole lines at a time, as
+        typed rows (:meth:`_typed`); a piece those do not fit is read as text, exactly."""
+        view, start = memoryview(chunk), 0
+        while start < len(chunk):
+            end = _piece_end(chunk, start)
+            events = self._typed(view[start:end], chunk.count(b"\n", start, end), check, index)
+            if events is not None:
+                yield events
+                index += len(events)
+            else:
+                last = final and end == len(chunk)
+                for events in self._text_batches(chunk[start:end], last, index, check):
+                    yield events
+                    index += len(events)
+            start = end
+
+    def _typed(
+        self, piece: memoryview, lines: int, check: bool, index: int
+    ) -> list[RecordedEvent] | None:
+        """The events of a piece's lines when :func:`codec.event_rows` reads them all, else
+        ``None`` (with nothing counted): a dict and a Python check less per event."""
+        if piece[-1] != _NEWLINE:  # the last line of a file may lack its newline
+            return None
+        rows = codec.event_rows(piece, lines)
+        if rows is None:
+            return None
+        first_line = self._line + 1
+        self._line += lines
+        events = adopt_rows(rows)
+        if check:
+            _check_rows(events, None, index, self.path, first_line)
+        return events
+
+    def _text_batches(
+        self, chunk: bytes, final: bool, index: int, check: bool
+    ) -> Iterator[list[RecordedEvent]]:
         first_line = self._line + 1
         # Lines the standard library reads may hold 1e400 (infinity), which only the check
         # refuses; the fast decoder refuses all such numbers, so it reads none of them.
@@ -331,6 +375,21 @@ class _JsonlReader:
                 _check_rows(events, offsets, index, path, line + start)
             index += len(events)
             yield events
+
+
+LINES_PIECE_BYTES = 16 * 1024
+"""With msgspec, a ``.jsonl`` block's lines are decoded this many bytes at a time (whole
+lines, about a hundred events): one call per piece, and its events soon garbage."""
+_NEWLINE = ord("\n")
+
+
+def _piece_end(chunk: bytes, start: int) -> int:
+    """Where the piece of whole lines starting at ``start`` ends: ``LINES_PIECE_BYTES`` on
+    at most, unless its one line is longer (the chunk's end when no newline follows)."""
+    cut = chunk.rfind(b"\n", start, start + LINES_PIECE_BYTES) + 1
+    if cut > start:
+        return cut
+    return chunk.find(b"\n", start + LINES_PIECE_BYTES) + 1 or len(chunk)
 
 
 MAX_BLANK_LINES = 1_000_000

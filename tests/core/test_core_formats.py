@@ -865,3 +865,58 @@ def test_a_well_compressed_cassette_under_the_limit_still_reads(
 )
 def test_may_hold_tags_never_misses_a_tagged_key(text: bytes, may: bool) -> None:
     assert formats.may_hold_tags(text) is may
+
+
+def _odd_lines() -> list[str]:
+    """Event lines the typed fast read leaves to the general one, among plain ones."""
+    odd = [
+        '{"timestamp_offset_ms": 1e2, "event_name": "E", "event_data": 1, "source": "s"}',
+        '{"timestamp_offset_ms": 2, "event_name": "E", "event_data": {}}',
+        '{"timestamp_offset_ms": 3, "event_name": "E", "event_data": 1, "source": null, "x": 1}',
+        '{"timestamp_offset_ms": 4, "event_name": "E", "event_data": [], "source": null,'
+        ' "event_type": "T", "metadata": {"k": 1}}',
+        '{"timestamp_offset_ms": ' + str(2**70) + ', "event_name": "E", "event_data": null}',
+        '{"timestamp_offset_ms": -0.0, "event_name": "E", "event_data": "\\ud800", "source": null}',
+        '{"event_data": "y" , "source": "s", "event_name": "E", "timestamp_offset_ms": 5}\r',
+        "",
+    ]
+    lines = [jsonl_line(i) for i in range(60)]
+    for at, line in zip(range(5, 60, 7), odd, strict=False):
+        lines[at] = line
+    return lines
+
+
+@pytest.mark.parametrize("piece", [1, 150, 1000, 16 * 1024])
+def test_jsonl_lines_read_as_the_full_check_reads_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", piece)
+    lines = _odd_lines()
+    path = write_text(tmp_path / "odd.jsonl", "\n".join([HEADER_LINE, *lines, ""]))
+    with pytest.warns(UnknownFieldWarning, match="'x'"):
+        events = [e for block in iter_event_blocks(path) for e in block.events]
+    with pytest.warns(UnknownFieldWarning):
+        expected = [RecordedEvent.from_dict(json.loads(line)) for line in lines if line]
+    assert events == expected
+    offsets = [(e.timestamp_offset_ms, type(e.timestamp_offset_ms)) for e in events]
+    assert offsets == [(e.timestamp_offset_ms, type(e.timestamp_offset_ms)) for e in expected]
+    assert [e.__dict__ for e in events if len(e.__dict__) == 4] == [
+        json.loads(line) for line in lines if len(json.loads(line or "{}")) == 4
+    ]
+
+
+@pytest.mark.parametrize("piece", [1, 150, 16 * 1024])
+def test_a_bad_line_past_many_pieces_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", piece)
+    lines = [HEADER_LINE, *[jsonl_line(i) for i in range(300)], jsonl_line(7)[:-1] + ', "n": }']
+    path = write_text(tmp_path / "bad.jsonl", "\n".join([*lines, jsonl_line(1), ""]))
+    with pytest.raises(CassetteError) as caught:
+        list(iter_event_blocks(path))
+    assert caught.value.line == 302
+    negative = [*lines[:-1], jsonl_line(1).replace(": 1,", ": -1,", 1)]
+    path.write_text("\n".join(negative) + "\n")
+    with pytest.raises(CassetteError, match=">= 0") as caught:
+        list(iter_event_blocks(path))
+    assert (caught.value.line, caught.value.index) == (302, 300)
