@@ -23,6 +23,7 @@ from pytest_eventrecorder import (
     RecordedEvent,
     TruncatedCassetteWarning,
     UnknownFieldWarning,
+    codec,
     formats,
     iter_events,
     read_cassette,
@@ -920,3 +921,18 @@ def test_a_bad_line_past_many_pieces_names_its_line(
     with pytest.raises(CassetteError, match=">= 0") as caught:
         list(iter_event_blocks(path))
     assert (caught.value.line, caught.value.index) == (302, 300)
+
+
+def test_with_msgspec_only_the_pieces_holding_a_tag_are_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", 300)
+    events = [RecordedEvent(i, "E", {"i": i}) for i in range(40)]
+    events[25] = RecordedEvent(25, "E", {"b": {"__bytes__": "AA=="}})
+    path = write_cassette(tmp_path / "one.jsonl", Cassette.build("one", events))
+    blocks = list(iter_event_blocks(path))
+    assert [e for block in blocks for e in block.events] == events
+    holding = [block.tagged for block in blocks if events[25] in block.events]
+    assert holding == [True]
+    flagged = sum(len(block.events) for block in blocks if block.tagged)
+    assert flagged < 10 if codec.FAST_DECODE else flagged == 40
