@@ -225,11 +225,19 @@ def adopt_plain_events(
     """The events of ``rows`` when every row is one the full check takes as it is (the
     common case: they are made by C loops, map); ``None``, with nothing raised or warned,
     when one is not. ``shared``: as for :func:`adopt_events`."""
-    if not _all_plain(rows, shared):
-        return None
+    return adopt_rows(rows) if _all_plain(rows, shared) else None
+
+
+def adopt_rows(rows: list[dict[str, Any]]) -> list[RecordedEvent]:
+    """The events adopting rows known to be ones the full check takes as they are."""
     events = list(map(_new, repeat(RecordedEvent, len(rows))))
-    deque(map(_set, events, repeat("__dict__"), rows), 0)
+    deque(map(_set_dict, events, rows), 0)
     return events
+
+
+_set_dict = RecordedEvent.__dict__["__dict__"].__set__
+"""``_set(event, "__dict__", row)`` without the look-up of the attribute by name: the
+``__dict__`` descriptor itself (0.17 -> 0.14 us per adopted event)."""
 
 
 def _all_plain(rows: list[Any], shared: dict[Any, Any] | None) -> bool:

@@ -24,7 +24,7 @@ import gc
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from .cassette import CassetteError
 
@@ -47,6 +47,45 @@ each byte (3 us a line), a substring test is a memchr."""
 _FAST_DECODE = msgspec.json.Decoder().decode if msgspec is not None else None
 FAST_DECODE = _FAST_DECODE is not None
 """Whether msgspec decodes (the standard library reads only what it refuses)."""
+
+
+def _row_decoder() -> Any:
+    """msgspec's decoder of ``.jsonl`` event lines holding the seed's four fields alone,
+    each of the type the full check takes as it is (``cassette._all_plain``): anything else
+    (unknown or optional fields, an offset past 64 bits...) fails it, and goes the general
+    way. Typed rows skip a dict and a Python check per event, and each line's decode starts
+    from its bytes (no text, no joined batch)."""
+    if msgspec is None:
+        return None
+    offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | Annotated[
+        float, msgspec.Meta(ge=0)
+    ]
+    fields = [
+        ("timestamp_offset_ms", offset),
+        ("event_name", str),
+        ("event_data", Any),
+        ("source", str | None),
+    ]
+    row = msgspec.defstruct("Row", fields, forbid_unknown_fields=True, gc=False)
+    return msgspec.json.Decoder(row)
+
+
+_ROWS = _row_decoder()
+_AS_DICT = msgspec.structs.asdict if msgspec is not None else None
+
+
+def event_rows(data: bytes | memoryview, lines: int) -> list[dict[str, Any]] | None:
+    """The values of ``lines`` whole lines of events (see :func:`_row_decoder`), as the
+    standard library reads them, when msgspec reads each line as such an event; ``None``
+    when the general path must (blank lines, two values on a line and one value over two
+    lines change the count)."""
+    if _ROWS is None:
+        return None
+    try:
+        rows = _ROWS.decode_lines(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return list(map(_AS_DICT, rows)) if len(rows) == lines else None
 
 
 def _reject_constant(name: str) -> None:

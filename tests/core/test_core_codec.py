@@ -190,3 +190,46 @@ def test_a_loaded_document_goes_to_the_oldest_generation_unwalked(tmp_path: Path
         assert not any(id(e) in oldest for e in events)
     finally:
         gc.unfreeze()
+
+
+# ------------------------------------------------------------------ typed .jsonl rows
+
+PLAIN_ROW = '{"timestamp_offset_ms":5,"event_name":"E","event_data":{"a":[1,2.5]},"source":null}'
+UNUSUAL_ROWS = [
+    PLAIN_ROW + "\n\n" + PLAIN_ROW,  # a blank line
+    PLAIN_ROW + " " + PLAIN_ROW,  # two values on one line
+    PLAIN_ROW.replace(',"event_name"', ',\n"event_name"'),  # one value over two lines
+    PLAIN_ROW.replace("null", '"s","x":1'),  # an unknown field
+    PLAIN_ROW.replace("null", 'null,"event_type":"T"'),  # an optional field
+    PLAIN_ROW.replace("null", 'null,"metadata":{}'),
+    PLAIN_ROW.replace(',"source":null', ""),  # source missing
+    PLAIN_ROW.replace(":5,", ":-1,"),
+    PLAIN_ROW.replace(":5,", f":{2**64},"),
+    PLAIN_ROW.replace(":5,", ":true,"),
+    PLAIN_ROW.replace(":5,", ":1e400,"),
+    PLAIN_ROW.replace('"E"', "7"),
+    PLAIN_ROW.replace("[1,2.5]", '"\\ud800"'),  # a lone surrogate: the stdlib reads it
+    PLAIN_ROW.replace("[1,2.5]", "NaN"),
+    PLAIN_ROW[:-9],
+    "[1]",
+]
+
+
+def test_event_rows_reads_lines_of_plain_events_as_the_standard_library() -> None:
+    lines = [PLAIN_ROW, PLAIN_ROW.replace(":5,", ":0.25,"), PLAIN_ROW.replace("null", '"s"')]
+    data = ("\n".join(lines) + "\n").encode()
+    rows = codec.event_rows(data, 3)
+    if not codec.FAST_DECODE:
+        assert rows is None
+        return
+    assert rows == [json.loads(line) for line in lines]
+    assert [type(row["timestamp_offset_ms"]) for row in rows] == [int, float, int]
+    assert [list(row) for row in rows] == [list(json.loads(line)) for line in lines]
+    assert codec.event_rows(memoryview(data)[: data.index(b"\n") + 1], 1) == rows[:1]
+
+
+@pytest.mark.parametrize("text", UNUSUAL_ROWS)
+def test_event_rows_leaves_anything_unusual_to_the_general_path(text: str) -> None:
+    data = (text + "\n").encode()
+    assert codec.event_rows(data, data.count(b"\n")) is None
+    assert codec.event_rows(b"\xff" + data, data.count(b"\n")) is None

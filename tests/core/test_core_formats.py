@@ -23,6 +23,7 @@ from pytest_eventrecorder import (
     RecordedEvent,
     TruncatedCassetteWarning,
     UnknownFieldWarning,
+    codec,
     formats,
     iter_events,
     read_cassette,
@@ -846,3 +847,92 @@ def test_a_well_compressed_cassette_under_the_limit_still_reads(
     events = [RecordedEvent(i, "Tick", {"price": 100.0}, "feed") for i in range(2000)]
     path = write_cassette(tmp_path / "ticks.json.gz", Cassette.build("ticks", events))
     assert len(read_cassette(path).events) == 2000
+
+
+# --------------------------------------------------------------------------- tag look-up
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        (b'{"a":{"__bytes__":"AA=="}}', True),
+        (b'{"a":1}\n{"b":{"__set__":[]}}', True),
+        (b'{"\\u005f_bytes__":"AA=="}', True),
+        (b'{"_\\u005Fbytes__":"AA=="}', True),
+        (b'{"a":"x\\ny","b__":1,"_":"x__"}', False),
+        (b'{"a":"\\\\u005f"}', True),  # an escaped backslash: a false alarm, allowed
+        (b"", False),
+    ],
+)
+def test_may_hold_tags_never_misses_a_tagged_key(text: bytes, may: bool) -> None:
+    assert formats.may_hold_tags(text) is may
+
+
+def _odd_lines() -> list[str]:
+    """Event lines the typed fast read leaves to the general one, among plain ones."""
+    odd = [
+        '{"timestamp_offset_ms": 1e2, "event_name": "E", "event_data": 1, "source": "s"}',
+        '{"timestamp_offset_ms": 2, "event_name": "E", "event_data": {}}',
+        '{"timestamp_offset_ms": 3, "event_name": "E", "event_data": 1, "source": null, "x": 1}',
+        '{"timestamp_offset_ms": 4, "event_name": "E", "event_data": [], "source": null,'
+        ' "event_type": "T", "metadata": {"k": 1}}',
+        '{"timestamp_offset_ms": ' + str(2**70) + ', "event_name": "E", "event_data": null}',
+        '{"timestamp_offset_ms": -0.0, "event_name": "E", "event_data": "\\ud800", "source": null}',
+        '{"event_data": "y" , "source": "s", "event_name": "E", "timestamp_offset_ms": 5}\r',
+        "",
+    ]
+    lines = [jsonl_line(i) for i in range(60)]
+    for at, line in zip(range(5, 60, 7), odd, strict=False):
+        lines[at] = line
+    return lines
+
+
+@pytest.mark.parametrize("piece", [1, 150, 1000, 16 * 1024])
+def test_jsonl_lines_read_as_the_full_check_reads_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", piece)
+    lines = _odd_lines()
+    path = write_text(tmp_path / "odd.jsonl", "\n".join([HEADER_LINE, *lines, ""]))
+    with pytest.warns(UnknownFieldWarning, match="'x'"):
+        events = [e for block in iter_event_blocks(path) for e in block.events]
+    with pytest.warns(UnknownFieldWarning):
+        expected = [RecordedEvent.from_dict(json.loads(line)) for line in lines if line]
+    assert events == expected
+    offsets = [(e.timestamp_offset_ms, type(e.timestamp_offset_ms)) for e in events]
+    assert offsets == [(e.timestamp_offset_ms, type(e.timestamp_offset_ms)) for e in expected]
+    assert [e.__dict__ for e in events if len(e.__dict__) == 4] == [
+        json.loads(line) for line in lines if len(json.loads(line or "{}")) == 4
+    ]
+
+
+@pytest.mark.parametrize("piece", [1, 150, 16 * 1024])
+def test_a_bad_line_past_many_pieces_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", piece)
+    lines = [HEADER_LINE, *[jsonl_line(i) for i in range(300)], jsonl_line(7)[:-1] + ', "n": }']
+    path = write_text(tmp_path / "bad.jsonl", "\n".join([*lines, jsonl_line(1), ""]))
+    with pytest.raises(CassetteError) as caught:
+        list(iter_event_blocks(path))
+    assert caught.value.line == 302
+    negative = [*lines[:-1], jsonl_line(1).replace(": 1,", ": -1,", 1)]
+    path.write_text("\n".join(negative) + "\n")
+    with pytest.raises(CassetteError, match=">= 0") as caught:
+        list(iter_event_blocks(path))
+    assert (caught.value.line, caught.value.index) == (302, 300)
+
+
+def test_with_msgspec_only_the_pieces_holding_a_tag_are_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "LINES_PIECE_BYTES", 300)
+    events = [RecordedEvent(i, "E", {"i": i}) for i in range(40)]
+    events[25] = RecordedEvent(25, "E", {"b": {"__bytes__": "AA=="}})
+    path = write_cassette(tmp_path / "one.jsonl", Cassette.build("one", events))
+    blocks = list(iter_event_blocks(path))
+    assert [e for block in blocks for e in block.events] == events
+    holding = [block.tagged for block in blocks if events[25] in block.events]
+    assert holding == [True]
+    flagged = sum(len(block.events) for block in blocks if block.tagged)
+    assert flagged < 10 if codec.FAST_DECODE else flagged == 40
