@@ -729,40 +729,45 @@ def _faithful(obj: object, encoded: bytes) -> bool:
     ``null`` in it is a ``None`` (orjson writes a NaN or an infinity as ``null`` too), and it
     does not nest too deep. Text longer than a few containers is read once, into its
     skeleton: scanning the text costs about half of encoding it, and the null search and
-    counting both brackets were three scans (callgrind: 9,800 instructions per nested event
-    against orjson's 8,000)."""
-    short = len(encoded) <= _SHORT  # too short to nest too deep
-    skeleton = encoded if short else encoded.translate(None, _NOT_SKELETON)
+    counting both brackets were three scans."""
+    if len(encoded) <= _SHORT:  # too short to nest too deep
+        return not encoded.partition(b"null")[1] or _nulls_are_nones(obj, encoded)
+    skeleton = encoded.translate(None, _NOT_SKELETON)
     nulls = skeleton.count(b"null")
-    if nulls and not _nulls_are_nones(obj, nulls, encoded):
+    # The usual null, one of the dict's own Nones: the text need not be searched again.
+    if nulls and _nones(obj) != nulls and not _nulls_are_nones(obj, encoded):
         return False
-    if short or skeleton.count(b"[") + skeleton.count(b"{") <= _MAX_FAST_NESTING:
+    if len(skeleton) <= _MAX_FAST_NESTING:  # no more brackets than that, letters aside
         return True
-    return _shallow_enough(encoded)
+    return len(skeleton.translate(None, b"nul")) <= _MAX_FAST_NESTING or _shallow_enough(encoded)
 
 
 _NOT_SKELETON = bytes(set(range(256)) - set(b"[{nul"))
 """What the skeleton of JSON text leaves out: all but where containers begin, and the
 letters of ``null`` (kept in order, so each ``null`` in the text is one in the skeleton)."""
+_NONES = itertools.repeat(None)
+"""``None`` for ever, shared: ``map`` takes one from it per value, and it never runs out."""
 
 
-def _nulls_are_nones(obj: object, nulls: int, encoded: bytes) -> bool:
+def _nones(obj: object) -> int:
+    """How many of a dict's values are ``None``, by identity (``==`` may say anything); -1
+    for anything else, or a dict another thread changed meanwhile."""
+    if type(obj) is not dict:
+        return -1
+    try:
+        return sum(map(operator.is_, obj.values(), _NONES))
+    except RuntimeError:
+        return -1
+
+
+def _nulls_are_nones(obj: object, encoded: bytes) -> bool:
     """Whether each ``null`` orjson wrote for ``obj`` is a ``None``. When ``obj`` is a dict
-    with as many ``None`` values as the skeleton (``nulls``), or else the text, holds: each
-    holds at least as many as orjson wrote for Nones and NaNs, and those are at least as
-    many as the dict's own Nones, so equal counts leave no room for a NaN (a pass over the
-    values, counted by identity: ``==`` may say anything). Otherwise :func:`_all_finite`,
-    which encodes it all once more (bench_snapshot, nested dict with a ``None``: twice the
-    time of orjson)."""
-    if type(obj) is dict:
-        try:
-            nones = sum(map(operator.is_, obj.values(), itertools.repeat(None)))
-        except RuntimeError:  # another thread changed the dict meanwhile
-            nones = -1
-        # The text is counted only when the skeleton's letters made a null of their own.
-        if nones == nulls or nones == encoded.count(b"null"):
-            return True
-    return _all_finite(obj)
+    with as many ``None`` values as the text (or its skeleton: :func:`_faithful`) holds
+    nulls: each holds at least as many as orjson wrote for Nones and NaNs, and those are at
+    least as many as the dict's own Nones, so equal counts leave no room for a NaN.
+    Otherwise :func:`_all_finite`, which encodes it all once more (bench_snapshot, nested
+    dict with a ``None``: twice the time of orjson)."""
+    return _nones(obj) == encoded.count(b"null") or _all_finite(obj)
 
 
 def decode(encoded: bytes, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:

@@ -157,6 +157,10 @@ def _text(data: Any) -> str:
     return json.dumps(data, allow_nan=False)
 
 
+PAD = "x" * 80
+"""Text without a letter of ``null`` or a bracket: makes an event long, its skeleton not."""
+
+
 def _nested(depth: int) -> Any:
     value: Any = {"leaf": [1.5, None]}
     for _ in range(depth):
@@ -260,6 +264,14 @@ def test_a_later_mutation_never_reaches_an_encoded_recording(bus: ServiceBus) ->
         {Level.LOW: [1]},
         {"key": Loud("v"), "lines": [1]},
         {"s": "\ud800", "lines": [1]},
+        # Text long enough to be read into its skeleton (brackets and the letters of null):
+        {"note": None, "pad": PAD, "lines": [[1, [math.nan]]]},
+        {"a": None, "b": None, "pad": PAD, "lines": [[math.inf]]},
+        {"note": EqualsAll("x"), "pad": PAD, "lines": [-math.inf]},
+        {"a": "n", "b": "u", "c": "ll", "x": None, "pad": PAD, "v": [math.nan]},
+        {"pad": PAD, "deep": _nested(29)},
+        {"pad": PAD, "deep": _nested(31)},
+        {"pad": PAD, "wide": [{"a": [1]} for _ in range(20)]},
     ],
 )
 def test_whatever_the_fast_encoder_writes_otherwise_reads_back_as_the_walk_made_it(
@@ -269,6 +281,22 @@ def test_whatever_the_fast_encoder_writes_otherwise_reads_back_as_the_walk_made_
         recorder.start_recording(bus)
         bus.publish("E", event)
     assert _text(recorder.events[0].event_data) == _text(snapshot(event))
+
+
+@needs_fast
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"note": None, "pad": PAD, "lines": [{"a": [1]}]},  # the dict's own None
+        {"a": "nu", "b": "ll", "note": None, "pad": PAD},  # letters make a null of their own
+        {"pad": PAD, "wide": [{"a": [1]} for _ in range(20)]},  # many brackets, shallow
+        {"pad": PAD, "deep": _nested(28)},
+    ],
+)
+def test_what_the_walk_would_make_too_is_kept_encoded(event: Any) -> None:
+    kept = keep(event)
+    assert isinstance(kept, bytes)
+    assert _text(unpack(kept)[0]) == _text(snapshot(event))
 
 
 @needs_fast
