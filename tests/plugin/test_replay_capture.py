@@ -119,18 +119,6 @@ GC_TESTS = """
 """
 
 
-def test_the_collector_rests_while_outputs_are_compared(
-    project: pytest.Pytester, run_inprocess: Runner
-) -> None:
-    """Comparing builds events and views without cycles: a collection meanwhile would only
-    walk the whole cassette again. It runs again afterwards."""
-    write_test(project, GC_TESTS)
-    run_inprocess().assert_outcomes(passed=2)
-    result = run_inprocess("-s", "--record-mode=none")
-    result.assert_outcomes(passed=2)
-    assert printed(result, "COLLECTOR") == ["COLLECTOR [False, False] True"]
-
-
 @pytest.mark.parametrize("timed", [True, False])
 def test_latencies_are_measured_only_for_a_latency_budget(timed: bool) -> None:
     from pytest_eventrecorder.cassette import Cassette, RecordedEvent
@@ -210,14 +198,6 @@ HALT_TESTS = """
 """
 
 
-def test_teardown_detaches_without_building_the_events(
-    project: pytest.Pytester, run_inprocess: Runner
-) -> None:
-    write_test(project, HALT_TESTS)
-    run_inprocess().assert_outcomes(passed=1)
-    run_inprocess("--record-mode=none").assert_outcomes(passed=1)
-
-
 UNBUILT_TESTS = """
     import pytest
     from busapp import live_feed
@@ -238,10 +218,17 @@ UNBUILT_TESTS = """
 """
 
 
-def test_an_unchanged_replay_is_verified_without_building_its_events(
-    project: pytest.Pytester, run_inprocess: Runner
+@pytest.mark.parametrize(
+    "tests",
+    [HALT_TESTS, UNBUILT_TESTS],
+    ids=["teardown-detaches-without-stop_recording", "unchanged-replay-verified-unbuilt"],
+)
+def test_no_event_is_built_only_to_be_dropped(
+    project: pytest.Pytester, run_inprocess: Runner, tests: str
 ) -> None:
-    write_test(project, UNBUILT_TESTS)
+    """Teardown halts the recorder, and an unchanged replay is verified from what the
+    recorder kept: neither builds a ``RecordedEvent`` per event to throw it away."""
+    write_test(project, tests)
     run_inprocess().assert_outcomes(passed=1)
     run_inprocess("--record-mode=none").assert_outcomes(passed=1)
 
@@ -290,13 +277,19 @@ IN_STEP_GC_TESTS = """
 """
 
 
-def test_the_collector_rests_while_outputs_are_compared_in_step(
-    project: pytest.Pytester, run_inprocess: Runner
+@pytest.mark.parametrize(
+    ("tests", "seen"),
+    [(GC_TESTS, "[False, False]"), (IN_STEP_GC_TESTS, "[False]")],
+    ids=["by-matchers", "in-step"],
+)
+def test_the_collector_rests_while_outputs_are_compared(
+    project: pytest.Pytester, run_inprocess: Runner, tests: str, seen: str
 ) -> None:
-    """The lists compared hold a tuple per output: at 100k events, the collections they
-    set off walked the whole cassette again and again."""
-    write_test(project, IN_STEP_GC_TESTS)
+    """Comparing builds events and views without cycles (and, in step, a tuple per output):
+    a collection meanwhile would only walk the whole cassette again, and at 100k events the
+    ones they set off did, again and again. It runs again afterwards."""
+    write_test(project, tests)
     run_inprocess().assert_outcomes(passed=2)
     result = run_inprocess("-s", "--record-mode=none")
     result.assert_outcomes(passed=2)
-    assert printed(result, "COLLECTOR") == ["COLLECTOR [False] True"]
+    assert printed(result, "COLLECTOR") == [f"COLLECTOR {seen} True"]
