@@ -53,13 +53,11 @@ def _row_decoder() -> Any:
     """msgspec's decoder of ``.jsonl`` event lines holding the seed's four fields alone,
     each of the type the full check takes as it is (``cassette._all_plain``): anything else
     (unknown or optional fields, an offset past 64 bits...) fails it, and goes the general
-    way. Typed rows skip a dict and a Python check per event, and each line's decode starts
-    from its bytes (no text, no joined batch)."""
+    way. Typed rows skip a dict and a Python check per event, and are decoded from bytes
+    (no text)."""
     if msgspec is None:
         return None
-    offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | Annotated[
-        float, msgspec.Meta(ge=0)
-    ]
+    offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | Annotated[float, msgspec.Meta(ge=0)]
     fields = [
         ("timestamp_offset_ms", offset),
         ("event_name", str),
@@ -67,25 +65,31 @@ def _row_decoder() -> Any:
         ("source", str | None),
     ]
     row = msgspec.defstruct("Row", fields, forbid_unknown_fields=True, gc=False)
-    return msgspec.json.Decoder(row)
+    return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
 
 
 _ROWS = _row_decoder()
 _AS_DICT = msgspec.structs.asdict if msgspec is not None else None
 
 
-def event_rows(data: bytes | memoryview, lines: int) -> list[dict[str, Any]] | None:
-    """The values of ``lines`` whole lines of events (see :func:`_row_decoder`), as the
-    standard library reads them, when msgspec reads each line as such an event; ``None``
-    when the general path must (blank lines, two values on a line and one value over two
-    lines change the count)."""
+def event_rows(data: bytes | memoryview) -> list[dict[str, Any]] | None:
+    """The values of whole lines of events (``data`` ends with a newline; see
+    :func:`_row_decoder`), as the standard library reads them, when msgspec reads each line
+    as such an event; ``None`` when the general path must."""
     if _ROWS is None:
         return None
+    # The lines become the items of one array, as the standard library's batches join them,
+    # so a blank line, two values on one line or one value over two lines is no JSON.
+    # msgspec's decode_lines took any whitespace between values for a line's end: counting
+    # its values let a lost newline through when a blank line made up the count. A newline
+    # in JSON is only ever whitespace between tokens, and replace() runs at memchr's speed
+    # (15 ns an event; translate() took 75).
+    items = b"".join((b"[", data[:-1], b"]")).replace(b"\n", b",")
     try:
-        rows = _ROWS.decode_lines(data)
+        rows = _ROWS.decode(items)
     except (msgspec.DecodeError, RecursionError):
         return None
-    return list(map(_AS_DICT, rows)) if len(rows) == lines else None
+    return list(map(_AS_DICT, rows))
 
 
 def _reject_constant(name: str) -> None:

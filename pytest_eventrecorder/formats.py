@@ -331,7 +331,7 @@ class _JsonlReader:
         ``None`` (with nothing counted): a dict and a Python check less per event."""
         if piece[-1] != _NEWLINE:  # the last line of a file may lack its newline
             return None
-        rows = codec.event_rows(piece, lines)
+        rows = codec.event_rows(piece)
         if rows is None:
             return None
         first_line = self._line + 1
@@ -353,8 +353,9 @@ class _JsonlReader:
         except UnicodeDecodeError as exc:
             line = first_line + chunk.count(b"\n", 0, exc.start)
             if not (final and b"\n" not in chunk[exc.start :]):
+                place = exc.start - chunk.rfind(b"\n", 0, exc.start) - 1  # from its line's start
                 raise CassetteError(
-                    f"not valid UTF-8 (byte {exc.start} of the line)", path=self.path, line=line
+                    f"not valid UTF-8 (byte {place} of the line)", path=self.path, line=line
                 ) from None
             # The writer stopped inside a multi-byte character: the whole lines before it stand.
             text = chunk[: chunk.rfind(b"\n") + 1].decode("utf-8")

@@ -80,7 +80,7 @@ def _floats(n: int) -> list[float]:
 
 ENCODE_CORPUS: list[object] = [
     {"a": None, "b": [True, False, None], "c": {}},
-    {"text": "\x7f\u2028\x1f\"\\/\x00é😀", "lone": "\ud800", "tab": "\t\n\r\b\f"},
+    {"text": '\x7f\u2028\x1f"\\/\x00é😀', "lone": "\ud800", "tab": "\t\n\r\b\f"},
     {"ints": [0, -1, 2**63 - 1, -(2**63), 2**64, -(2**64) - 1, 10**40]},
     {"nested": [[[[{"deep": [1.5, {"x": []}]}]]]], "empty": [[], {}]},
     {"date-like": "2025-10-17T10:00:00Z", "n": 67_500.0, "v": 1_234.56},
@@ -198,6 +198,9 @@ PLAIN_ROW = '{"timestamp_offset_ms":5,"event_name":"E","event_data":{"a":[1,2.5]
 UNUSUAL_ROWS = [
     PLAIN_ROW + "\n\n" + PLAIN_ROW,  # a blank line
     PLAIN_ROW + " " + PLAIN_ROW,  # two values on one line
+    PLAIN_ROW + PLAIN_ROW + "\n",  # two values on one line, then a blank line: as many values
+    PLAIN_ROW + "\r" + PLAIN_ROW + "\n" + PLAIN_ROW.replace(',"event_name"', ',\n"event_name"'),
+    PLAIN_ROW + "\n   ",  # a line of spaces
     PLAIN_ROW.replace(',"event_name"', ',\n"event_name"'),  # one value over two lines
     PLAIN_ROW.replace("null", '"s","x":1'),  # an unknown field
     PLAIN_ROW.replace("null", 'null,"event_type":"T"'),  # an optional field
@@ -218,18 +221,18 @@ UNUSUAL_ROWS = [
 def test_event_rows_reads_lines_of_plain_events_as_the_standard_library() -> None:
     lines = [PLAIN_ROW, PLAIN_ROW.replace(":5,", ":0.25,"), PLAIN_ROW.replace("null", '"s"')]
     data = ("\n".join(lines) + "\n").encode()
-    rows = codec.event_rows(data, 3)
+    rows = codec.event_rows(data)
     if not codec.FAST_DECODE:
         assert rows is None
         return
     assert rows == [json.loads(line) for line in lines]
     assert [type(row["timestamp_offset_ms"]) for row in rows] == [int, float, int]
     assert [list(row) for row in rows] == [list(json.loads(line)) for line in lines]
-    assert codec.event_rows(memoryview(data)[: data.index(b"\n") + 1], 1) == rows[:1]
+    assert codec.event_rows(memoryview(data)[: data.index(b"\n") + 1]) == rows[:1]
 
 
 @pytest.mark.parametrize("text", UNUSUAL_ROWS)
 def test_event_rows_leaves_anything_unusual_to_the_general_path(text: str) -> None:
     data = (text + "\n").encode()
-    assert codec.event_rows(data, data.count(b"\n")) is None
-    assert codec.event_rows(b"\xff" + data, data.count(b"\n")) is None
+    assert codec.event_rows(data) is None
+    assert codec.event_rows(b"\xff" + data) is None
