@@ -63,6 +63,9 @@ PLAIN = {
         event(), head=HEAD + ', "metadata": {"events": [1], "x": {"events": []}}'
     ),
     "a later key wins": document(event()).replace('"events"', '"events": 5, "events"'),
+    "outputs with their causes": document(
+        event(), event(extra=', "metadata": {"caused_by": 0}'), event('{"q": 2}')
+    ),
 }
 ODD = {
     "events twice": document(event()).replace('"events"', '"events": [1], "events"'),
@@ -84,6 +87,11 @@ ODD = {
     "one below it": document(event(), event('{"p": "a", "q": -1e400}')),
     "one in a list": document(event(), event("[1, 1e999]")),
     "one in metadata": document(event(), event(extra=', "metadata": {"m": 1e400}')),
+    "one in flat metadata beside causes": document(
+        event(extra=', "metadata": {"caused_by": 0}'),
+        event(extra=', "metadata": {"caused_by": 1, "m": -1e400}'),
+    ),
+    "metadata that is a list": document(event(), event(extra=', "metadata": [1]')),
     "a NaN token": document(event(), event("NaN")),
     "events that are not a list": document().replace("[]", "{}"),
     "no events key": f"{{{HEAD}}}",
@@ -120,6 +128,20 @@ def test_a_json_read_in_pieces_reads_as_it_does_whole(
 @pytest.mark.parametrize("name", PLAIN)
 def test_a_plain_json_is_read_in_pieces(name: str) -> None:
     assert formats._json_in_pieces(PLAIN[name].encode()) is not None
+
+
+def test_flat_data_and_metadata_are_checked_without_the_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outputs carrying their cause (``{"caused_by": 3}``) pass the check of flat values
+    as their data does, not the walk of every event (a third of a small file's read)."""
+
+    def walked(events: object) -> bool:
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(formats, "_data_problems", walked)
+    text = PLAIN["outputs with their causes"].encode()
+    assert formats._json_in_pieces(text) is not None
 
 
 @pytest.mark.parametrize("name", ODD)
