@@ -50,6 +50,7 @@ from .cassette import (
     adopt_rows,
     check_data,
     data_problem,
+    share_names,
 )
 from .serialize import UNSERIALIZABLE_TAG
 
@@ -788,7 +789,7 @@ def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEven
         piece = _piece(data, start, close)
         if piece is None:
             return None
-        made = adopt_plain_events(piece[0], shared)
+        made = _plain_events(*piece[0], shared)
         if made is None or _piece_problems(made):
             return None
         events += made
@@ -796,7 +797,18 @@ def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEven
     return tuple(events)
 
 
-def _piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
+def _plain_events(
+    rows: list[Any], typed: bool, shared: dict[Any, Any]
+) -> list[RecordedEvent] | None:
+    """The events of a piece's rows, plain ones (``None`` if not); ``typed``: rows msgspec
+    already found plain, whose names and sources are still to share."""
+    if not typed:
+        return adopt_plain_events(rows, shared)
+    share_names(rows, shared)
+    return adopt_rows(rows)
+
+
+def _piece(data: bytes, start: int, close: int) -> tuple[tuple[list[Any], bool], int] | None:
     """The events from ``start`` to the first comma between events past
     :data:`PIECE_BYTES` (or to ``close``) and where the next piece starts; ``None`` when
     the first few such commas all stand inside an event, or when the rest of the events,
@@ -808,12 +820,27 @@ def _piece(data: bytes, start: int, close: int) -> tuple[list[Any], int] | None:
             return None
         end = close if cut is None else cut.end() - 1
         try:
-            return _decode(b"".join((b"[", memoryview(data)[start:end], b"]"))), end + 1
+            return _rows(b"".join((b"[", memoryview(data)[start:end], b"]"))), end + 1
         except ValueError:
             if cut is None:
                 raise
             after = cut.end()
     return None
+
+
+def _rows(text: bytes) -> tuple[list[Any], bool]:
+    """A piece's rows, and whether they are typed (see :func:`codec.plain_event_rows`,
+    tried on a piece of at most :data:`TYPED_BYTES`); else parsed as any JSON (a
+    ``ValueError`` when the piece is not JSON)."""
+    rows = codec.plain_event_rows(text) if len(text) <= TYPED_BYTES else None
+    return (_decode(text), False) if rows is None else (rows, True)
+
+
+TYPED_BYTES = 1 << 19
+"""Typed rows, a struct and then a dict each, beat dicts checked in Python on a small
+piece (a 1,000-event cassette read 1.57 -> 1.37 ms), not on a whole 2 MB one, whose
+dicts are made while the first structs are long out of the CPU's caches (a 200k-event
+``.json`` read 330 -> 370 ms)."""
 
 
 _NEXT_EVENT = re.compile(rb'\}[ \t\n\r]*,(?=[ \t\n\r]*\{[ \t\n\r]*"timestamp_offset_ms")')
