@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,19 @@ def test_any_data_reads_the_same_cut_at_every_comma(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(formats, "PIECE_BYTES", 1)
         assert outcome(path) == whole
+
+
+@pytest.mark.parametrize(
+    ("offsets", "duration"), [([], 9), (["1", "12.5", "3"], 12.5), (["2", "20"], 20)]
+)
+def test_the_duration_is_the_header_s_or_the_last_offset(
+    tmp_path: Path, offsets: list[str], duration: float
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(
+        document(*map(event, repeat("1"), repeat(""), offsets), head=HEAD + ', "duration_ms": 9')
+    )
+    header = read_cassette(path).header
+    assert header.duration_ms == duration
+    assert type(header.duration_ms) is type(duration)
+    assert header.total_events == len(offsets)
