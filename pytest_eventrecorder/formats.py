@@ -790,7 +790,8 @@ def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEven
         piece = _piece(data, start, close)
         if piece is None:
             return None
-        made = _plain_events(*piece[0], shared)
+        alone = not events and piece[1] > close  # a document of one piece
+        made = _plain_events(*piece[0], shared, alone)
         if made is None or _piece_problems(made):
             return None
         events += made
@@ -799,13 +800,16 @@ def _events_in_pieces(data: bytes, start: int, close: int) -> tuple[RecordedEven
 
 
 def _plain_events(
-    rows: list[Any], typed: bool, shared: dict[Any, Any]
+    rows: list[Any], typed: bool, shared: dict[Any, Any], alone: bool
 ) -> list[RecordedEvent] | None:
     """The events of a piece's rows, plain ones (``None`` if not); ``typed``: rows msgspec
-    already found plain, whose names and sources are still to share."""
+    already found plain, whose names and sources are still to share, unless ``alone``:
+    a whole document of at most :data:`TYPED_BYTES`, which sharing would make smaller
+    by a few hundred KB at most, for 0.1 ms per 1,000 events."""
     if not typed:
         return adopt_plain_events(rows, shared)
-    share_names(rows, shared)
+    if not alone:
+        share_names(rows, shared)
     return adopt_rows(rows)
 
 

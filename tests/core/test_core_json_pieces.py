@@ -269,3 +269,15 @@ def test_the_duration_is_the_header_s_or_the_last_offset(
     assert header.duration_ms == duration
     assert type(header.duration_ms) is type(duration)
     assert header.total_events == len(offsets)
+
+
+@pytest.mark.skipif(not codec.FAST_DECODE, reason="typed rows need msgspec")
+def test_a_document_of_one_piece_keeps_its_names_unshared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sharing saves memory on big documents; on one small typed piece (at most 512 KB)
+    it only cost time (0.1 ms of a 1,000-event read). Equal names stay equal."""
+    shared: list[object] = []
+    monkeypatch.setattr(formats, "share_names", lambda rows, into: shared.append(rows))
+    split = formats._json_in_pieces(document(event(), event()).encode())
+    assert split is not None
+    assert not shared
+    assert [e.event_name for e in split[1]] == ["E", "E"]
