@@ -5,10 +5,12 @@ leaves every other one to it. (Run again without msgspec by ``test_core_codec_st
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_eventrecorder import CassetteError, formats, read_cassette
 from pytest_eventrecorder.cassette import RecordedEvent, adopt_events, adopt_plain_events
 
 
@@ -93,3 +95,38 @@ def test_equal_names_and_sources_become_one_string() -> None:
 
 def test_no_rows_are_plain() -> None:
     assert adopt_plain_events([]) == []
+
+
+HEADER_LINE = '{"version": 1, "session_name": "s", "start_time": "2025-10-17T10:00:00Z"}'
+
+
+def jsonl(tmp_path: Path, *metadata: str) -> Path:
+    path = tmp_path / "c.jsonl"
+    lines = [HEADER_LINE]
+    for number, meta in enumerate(metadata):
+        lines.append(
+            f'{{"timestamp_offset_ms": {number}, "event_name": "E", "event_data": {{"p": 1}}, '
+            f'"source": "s", "metadata": {meta}}}'
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_jsonl_flat_metadata_is_checked_without_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outputs carrying their cause pass the C loops' check, as in a ``.json``."""
+
+    def walked(event: object, index: object = None) -> None:
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(formats, "check_data", walked)
+    path = jsonl(tmp_path, '{"caused_by": 0}', '{"caused_by": 1}')
+    assert [e.metadata for e in read_cassette(path).events] == [{"caused_by": 0}, {"caused_by": 1}]
+
+
+@pytest.mark.parametrize("bad", ["1e400", "-1e400", "[[1e999]]", "[" * 101 + "]" * 101])
+def test_jsonl_bad_metadata_is_named_by_line_event_and_field(tmp_path: Path, bad: str) -> None:
+    path = jsonl(tmp_path, '{"caused_by": 0}', f'{{"caused_by": 1, "m": {bad}}}')
+    with pytest.raises(CassetteError, match=r"c\.jsonl, line 3, event 1, field 'metadata': "):
+        read_cassette(path)
