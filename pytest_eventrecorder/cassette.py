@@ -268,6 +268,15 @@ def _all_plain(rows: list[Any], shared: dict[Any, Any] | None) -> bool:
     return True
 
 
+def share_names(rows: list[dict[str, Any]], shared: dict[Any, Any]) -> None:
+    """The names and sources of event rows replaced by the first equal string met (see
+    :func:`_all_plain`)."""
+    share = shared.setdefault
+    for raw in rows:
+        name, source = raw["event_name"], raw["source"]
+        raw["event_name"], raw["source"] = share(name, name), share(source, source)
+
+
 def _adopt_each(rows: list[Any], first_index: int | None) -> list[RecordedEvent]:
     """:func:`adopt_events` row by row: the plain ones adopted, the others fully checked."""
     events: list[RecordedEvent] = []

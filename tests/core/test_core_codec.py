@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,37 @@ def test_event_rows_leaves_anything_unusual_to_the_general_path(text: str) -> No
     data = (text + "\n").encode()
     assert codec.event_rows(data) is None
     assert codec.event_rows(b"\xff" + data) is None
+
+
+def test_plain_event_rows_reads_an_array_of_plain_events_as_the_standard_library() -> None:
+    rows = [
+        PLAIN_ROW,
+        PLAIN_ROW.replace(":5,", ":0.25,"),
+        PLAIN_ROW[:-1] + ',"event_type":"T","metadata":{"caused_by":3}}',
+        PLAIN_ROW[:-1] + ',"event_type":null,"metadata":null}',
+    ]
+    data = ("[" + ",".join(rows) + "]").encode()
+    read = codec.plain_event_rows(data)
+    if not codec.FAST_DECODE:
+        assert read is None
+        return
+    assert read == json.loads(data)
+    assert [type(row["timestamp_offset_ms"]) for row in read] == [int, float, int, int]
+    assert [list(row) for row in read] == [list(row) for row in json.loads(data)]
+
+
+OPTIONAL_OR_LINES = re.compile('"event_type"|"metadata"|\n')
+"""Unusual in a line of the seed's four fields alone, usual in an array of events."""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(row for row in UNUSUAL_ROWS if not OPTIONAL_OR_LINES.search(row)),
+        PLAIN_ROW[:-1] + ',"event_type":3}',
+        PLAIN_ROW[:-1] + ',"metadata":[1]}',
+        PLAIN_ROW[:-1] + ',"extra":1}',
+    ],
+)
+def test_plain_event_rows_leaves_anything_unusual_to_the_general_path(text: str) -> None:
+    assert codec.plain_event_rows(f"[{PLAIN_ROW},{text}]".encode()) is None

@@ -33,6 +33,7 @@ def test_reader_and_writer_tests_pass_with_the_standard_library_alone() -> None:
         "test_core_fast_paths.py",
         "test_core_json_pieces.py",
         "test_core_jsonl_lines.py",
+        "test_core_read_rows.py",
     ]
     code = (
         "import pytest; from pytest_eventrecorder import codec; assert not codec.FAST; "
