@@ -55,31 +55,34 @@ def _offset_type() -> Any:
     return Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | Annotated[float, msgspec.Meta(ge=0)]
 
 
-def _row_decoder() -> Any:
-    """msgspec's decoder of ``.jsonl`` event lines holding the seed's four fields alone,
-    each of the type the full check takes as it is (``cassette._all_plain``): anything else
-    (unknown or optional fields, an offset past 64 bits...) fails it, and goes the general
-    way. Typed rows skip a dict and a Python check per event, and are decoded from bytes
-    (no text)."""
+def _list_decoder(name: str, *optional: tuple[str, Any, Any]) -> Any:
+    """msgspec's decoder of a JSON array of events each of the type the full check takes as
+    it is (``cassette._all_plain``): the seed's four fields, then ``optional`` ones (name,
+    type, default); anything else (unknown fields, an offset past 64 bits...) fails it, and
+    goes the general way. Validated in C, where the check of parsed rows cost 0.4 us an
+    event."""
     if msgspec is None:
         return None
-    fields = [
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
         ("timestamp_offset_ms", _offset_type()),
         ("event_name", str),
         ("event_data", Any),
         ("source", str | None),
+        *optional,
     ]
-    row = msgspec.defstruct("Row", fields, forbid_unknown_fields=True, gc=False)
-    return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
+    row: Any = msgspec.defstruct(name, fields, forbid_unknown_fields=True, gc=False)
+    return msgspec.json.Decoder(list[row])
 
 
-_ROWS = _row_decoder()
+_ROWS = _list_decoder("Row")
+"""``.jsonl`` lines holding the seed's four fields alone (:func:`event_rows`): typed rows
+skip a dict and a Python check per event, and are decoded from bytes (no text)."""
 _AS_DICT = msgspec.structs.asdict if msgspec is not None else None
 
 
 def event_rows(data: bytes | memoryview) -> list[dict[str, Any]] | None:
     """The values of whole lines of events (``data`` ends with a newline; see
-    :func:`_row_decoder`), as the standard library reads them, when msgspec reads each line
+    :data:`_ROWS`), as the standard library reads them, when msgspec reads each line
     as such an event; ``None`` when the general path must."""
     if _ROWS is None:
         return None
@@ -97,31 +100,22 @@ def event_rows(data: bytes | memoryview) -> list[dict[str, Any]] | None:
     return list(map(_AS_DICT, rows))
 
 
-def _array_decoder() -> Any:
-    """msgspec's decoder of a JSON array of events each of which the full check takes as
-    it is (``cassette._all_plain``): the seed's four fields, and the optional type and
-    metadata when present (``UNSET`` when absent, which ``to_builtins`` leaves out, as
-    the file did). Validated in C, where the check of parsed rows cost 0.4 us an event."""
-    if msgspec is None:
-        return None
-    unset = msgspec.UnsetType
-    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
-        ("timestamp_offset_ms", _offset_type()),
-        ("event_name", str),
-        ("event_data", Any),
-        ("source", str | None),
-        ("event_type", str | None | unset, msgspec.UNSET),
-        ("metadata", dict[str, Any] | None | unset, msgspec.UNSET),
-    ]
-    row: Any = msgspec.defstruct("Event", fields, forbid_unknown_fields=True, gc=False)
-    return msgspec.json.Decoder(list[row])
-
-
-_ARRAY = _array_decoder()
+_ARRAY = (
+    None
+    if msgspec is None
+    else _list_decoder(
+        "Event",
+        ("event_type", str | None | msgspec.UnsetType, msgspec.UNSET),
+        ("metadata", dict[str, Any] | None | msgspec.UnsetType, msgspec.UNSET),
+    )
+)
+"""A ``.json`` document's events (:func:`plain_event_rows`), with the optional type and
+metadata when present (``UNSET`` when absent, which ``to_builtins`` leaves out, as the file
+did)."""
 
 
 def plain_event_rows(data: bytes) -> list[dict[str, Any]] | None:
-    """The rows of a JSON array of events (see :func:`_array_decoder`), as the standard
+    """The rows of a JSON array of events (see :data:`_ARRAY`), as the standard
     library reads them, each a new dict with the file's fields in the format's order;
     ``None`` when msgspec is not installed or refuses the text or an event in it."""
     if _ARRAY is None:
