@@ -731,12 +731,14 @@ def _faithful(obj: object, encoded: bytes) -> bool:
     skeleton: scanning the text costs about half of encoding it, and the null search and
     counting both brackets were three scans."""
     if len(encoded) <= _SHORT:  # too short to nest too deep
-        return not encoded.partition(b"null")[1] or _nulls_are_nones(obj, encoded)
+        return not encoded.partition(b"null")[1] or _nulls_are_nones(obj, encoded, _nones(obj))
     skeleton = encoded.translate(None, _NOT_SKELETON)
     nulls = skeleton.count(b"null")
     # The usual null, one of the dict's own Nones: the text need not be searched again.
-    if nulls and _nones(obj) != nulls and not _nulls_are_nones(obj, encoded):
-        return False
+    if nulls:
+        nones = _nones(obj)  # counted once: a pass over the dict's values
+        if nones != nulls and not _nulls_are_nones(obj, encoded, nones):
+            return False
     if len(skeleton) <= _MAX_FAST_NESTING:  # no more brackets than that, letters aside
         return True
     return len(skeleton.translate(None, b"nul")) <= _MAX_FAST_NESTING or _shallow_enough(encoded)
@@ -760,14 +762,15 @@ def _nones(obj: object) -> int:
         return -1
 
 
-def _nulls_are_nones(obj: object, encoded: bytes) -> bool:
+def _nulls_are_nones(obj: object, encoded: bytes, nones: int) -> bool:
     """Whether each ``null`` orjson wrote for ``obj`` is a ``None``. When ``obj`` is a dict
-    with as many ``None`` values as the text (or its skeleton: :func:`_faithful`) holds
-    nulls: each holds at least as many as orjson wrote for Nones and NaNs, and those are at
-    least as many as the dict's own Nones, so equal counts leave no room for a NaN.
+    with as many ``None`` values (``nones``: :func:`_nones`) as the text (or its skeleton:
+    :func:`_faithful`) holds nulls: each holds at least as many as orjson wrote for Nones
+    and NaNs, and those are at least as many as the dict's own Nones, so equal counts leave
+    no room for a NaN.
     Otherwise :func:`_all_finite`, which encodes it all once more (bench_snapshot, nested
     dict with a ``None``: twice the time of orjson)."""
-    return _nones(obj) == encoded.count(b"null") or _all_finite(obj)
+    return nones == encoded.count(b"null") or _all_finite(obj)
 
 
 def decode(encoded: bytes, redaction: Redaction = DEFAULT_REDACTION) -> JSONValue:
